@@ -1,0 +1,29 @@
+import { errors } from '../lib/errors.js';
+import { httpHandler, json, text } from '../lib/http/handler.js';
+import { runtimeFromEnv, type Runtime } from '../lib/runtime.js';
+import { handleIncomingWebhook } from '../lib/webhooks/incoming.js';
+import { decodeIncomingWebhookBody } from '../lib/webhooks/incoming-request.js';
+
+/** `POST /hooks/{hook_id}`: answers `ok`, or the created post ids with `Prefer: return=representation`. */
+export const createHandler = (runtime: Runtime) =>
+  httpHandler(
+    'incoming-webhook',
+    async (request, rt) => {
+      const hookId = request.pathParameters.hook_id ?? '';
+      // Mattermost's route only matches letters and digits; anything else is no route at all.
+      if (!/^[A-Za-z0-9]+$/.test(hookId)) throw errors.notFoundRoute();
+      const logger = rt.logger.createChild({ persistentKeys: { hook_id: hookId } });
+      const body = await decodeIncomingWebhookBody(request.body, request.headers['content-type'], request.query);
+      const posts = await handleIncomingWebhook({ ...rt, logger }, hookId, body);
+      logger.info('incoming webhook posted', { post_id: posts[0]?.id, parts: posts.length });
+      const wantsPosts =
+        rt.config.incomingWebhookReturnPosts || /\breturn=representation\b/i.test(request.headers.prefer ?? '');
+      if (!wantsPosts) return text(200, 'ok');
+      const response = json(200, { post_id: posts[0]?.id ?? '', post_ids: posts.map((post) => post.id) });
+      response.headers = { ...response.headers, 'preference-applied': 'return=representation' };
+      return response;
+    },
+    runtime,
+  );
+
+export const handler = createHandler(runtimeFromEnv());

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/**
+ * Configuration, read once from the environment and validated. Names follow DESIGN.md; the
+ * Mattermost setting each mirrors is in the README. Handlers build their runtime from
+ * `loadConfig(process.env)` at module load, so a bad value fails the cold start, not a request.
+ */
+const booleanFromEnv = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const normalized = value.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(normalized)) return true;
+      if (['false', '0', 'no', 'off'].includes(normalized)) return false;
+      ctx.addIssue({ code: 'custom', message: `expected true or false, got "${value}"` });
+      return z.NEVER;
+    });
+
+const integerFromEnv = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}, got "${value}"` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const envSchema = z.object({
+  ENABLE_INCOMING_WEBHOOKS: booleanFromEnv(true),
+  ENABLE_OUTGOING_WEBHOOKS: booleanFromEnv(true),
+  ENABLE_COMMANDS: booleanFromEnv(true),
+  ENABLE_POST_USERNAME_OVERRIDE: booleanFromEnv(false),
+  ENABLE_POST_ICON_OVERRIDE: booleanFromEnv(false),
+  OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: integerFromEnv(10, 1, 900),
+  ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: z.string().optional().default(''),
+  SITE_URL: optionalString,
+  /** Mattermost's MaximumPayloadSizeBytes: request bodies above it answer 413. */
+  MAXIMUM_PAYLOAD_SIZE_BYTES: integerFromEnv(300_000, 1_024, 10_000_000),
+  /** How long a warm instance trusts its copy of a hook, channel or user before reading it again. */
+  ENTITY_CACHE_TTL_SECONDS: integerFromEnv(10, 0, 3_600),
+  /** Opt-in: answer POST /hooks/{id} with the created post ids as JSON instead of `ok`. */
+  INCOMING_WEBHOOK_RETURN_POSTS: booleanFromEnv(false),
+  TABLE_ENTITIES: z.string().min(1).default('hookline-local-entities'),
+  TABLE_POSTS: z.string().min(1).default('hookline-local-posts'),
+  QUEUE_URL: optionalString,
+  DYNAMODB_ENDPOINT: optionalString,
+  SQS_ENDPOINT: optionalString,
+  AWS_REGION: z.string().optional().default('us-east-1'),
+  HOOKLINE_VERSION: z.string().optional().default('0.1.0'),
+});
+
+export interface Config {
+  enableIncomingWebhooks: boolean;
+  enableOutgoingWebhooks: boolean;
+  enableCommands: boolean;
+  enablePostUsernameOverride: boolean;
+  enablePostIconOverride: boolean;
+  outgoingRequestsTimeoutMs: number;
+  allowedUntrustedInternalConnections: string[];
+  siteUrl: string | undefined;
+  maxPayloadSizeBytes: number;
+  entityCacheTtlMs: number;
+  incomingWebhookReturnPosts: boolean;
+  tables: { entities: string; posts: string };
+  queueUrl: string | undefined;
+  dynamodbEndpoint: string | undefined;
+  sqsEndpoint: string | undefined;
+  region: string;
+  version: string;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    enableIncomingWebhooks: e.ENABLE_INCOMING_WEBHOOKS,
+    enableOutgoingWebhooks: e.ENABLE_OUTGOING_WEBHOOKS,
+    enableCommands: e.ENABLE_COMMANDS,
+    enablePostUsernameOverride: e.ENABLE_POST_USERNAME_OVERRIDE,
+    enablePostIconOverride: e.ENABLE_POST_ICON_OVERRIDE,
+    outgoingRequestsTimeoutMs: e.OUTGOING_INTEGRATION_REQUESTS_TIMEOUT * 1000,
+    // Mattermost splits this setting on whitespace and commas.
+    allowedUntrustedInternalConnections: e.ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS.split(/[\s,]+/).filter(Boolean),
+    siteUrl: e.SITE_URL?.replace(/\/+$/, ''),
+    maxPayloadSizeBytes: e.MAXIMUM_PAYLOAD_SIZE_BYTES,
+    entityCacheTtlMs: e.ENTITY_CACHE_TTL_SECONDS * 1000,
+    incomingWebhookReturnPosts: e.INCOMING_WEBHOOK_RETURN_POSTS,
+    tables: { entities: e.TABLE_ENTITIES, posts: e.TABLE_POSTS },
+    queueUrl: e.QUEUE_URL,
+    dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
+    sqsEndpoint: e.SQS_ENDPOINT,
+    region: e.AWS_REGION,
+    version: e.HOOKLINE_VERSION,
+  };
+}

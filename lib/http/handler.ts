@@ -1,0 +1,108 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { AppError, errors } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Runtime } from '../runtime.js';
+
+/** What a route's code sees of an API Gateway HTTP API (payload v2) request. */
+export interface HttpRequest {
+  method: string;
+  path: string;
+  pathParameters: Record<string, string>;
+  query: URLSearchParams;
+  /** Lower-cased names. */
+  headers: Record<string, string>;
+  body: Buffer;
+  requestId: string;
+}
+
+export interface HttpResponse {
+  statusCode: number;
+  headers?: Record<string, string>;
+  body: string;
+}
+
+export type RouteHandler = (request: HttpRequest, runtime: Runtime) => Promise<HttpResponse>;
+export type LambdaHttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export function json(statusCode: number, body: unknown): HttpResponse {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+export function text(statusCode: number, body: string): HttpResponse {
+  return { statusCode, headers: { 'content-type': 'text/plain; charset=utf-8' }, body };
+}
+
+/** Mattermost's error JSON (reference §1.2); `detailed_error` stays blank, as with EnableDeveloper off. */
+export function errorResponse(error: AppError, requestId: string): HttpResponse {
+  return json(error.statusCode, {
+    id: error.id,
+    message: error.message,
+    detailed_error: '',
+    request_id: requestId,
+    status_code: error.statusCode,
+  });
+}
+
+function decodeBody(event: APIGatewayProxyEventV2): Buffer {
+  if (event.body === undefined || event.body === null) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+function normalizeHeaders(headers: APIGatewayProxyEventV2['headers']): Record<string, string> {
+  const normalized: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined) normalized[name.toLowerCase()] = value;
+  return normalized;
+}
+
+/**
+ * The one edge of every HTTP function: decodes the event, enforces the body size limit, runs the
+ * route, and maps errors to responses. An `AppError` answers with its own status; anything else is
+ * logged with its detail and answers a fixed 500, so internals never reach the caller.
+ */
+export function httpHandler(route: string, handle: RouteHandler, runtime: Runtime): LambdaHttpHandler {
+  return async (event) => {
+    const requestId = newId();
+    const logger = runtime.logger.createChild({
+      persistentKeys: { request_id: requestId, route, aws_request_id: event.requestContext?.requestId },
+    });
+    let response: HttpResponse;
+    try {
+      const declaredLength = Number(event.headers?.['content-length'] ?? 0);
+      if (declaredLength > runtime.config.maxPayloadSizeBytes) throw errors.bodyTooLarge();
+      const body = decodeBody(event);
+      if (body.length > runtime.config.maxPayloadSizeBytes) throw errors.bodyTooLarge();
+      const request: HttpRequest = {
+        method: event.requestContext?.http?.method ?? 'GET',
+        path: event.rawPath ?? event.requestContext?.http?.path ?? '/',
+        pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
+        query: new URLSearchParams(event.rawQueryString ?? ''),
+        headers: normalizeHeaders(event.headers),
+        body,
+        requestId,
+      };
+      response = await handle(request, { ...runtime, logger });
+    } catch (error) {
+      if (error instanceof AppError && error.statusCode < 500) {
+        logger.info('request refused', { status: error.statusCode, error_id: error.id });
+        response = errorResponse(error, requestId);
+      } else if (error instanceof AppError) {
+        logger.error('request failed', { status: error.statusCode, error_id: error.id, detail: error.detailedError });
+        response = errorResponse(error, requestId);
+      } else {
+        logger.error('unexpected error', error as Error);
+        response = errorResponse(errors.internal(), requestId);
+      }
+    }
+    return {
+      statusCode: response.statusCode,
+      headers: {
+        ...response.headers,
+        'x-request-id': requestId,
+        'x-version-id': `${runtime.config.version}.hookline`,
+      },
+      body: response.body,
+    };
+  };
+}
+
+export type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 };

@@ -1,0 +1,52 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+// Mattermost's NewId: 16 random bytes in base32 with this alphabet, cut to 26 characters.
+const ID_ALPHABET = 'ybndrfg8ejkmcpqxot1uwisza345h769';
+export const ID_LENGTH = 26;
+
+function base32(bytes: Uint8Array): string {
+  let output = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      output += ID_ALPHABET[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) output += ID_ALPHABET[(buffer << (5 - bits)) & 31];
+  return output;
+}
+
+/** 128 random bits as a 26-character lowercase alphanumeric id (Mattermost's `model.NewId`). */
+export function newId(): string {
+  return base32(randomBytes(16)).slice(0, ID_LENGTH);
+}
+
+/** Mattermost's `IsValidId`: 26 letters or digits. */
+export function isValidId(value: unknown): value is string {
+  return typeof value === 'string' && /^[a-zA-Z0-9]{26}$/.test(value);
+}
+
+/** A Standard Webhooks signing secret: `whsec_` + base64 of 32 random bytes. */
+export function newSigningSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+/** User tokens are stored only as this hash; a SHA-256 suffices because tokens carry 128 random bits. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function constantTimeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  if (left.length !== right.length) {
+    // Still spend the comparison so the length is the only thing the timing can tell.
+    timingSafeEqual(left, left);
+    return false;
+  }
+  return timingSafeEqual(left, right);
+}

@@ -1,0 +1,125 @@
+/** The entities, with Mattermost's JSON field names. */
+export type ChannelType = 'O' | 'P' | 'D';
+
+export interface Team {
+  id: string;
+  name: string;
+  display_name: string;
+  create_at: number;
+  update_at: number;
+  delete_at: number;
+}
+
+export interface Channel {
+  id: string;
+  team_id: string;
+  name: string;
+  display_name: string;
+  type: ChannelType;
+  creator_id: string;
+  create_at: number;
+  update_at: number;
+  delete_at: number;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  create_at: number;
+  update_at: number;
+  delete_at: number;
+}
+
+export interface IncomingWebhook {
+  id: string;
+  channel_id: string;
+  team_id: string;
+  user_id: string;
+  display_name: string;
+  description: string;
+  username: string;
+  icon_url: string;
+  channel_locked: boolean;
+  create_at: number;
+  update_at: number;
+  delete_at: number;
+}
+
+export interface OutgoingWebhook {
+  id: string;
+  token: string;
+  signing_secret: string;
+  creator_id: string;
+  channel_id: string;
+  team_id: string;
+  trigger_words: string[];
+  trigger_when: 0 | 1;
+  callback_urls: string[];
+  display_name: string;
+  description: string;
+  content_type: string;
+  username: string;
+  icon_url: string;
+  create_at: number;
+  update_at: number;
+  delete_at: number;
+}
+
+export interface Command {
+  id: string;
+  token: string;
+  signing_secret: string;
+  creator_id: string;
+  team_id: string;
+  trigger: string;
+  method: 'P' | 'G';
+  url: string;
+  username: string;
+  icon_url: string;
+  auto_complete: boolean;
+  auto_complete_desc: string;
+  auto_complete_hint: string;
+  display_name: string;
+  description: string;
+  create_at: number;
+  update_at: number;
+  delete_at: number;
+}
+
+export interface PostPriority {
+  priority?: string | null;
+  requested_ack?: boolean | null;
+  persistent_notifications?: boolean | null;
+}
+
+export interface PostMetadata {
+  priority?: PostPriority;
+}
+
+export interface Post {
+  id: string;
+  create_at: number;
+  update_at: number;
+  edit_at: number;
+  delete_at: number;
+  is_pinned: boolean;
+  user_id: string;
+  channel_id: string;
+  root_id: string;
+  original_id: string;
+  message: string;
+  type: string;
+  props: Record<string, unknown>;
+  hashtags: string;
+  pending_post_id: string;
+  reply_count: number;
+  metadata: PostMetadata;
+}
+
+export interface PostList {
+  order: string[];
+  posts: Record<string, Post>;
+  next_post_id: string;
+  prev_post_id: string;
+  has_next: boolean;
+}

@@ -1,0 +1,117 @@
+import { AppError } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Channel, Post, PostMetadata } from '../model.js';
+
+/** Mattermost's limits (reference §1.4). */
+export const MAX_POST_RUNES = 16_383;
+export const MAX_PROPS_RUNES = 800_000;
+export const MAX_USER_PROPS_RUNES = MAX_PROPS_RUNES - 40_000;
+
+/** Props only the server sets; whatever a client or an integration sends under these names is dropped. */
+export const RESERVED_PROPS = ['from_webhook', 'override_username', 'override_icon_url', 'override_icon_emoji', 'webhook_display_name'];
+
+/** Unicode code points, as Go's `utf8.RuneCountInString`; JavaScript's `.length` counts UTF-16 units. */
+export function countRunes(text: string): number {
+  let runes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+    runes++;
+  }
+  return runes;
+}
+
+/** The first `runes` code points of `text`. */
+export function takeRunes(text: string, runes: number): string {
+  let index = 0;
+  for (let taken = 0; taken < runes && index < text.length; taken++) {
+    const unit = text.charCodeAt(index);
+    index += unit >= 0xd800 && unit <= 0xdbff && index + 1 < text.length ? 2 : 1;
+  }
+  return text.slice(0, index);
+}
+
+/**
+ * The rune count of Go's `json.Marshal` of a value. Go escapes `<`, `>`, `&`, U+2028 and U+2029 as
+ * six-character `\uXXXX` sequences where JavaScript writes one character, so those add five each.
+ */
+export function goJsonRunes(value: unknown): number {
+  const encoded = JSON.stringify(value) ?? '';
+  let escaped = 0;
+  for (let i = 0; i < encoded.length; i++) {
+    const unit = encoded.charCodeAt(i);
+    if (unit === 0x3c || unit === 0x3e || unit === 0x26 || unit === 0x2028 || unit === 0x2029) escaped++;
+  }
+  return countRunes(encoded) + escaped * 5;
+}
+
+export function invalidRootId(): AppError {
+  return new AppError('api.post.create_post.root_id.app_error', 'Invalid RootId parameter.', 400);
+}
+
+/**
+ * A reply must name a live root post (not itself a reply) of the same channel, as Mattermost's
+ * `CreatePost` requires.
+ */
+export function checkRootPost(root: Post | undefined, channelId: string): void {
+  if (!root || root.delete_at !== 0 || root.root_id !== '') throw invalidRootId();
+  if (root.channel_id !== channelId) {
+    throw new AppError('api.post.create_post.channel_root_id.app_error', 'Invalid ChannelId for RootId parameter.', 400);
+  }
+}
+
+export function checkChannelOpenForPosts(channel: Channel): void {
+  if (channel.delete_at !== 0) {
+    throw new AppError(
+      'api.post.create_post.can_not_post_to_deleted.error',
+      'Can not post to deleted channel.',
+      400,
+    );
+  }
+}
+
+export function checkPostType(type: string): void {
+  if (type.startsWith('system_')) {
+    throw new AppError('api.context.invalid_param.app_error', 'Invalid or missing post.type parameter in request body.', 400);
+  }
+}
+
+export interface NewPost {
+  userId: string;
+  channelId: string;
+  rootId: string;
+  message: string;
+  type: string;
+  props: Record<string, unknown>;
+  metadata?: PostMetadata;
+}
+
+export function buildPost(input: NewPost, createAtMs: number): Post {
+  return {
+    id: newId(),
+    create_at: createAtMs,
+    update_at: createAtMs,
+    edit_at: 0,
+    delete_at: 0,
+    is_pinned: false,
+    user_id: input.userId,
+    channel_id: input.channelId,
+    root_id: input.rootId,
+    original_id: '',
+    message: input.message,
+    type: input.type,
+    props: input.props,
+    hashtags: '',
+    pending_post_id: '',
+    reply_count: 0,
+    metadata: input.metadata ?? {},
+  };
+}
+
+/** What a client sees of a post. Kept in one place so that later rules (hidden action URLs) apply everywhere. */
+export function postForClient(post: Post): Post {
+  return post;
+}

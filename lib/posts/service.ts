@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { AppError, errors } from '../errors.js';
+import { isValidId } from '../ids.js';
+import type { Channel, Post, PostList, User } from '../model.js';
+import type { Runtime } from '../runtime.js';
+import {
+  buildPost,
+  checkChannelOpenForPosts,
+  checkPostType,
+  checkRootPost,
+  countRunes,
+  goJsonRunes,
+  MAX_POST_RUNES,
+  MAX_PROPS_RUNES,
+  postForClient,
+  RESERVED_PROPS,
+} from './rules.js';
+
+/** The body of `POST /api/v4/posts`; unknown keys are ignored as Mattermost ignores them. */
+export const createPostBodySchema = z.object({
+  channel_id: z.string().optional().default(''),
+  message: z.string().optional().default(''),
+  root_id: z.string().optional().default(''),
+  type: z.string().optional().default(''),
+  props: z.record(z.string(), z.unknown()).nullish(),
+  file_ids: z.array(z.string()).nullish(),
+});
+
+export type CreatePostBody = z.infer<typeof createPostBodySchema>;
+
+/** The channel, if the user may read and post in it. Unknown channels answer 403 as in Mattermost. */
+async function channelForMember(runtime: Runtime, user: User, channelId: string): Promise<Channel> {
+  const channel = await runtime.directory.channel(channelId);
+  if (!channel || !(await runtime.directory.isChannelMember(channel.id, user.id))) throw errors.permissions();
+  return channel;
+}
+
+/** `POST /api/v4/posts` as the authenticated user. */
+export async function createUserPost(runtime: Runtime, user: User, body: CreatePostBody): Promise<Post> {
+  if (!isValidId(body.channel_id)) {
+    throw new AppError('model.post.is_valid.channel_id.app_error', 'Invalid channel id.', 400);
+  }
+  const channel = await channelForMember(runtime, user, body.channel_id);
+  checkChannelOpenForPosts(channel);
+  checkPostType(body.type);
+  if (countRunes(body.message) > MAX_POST_RUNES) {
+    throw new AppError('model.post.is_valid.message_length.app_error', 'Invalid Message property length.', 400);
+  }
+  const props: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body.props ?? {})) if (!RESERVED_PROPS.includes(key)) props[key] = value;
+  if (goJsonRunes(props) > MAX_PROPS_RUNES) {
+    throw new AppError('model.post.is_valid.props.app_error', 'Invalid Props property length.', 400);
+  }
+  if (body.root_id !== '') {
+    if (!isValidId(body.root_id)) throw new AppError('model.post.is_valid.root_id.app_error', 'Invalid root id.', 400);
+    checkRootPost(await runtime.posts.getPost(body.root_id), channel.id);
+  }
+  const post = buildPost(
+    { userId: user.id, channelId: channel.id, rootId: body.root_id, message: body.message, type: body.type, props },
+    runtime.nowMs(),
+  );
+  await runtime.posts.createPosts([post]);
+  return postForClient(post);
+}
+
+const postNotFound = () => new AppError('app.post.get.app_error', 'Unable to get the post.', 404);
+
+/** `GET /api/v4/posts/{post_id}`. */
+export async function getPostForUser(runtime: Runtime, user: User, postId: string): Promise<Post> {
+  if (!isValidId(postId)) throw errors.invalidUrlParam('post_id');
+  const post = await runtime.posts.getPost(postId);
+  if (!post || post.delete_at !== 0) throw postNotFound();
+  await channelForMember(runtime, user, post.channel_id);
+  return postForClient(post);
+}
+
+export interface ChannelPostsQuery {
+  page: number;
+  perPage: number;
+  sinceMs: number;
+  before: string;
+  after: string;
+}
+
+const DEFAULT_PER_PAGE = 60;
+const MAX_PER_PAGE = 200;
+
+/** Reads Mattermost's paging parameters: page from 0, per_page 60 by default and at most 200. */
+export function parseChannelPostsQuery(query: URLSearchParams): ChannelPostsQuery {
+  const integer = (name: string, fallback: number) => {
+    const raw = query.get(name);
+    if (raw === null || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0) throw errors.invalidUrlParam(name);
+    return value;
+  };
+  const postId = (name: string) => {
+    const raw = query.get(name) ?? '';
+    if (raw !== '' && !isValidId(raw)) throw errors.invalidUrlParam(name);
+    return raw;
+  };
+  return {
+    page: integer('page', 0),
+    perPage: Math.min(integer('per_page', DEFAULT_PER_PAGE), MAX_PER_PAGE),
+    sinceMs: integer('since', 0),
+    before: postId('before'),
+    after: postId('after'),
+  };
+}
+
+/**
+ * `GET /api/v4/channels/{channel_id}/posts`: a `PostList`, newest first. `since` wins over `after`,
+ * which wins over `before`, as in Mattermost. The root posts of replies on the page are included in
+ * `posts` (not in `order`) so a client can show the threads.
+ */
+export async function getChannelPosts(
+  runtime: Runtime,
+  user: User,
+  channelId: string,
+  query: ChannelPostsQuery,
+): Promise<PostList> {
+  if (!isValidId(channelId)) throw errors.invalidUrlParam('channel_id');
+  await channelForMember(runtime, user, channelId);
+  let page: Post[];
+  let nextPostId = '';
+  let prevPostId = '';
+  if (query.sinceMs > 0) {
+    page = await runtime.posts.changedSince(channelId, query.sinceMs);
+  } else {
+    const anchorId = query.after || query.before;
+    let relativeTo: { post: Post; direction: 'before' | 'after' } | undefined;
+    if (anchorId) {
+      const anchor = await runtime.posts.getPost(anchorId);
+      if (!anchor || anchor.channel_id !== channelId) throw postNotFound();
+      relativeTo = { post: anchor, direction: query.after ? 'after' : 'before' };
+    }
+    const result = await runtime.posts.pageOfChannel(channelId, query.page, query.perPage, relativeTo);
+    page = result.posts;
+    nextPostId = result.newerPostId;
+    prevPostId = result.olderPostId;
+  }
+  const posts: Record<string, Post> = {};
+  for (const post of page) posts[post.id] = postForClient(post);
+  const missingRoots = page.map((post) => post.root_id).filter((rootId) => rootId !== '' && !(rootId in posts));
+  for (const root of await runtime.posts.getPosts(missingRoots)) posts[root.id] = postForClient(root);
+  return {
+    order: page.map((post) => post.id),
+    posts,
+    next_post_id: nextPostId,
+    prev_post_id: prevPostId,
+    has_next: nextPostId !== '',
+  };
+}

@@ -1,0 +1,169 @@
+import { AppError } from '../errors.js';
+import type { Channel, Post, PostPriority } from '../model.js';
+import type { Runtime } from '../runtime.js';
+import { convertAppLinks, convertAttachmentLinks, type SlackAttachment } from '../slack.js';
+import { PostTooLargeError } from '../store/posts.js';
+import {
+  buildPost,
+  checkPostType,
+  checkRootPost,
+  countRunes,
+  goJsonRunes,
+  MAX_POST_RUNES,
+  MAX_USER_PROPS_RUNES,
+  RESERVED_PROPS,
+  takeRunes,
+  type NewPost,
+} from './rules.js';
+
+const DEFAULT_WEBHOOK_USERNAME = 'webhook';
+
+const splitPropsError = () =>
+  new AppError(
+    'web.incoming_webhook.split_props_length.app_error',
+    `Unable to split webhook props into ${MAX_USER_PROPS_RUNES} character parts.`,
+    400,
+  );
+
+export interface Split {
+  message: string;
+  props: Record<string, unknown>;
+}
+
+/**
+ * Mattermost's `splitWebhookPost` (reference §2.6): text in chunks of `maxPostRunes`, then the
+ * attachments packed onto the last chunk while the props stay within `maxPropsRunes`, a new
+ * empty-text post taking over when they do not fit, and a lone oversized attachment's text cut.
+ */
+export function splitWebhookPost(
+  message: string,
+  props: Record<string, unknown>,
+  attachments: SlackAttachment[],
+  maxPostRunes = MAX_POST_RUNES,
+  maxPropsRunes = MAX_USER_PROPS_RUNES,
+): Split[] {
+  const baseProps = { ...props };
+  delete baseProps.attachments;
+  if (goJsonRunes(baseProps) > maxPropsRunes) throw splitPropsError();
+
+  const splits: Split[] = [];
+  let remaining = message;
+  while (countRunes(remaining) > maxPostRunes) {
+    const chunk = takeRunes(remaining, maxPostRunes);
+    splits.push({ message: chunk, props: { ...baseProps } });
+    remaining = remaining.slice(chunk.length);
+  }
+  splits.push({ message: remaining, props: { ...baseProps } });
+
+  for (const attachment of attachments) {
+    for (;;) {
+      const last = splits[splits.length - 1]!;
+      const existing = (last.props.attachments as SlackAttachment[] | undefined) ?? [];
+      const copy = structuredClone(attachment);
+      const candidate = { ...last.props, attachments: [...existing, copy] };
+      const size = goJsonRunes(candidate);
+      if (size <= maxPropsRunes) {
+        last.props = candidate;
+        break;
+      }
+      if (existing.length > 0) {
+        splits.push({ message: '', props: { ...baseProps } });
+        continue;
+      }
+      const excess = size - maxPropsRunes;
+      const textRunes = countRunes(copy.text);
+      if (textRunes < excess) throw splitPropsError();
+      copy.text = takeRunes(copy.text, textRunes - excess);
+      last.props = candidate;
+      break;
+    }
+  }
+  return splits;
+}
+
+export interface WebhookPostInput {
+  userId: string;
+  channel: Channel;
+  text: string;
+  type: string;
+  rootId: string;
+  overrideUsername: string;
+  overrideIconUrl: string;
+  overrideIconEmoji: string;
+  props: Record<string, unknown>;
+  attachments: SlackAttachment[] | null;
+  priority: PostPriority | null;
+  /** Set by incoming webhooks to the hook's display name; never taken from the caller's props. */
+  webhookDisplayName?: string;
+}
+
+/**
+ * Mattermost's `CreateWebhookPost` (reference §2.7), shared by incoming webhooks and integration
+ * replies: links converted, overrides gated by configuration, server-owned props protected,
+ * attachments stored, then split and stored all together.
+ */
+export async function createWebhookPost(runtime: Runtime, input: WebhookPostInput): Promise<Post[]> {
+  const { config } = runtime;
+  const props: Record<string, unknown> = { from_webhook: 'true' };
+  let metadata: NewPost['metadata'];
+  if (input.priority) {
+    if (input.priority.priority === undefined || input.priority.priority === null) {
+      throw new AppError(
+        'api.context.invalid_param.app_error',
+        'Invalid or missing webhook.priority.priority parameter in request body.',
+        400,
+      );
+    }
+    metadata = { priority: input.priority };
+  }
+  checkPostType(input.type);
+  if (config.enablePostUsernameOverride) props.override_username = input.overrideUsername || DEFAULT_WEBHOOK_USERNAME;
+  if (config.enablePostIconOverride) {
+    if (input.overrideIconUrl) props.override_icon_url = input.overrideIconUrl;
+    if (input.overrideIconEmoji) props.override_icon_emoji = input.overrideIconEmoji;
+  }
+  for (const [key, value] of Object.entries(input.props)) {
+    // Raw `props.attachments` is dropped: only the typed top-level `attachments` become attachments.
+    if (key === 'attachments' || RESERVED_PROPS.includes(key)) continue;
+    props[key] = value;
+  }
+  if (input.webhookDisplayName !== undefined) props.webhook_display_name = input.webhookDisplayName;
+
+  let type = input.type;
+  const attachments = input.attachments ? convertAttachmentLinks(input.attachments) : [];
+  if (input.attachments && type === '') type = 'slack_attachment';
+
+  if (input.rootId) checkRootPost(await runtime.posts.getPost(input.rootId), input.channel.id);
+
+  const splits = splitWebhookPost(convertAppLinks(input.text), props, attachments);
+  const nowMs = runtime.nowMs();
+  // Consecutive timestamps keep the parts of a split in order when read back.
+  const posts = splits.map((split, index) =>
+    buildPost(
+      {
+        userId: input.userId,
+        channelId: input.channel.id,
+        rootId: input.rootId,
+        message: split.message,
+        type,
+        props: split.props,
+        ...(metadata ? { metadata } : {}),
+      },
+      nowMs + index,
+    ),
+  );
+  try {
+    await runtime.posts.createPosts(posts);
+  } catch (error) {
+    if (error instanceof PostTooLargeError) {
+      throw new AppError('api.post.create_post.too_large.app_error', 'The post is too large to store.', 413);
+    }
+    throw new AppError(
+      'api.post.create_webhook_post.creating.app_error',
+      'Error creating post',
+      500,
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+  return posts;
+}

@@ -1,0 +1,45 @@
+/**
+ * The public routes and the function serving each. serverless.yml declares the same routes for
+ * API Gateway (a test keeps the two equal); the local gateway and the fallback function read this.
+ */
+export interface RouteDefinition {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  functionName: string;
+}
+
+export const routes: RouteDefinition[] = [
+  { method: 'GET', path: '/api/v4/system/ping', functionName: 'ping' },
+  { method: 'POST', path: '/hooks/{hook_id}', functionName: 'incomingWebhook' },
+  { method: 'POST', path: '/api/v4/posts', functionName: 'createPost' },
+  { method: 'GET', path: '/api/v4/posts/{post_id}', functionName: 'getPost' },
+  { method: 'GET', path: '/api/v4/channels/{channel_id}/posts', functionName: 'getChannelPosts' },
+];
+
+/** Matches a concrete path against a route template; returns the path parameters or undefined. */
+export function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const templateParts = template.split('/');
+  const pathParts = path.split('/');
+  if (templateParts.length !== pathParts.length) return undefined;
+  const parameters: Record<string, string> = {};
+  for (let i = 0; i < templateParts.length; i++) {
+    const expected = templateParts[i]!;
+    const actual = pathParts[i]!;
+    const parameter = /^\{(\w+)\}$/.exec(expected);
+    if (parameter) {
+      if (actual === '') return undefined;
+      parameters[parameter[1]!] = decodeURIComponent(actual);
+    } else if (expected !== actual) return undefined;
+  }
+  return parameters;
+}
+
+/** API Gateway prefers literal segments over parameters; so does this. */
+export function findRoute(method: string, path: string): { route: RouteDefinition; parameters: Record<string, string> } | undefined {
+  const candidates = routes
+    .filter((route) => route.method === method)
+    .map((route) => ({ route, parameters: matchPath(route.path, path) }))
+    .filter((match): match is { route: RouteDefinition; parameters: Record<string, string> } => match.parameters !== undefined)
+    .sort((a, b) => Object.keys(a.parameters).length - Object.keys(b.parameters).length);
+  return candidates[0];
+}

@@ -1,0 +1,93 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { loadConfig, type Config } from './config.js';
+import { TtlCache } from './cache.js';
+import { documentClient } from './store/dynamo.js';
+import { EntityStore } from './store/entities.js';
+import { PostStore } from './store/posts.js';
+import type { Channel, IncomingWebhook, User } from './model.js';
+
+/**
+ * Reads of configuration-like entities (hooks, channels, users, memberships) through per-instance
+ * caches. Used on the hot paths; writes and reads that must be current go to the store directly.
+ */
+export class Directory {
+  private readonly hooks: TtlCache<IncomingWebhook | undefined>;
+  private readonly channels: TtlCache<Channel | undefined>;
+  private readonly channelsByName: TtlCache<Channel | undefined>;
+  private readonly directChannels: TtlCache<Channel>;
+  private readonly users: TtlCache<User | undefined>;
+  private readonly usersByName: TtlCache<User | undefined>;
+  private readonly memberships: TtlCache<boolean>;
+  private readonly tokens: TtlCache<string | undefined>;
+
+  constructor(
+    readonly store: EntityStore,
+    ttlMs: number,
+  ) {
+    this.hooks = new TtlCache(ttlMs);
+    this.channels = new TtlCache(ttlMs);
+    this.channelsByName = new TtlCache(ttlMs);
+    this.directChannels = new TtlCache(ttlMs);
+    this.users = new TtlCache(ttlMs);
+    this.usersByName = new TtlCache(ttlMs);
+    this.memberships = new TtlCache(ttlMs);
+    this.tokens = new TtlCache(ttlMs);
+  }
+
+  incomingWebhook(hookId: string) {
+    return this.hooks.get(hookId, () => this.store.getIncomingWebhook(hookId));
+  }
+  channel(channelId: string) {
+    return this.channels.get(channelId, () => this.store.getChannel(channelId));
+  }
+  channelByName(teamId: string, name: string) {
+    return this.channelsByName.get(`${teamId}/${name}`, () => this.store.getChannelByName(teamId, name));
+  }
+  user(userId: string) {
+    return this.users.get(userId, () => this.store.getUser(userId));
+  }
+  userByUsername(username: string) {
+    return this.usersByName.get(username.toLowerCase(), () => this.store.getUserByUsername(username));
+  }
+  isChannelMember(channelId: string, userId: string) {
+    return this.memberships.get(`${channelId}/${userId}`, () => this.store.isChannelMember(channelId, userId));
+  }
+  userIdForTokenHash(tokenHash: string) {
+    return this.tokens.get(tokenHash, () => this.store.resolveUserToken(tokenHash));
+  }
+  /** A direct channel is created once and never changes, so it is cached like any channel. */
+  directChannel(userA: string, userB: string, nowMs: number) {
+    const key = userA < userB ? `${userA}/${userB}` : `${userB}/${userA}`;
+    return this.directChannels.get(key, () => this.store.getOrCreateDirectChannel(userA, userB, nowMs));
+  }
+}
+
+export interface Runtime {
+  config: Config;
+  entities: EntityStore;
+  posts: PostStore;
+  directory: Directory;
+  logger: Logger;
+  nowMs: () => number;
+}
+
+export function createRuntime(config: Config, logger = new Logger({ serviceName: 'hookline' })): Runtime {
+  const db = documentClient({ endpoint: config.dynamodbEndpoint, region: config.region });
+  const entities = new EntityStore(db, config.tables.entities);
+  return {
+    config,
+    entities,
+    posts: new PostStore(db, config.tables.posts),
+    directory: new Directory(entities, config.entityCacheTtlMs),
+    logger,
+    nowMs: Date.now,
+  };
+}
+
+let sharedRuntime: Runtime | undefined;
+
+/** The runtime of a deployed function: configuration from the environment, built once per instance. */
+export function runtimeFromEnv(): Runtime {
+  sharedRuntime ??= createRuntime(loadConfig(process.env));
+  return sharedRuntime;
+}

@@ -1,0 +1,280 @@
+import { z } from 'zod';
+
+/**
+ * Slack compatibility, as Mattermost applies it (reference §2.8): announcements, user-id mentions,
+ * link markup, attachment decoding with Go's rules, and field values stringified as Go's `%v`.
+ */
+
+export interface SlackAttachmentField {
+  title: string;
+  value: unknown;
+  short: boolean;
+}
+
+/** Serialized with every key, as Mattermost's Go struct is (only `actions` is omitted when empty). */
+export interface SlackAttachment {
+  id: number;
+  fallback: string;
+  color: string;
+  pretext: string;
+  author_name: string;
+  author_link: string;
+  author_icon: string;
+  title: string;
+  title_link: string;
+  text: string;
+  fields: SlackAttachmentField[] | null;
+  image_url: string;
+  thumb_url: string;
+  footer: string;
+  footer_icon: string;
+  ts: unknown;
+  actions?: Record<string, unknown>[];
+}
+
+export class SlackDecodeError extends Error {}
+
+/**
+ * Go's encoding/json matches object keys to struct fields case-insensitively, the last duplicate
+ * winning, and ignores unknown keys. This returns the object with known keys in their canonical
+ * spelling and everything else dropped.
+ */
+export function canonicalizeKeys(value: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  const byLowerCase = new Map(fields.map((field) => [field.toLowerCase(), field]));
+  const result: Record<string, unknown> = {};
+  for (const [key, fieldValue] of Object.entries(value)) {
+    const field = byLowerCase.get(key.toLowerCase());
+    if (field !== undefined) result[field] = fieldValue;
+  }
+  return result;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A Go string field: `null` leaves the zero value. */
+export const goString = z
+  .string()
+  .nullish()
+  .transform((value) => value ?? '');
+
+/** Mattermost's SlackCompatibleBool: true, false, or those words in any case as strings. */
+const slackCompatibleBool = z.union([z.boolean(), z.string(), z.null()]).optional().transform((value, ctx) => {
+  if (value === undefined || value === null) return false;
+  if (typeof value === 'boolean') return value;
+  const lowered = value.toLowerCase();
+  if (lowered === 'true') return true;
+  if (lowered === 'false') return false;
+  ctx.addIssue({ code: 'custom', message: `"${value}" is not a boolean` });
+  return z.NEVER;
+});
+
+const FIELD_KEYS = ['title', 'value', 'short'] as const;
+const ATTACHMENT_KEYS = [
+  'id',
+  'fallback',
+  'color',
+  'pretext',
+  'author_name',
+  'author_link',
+  'author_icon',
+  'title',
+  'title_link',
+  'text',
+  'fields',
+  'image_url',
+  'thumb_url',
+  'footer',
+  'footer_icon',
+  'ts',
+  'actions',
+] as const;
+
+const fieldSchema = z.object({ title: goString, value: z.unknown(), short: slackCompatibleBool });
+
+const attachmentSchema = z.object({
+  id: z
+    .number()
+    .int()
+    .nullish()
+    .transform((value) => value ?? 0),
+  fallback: goString,
+  color: goString,
+  pretext: goString,
+  author_name: goString,
+  author_link: goString,
+  author_icon: goString,
+  title: goString,
+  title_link: goString,
+  text: goString,
+  fields: z.array(z.unknown()).nullish(),
+  image_url: goString,
+  thumb_url: goString,
+  footer: goString,
+  footer_icon: goString,
+  ts: z.unknown(),
+  actions: z.array(z.unknown()).nullish(),
+});
+
+function decodeField(raw: unknown): SlackAttachmentField | null {
+  if (raw === null) return null;
+  if (!isPlainObject(raw)) throw new SlackDecodeError('attachment field is not an object');
+  const parsed = fieldSchema.safeParse(canonicalizeKeys(raw, FIELD_KEYS));
+  if (!parsed.success) throw new SlackDecodeError(parsed.error.issues[0]?.message ?? 'invalid attachment field');
+  return { title: parsed.data.title, value: parsed.data.value ?? null, short: parsed.data.short };
+}
+
+function decodeAttachment(raw: unknown): SlackAttachment | null {
+  if (raw === null) return null;
+  if (!isPlainObject(raw)) throw new SlackDecodeError('attachment is not an object');
+  const parsed = attachmentSchema.safeParse(canonicalizeKeys(raw, ATTACHMENT_KEYS));
+  if (!parsed.success) throw new SlackDecodeError(parsed.error.issues[0]?.message ?? 'invalid attachment');
+  const d = parsed.data;
+  // Key order of Mattermost's Go struct, so stored JSON reads (and measures) the same.
+  const attachment: SlackAttachment = {
+    id: d.id,
+    fallback: d.fallback,
+    color: d.color,
+    pretext: d.pretext,
+    author_name: d.author_name,
+    author_link: d.author_link,
+    author_icon: d.author_icon,
+    title: d.title,
+    title_link: d.title_link,
+    text: d.text,
+    fields: d.fields ? d.fields.map(decodeField).filter((field): field is SlackAttachmentField => field !== null) : null,
+    image_url: d.image_url,
+    thumb_url: d.thumb_url,
+    footer: d.footer,
+    footer_icon: d.footer_icon,
+    ts: d.ts ?? null,
+  };
+  const actions = d.actions;
+  const decodedActions = (actions ?? []).filter((action) => action !== null);
+  if (decodedActions.some((action) => !isPlainObject(action))) throw new SlackDecodeError('action is not an object');
+  if (decodedActions.length > 0) attachment.actions = decodedActions as Record<string, unknown>[];
+  return attachment;
+}
+
+/**
+ * Decodes an `attachments` value as Mattermost does: null entries and null fields dropped, every
+ * field value stringified (`StringifySlackFieldValue`), and an empty result meaning "none".
+ */
+export function decodeAttachments(raw: unknown): SlackAttachment[] | null {
+  if (raw === undefined || raw === null) return null;
+  if (!Array.isArray(raw)) throw new SlackDecodeError('attachments is not an array');
+  const attachments = raw.map(decodeAttachment).filter((attachment): attachment is SlackAttachment => attachment !== null);
+  if (attachments.length === 0) return null;
+  for (const attachment of attachments) {
+    for (const field of attachment.fields ?? []) if (field.value !== null) field.value = formatGoValue(field.value);
+  }
+  return attachments;
+}
+
+/** Go's shortest `%v` rendering of a float64: exponent form below 1e-4 and from 1e6 on. */
+function formatGoFloat(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf';
+  if (value === 0) return Object.is(value, -0) ? '-0' : '0';
+  const [mantissa = '0', exponentText = '0'] = value.toExponential().split('e');
+  const exponent = Number(exponentText);
+  if (exponent < -4 || exponent >= 6) {
+    const sign = exponent < 0 ? '-' : '+';
+    return `${mantissa}e${sign}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  }
+  return String(value);
+}
+
+/** `fmt.Sprintf("%v", v)` for a value decoded from JSON into Go's `interface{}`. */
+export function formatGoValue(value: unknown): string {
+  if (value === null || value === undefined) return '<nil>';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number') return formatGoFloat(value);
+  if (Array.isArray(value)) return `[${value.map(formatGoValue).join(' ')}]`;
+  if (isPlainObject(value)) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${key}:${formatGoValue(value[key])}`);
+    return `map[${entries.join(' ')}]`;
+  }
+  return String(value);
+}
+
+/** `expandAnnouncement`: Slack's special mentions to Mattermost's. */
+export function expandAnnouncement(text: string): string {
+  return text.replaceAll('<!channel>', '@channel').replaceAll('<!here>', '@here').replaceAll('<!all>', '@all');
+}
+
+const USER_ID_MENTION = /<@([a-zA-Z0-9]+)>/g;
+
+export type UsernameLookup = (userId: string) => Promise<string | undefined>;
+
+/** `replaceUserIds`: `<@id>` becomes `@username` for ids of known users; others stay as they are. */
+export async function replaceUserIds(text: string, usernameOf: UsernameLookup): Promise<string> {
+  const ids = [...new Set([...text.matchAll(USER_ID_MENTION)].map((match) => match[1]!))];
+  if (ids.length === 0) return text;
+  const names = new Map<string, string>();
+  await Promise.all(
+    ids.map(async (id) => {
+      const username = await usernameOf(id);
+      if (username !== undefined) names.set(id, username);
+    }),
+  );
+  return text.replace(USER_ID_MENTION, (whole, id: string) => {
+    const username = names.get(id);
+    return username === undefined ? whole : `@${username}`;
+  });
+}
+
+/** `ProcessSlackText`. */
+export function processSlackText(text: string, usernameOf: UsernameLookup): Promise<string> {
+  return replaceUserIds(expandAnnouncement(text), usernameOf);
+}
+
+/** `ProcessSlackAttachments`: the text processing on pretext, text, title and string field values. */
+export async function processSlackAttachments(
+  attachments: SlackAttachment[],
+  usernameOf: UsernameLookup,
+): Promise<SlackAttachment[]> {
+  for (const attachment of attachments) {
+    attachment.pretext = await processSlackText(attachment.pretext, usernameOf);
+    attachment.text = await processSlackText(attachment.text, usernameOf);
+    attachment.title = await processSlackText(attachment.title, usernameOf);
+    for (const field of attachment.fields ?? []) {
+      if (typeof field.value === 'string') field.value = await processSlackText(field.value, usernameOf);
+    }
+  }
+  return attachments;
+}
+
+// Two link patterns, as in Mattermost: the app's (webhook and outgoing-response text) forbids
+// newlines; the model's (attachments, command text, ephemeral text) allows them.
+const APP_LINK = /<([^\n<|>]+)\|([^|\n>]+)>/g;
+const MODEL_LINK = /<([^<|]+)\|([^>]+)>/g;
+
+/** `<url|label>` to `[label](url)`, with the app's pattern. */
+export function convertAppLinks(text: string): string {
+  return text.replace(APP_LINK, '[$2]($1)');
+}
+
+/** `ParseSlackLinksToMarkdown`, the model's pattern. */
+export function convertModelLinks(text: string): string {
+  return text.replace(MODEL_LINK, '[$2]($1)');
+}
+
+/**
+ * `ParseSlackAttachment`: links in attachment text, pretext and string field values become
+ * Markdown. Mattermost applies this always, even with `skip_slack_parsing`; titles are left alone.
+ */
+export function convertAttachmentLinks(attachments: SlackAttachment[]): SlackAttachment[] {
+  for (const attachment of attachments) {
+    attachment.text = convertModelLinks(attachment.text);
+    attachment.pretext = convertModelLinks(attachment.pretext);
+    for (const field of attachment.fields ?? []) {
+      if (typeof field.value === 'string') field.value = convertModelLinks(field.value);
+    }
+  }
+  return attachments;
+}

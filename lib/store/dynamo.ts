@@ -1,0 +1,66 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export interface DynamoOptions {
+  endpoint?: string | undefined;
+  region: string;
+}
+
+/**
+ * One document client per endpoint and region. Locally the endpoint is DynamoDB Local and any
+ * non-empty credentials do; in AWS the endpoint is unset and the Lambda role's credentials apply.
+ */
+const clients = new Map<string, DynamoDBDocumentClient>();
+
+export function documentClient(options: DynamoOptions): DynamoDBDocumentClient {
+  const cacheKey = `${options.endpoint ?? ''}|${options.region}`;
+  let client = clients.get(cacheKey);
+  if (!client) {
+    const base = new DynamoDBClient({
+      region: options.region,
+      ...(options.endpoint
+        ? {
+            endpoint: options.endpoint,
+            credentials: {
+              accessKeyId: process.env.AWS_ACCESS_KEY_ID || 'local',
+              secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY || 'local',
+            },
+          }
+        : {}),
+      maxAttempts: 3,
+    });
+    client = DynamoDBDocumentClient.from(base, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    clients.set(cacheKey, client);
+  }
+  return client;
+}
+
+/** True when a conditional write or a transaction failed only because a condition did not hold. */
+export function isConditionFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ConditionalCheckFailedException') return true;
+  if (error.name === 'TransactionCanceledException') {
+    const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+    return reasons.some((reason) => reason.Code === 'ConditionalCheckFailed');
+  }
+  return false;
+}
+
+/**
+ * Counts the requests a document client sends, by command name. The benchmark uses it to report
+ * DynamoDB requests per operation; it adds one middleware and nothing on the hot path otherwise.
+ */
+export function countRequests(client: DynamoDBDocumentClient): Map<string, number> {
+  const counts = new Map<string, number>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = String(context.commandName ?? 'unknown');
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'hooklineRequestCounter' },
+  );
+  return counts;
+}

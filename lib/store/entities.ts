@@ -1,0 +1,269 @@
+import {
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { Channel, Command, IncomingWebhook, OutgoingWebhook, Team, User } from '../model.js';
+import { newId } from '../ids.js';
+import { directChannelName, indexes, keys, type Key } from './keys.js';
+import { isConditionFailure } from './dynamo.js';
+
+/** An item written by the seed or a use case: the full attribute map and whether it must be new. */
+export interface ItemWrite {
+  item: Record<string, unknown> & Key;
+  createOnly?: boolean;
+}
+
+const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'kind'];
+
+function stripKeys<T>(item: Record<string, unknown> | undefined): T | undefined {
+  if (!item) return undefined;
+  const entity: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(item)) if (!KEY_ATTRIBUTES.includes(name)) entity[name] = value;
+  return entity as T;
+}
+
+/** The items that store each entity: the entity itself plus the pointers that make its name unique. */
+export const itemsFor = {
+  team: (team: Team): ItemWrite[] => [
+    { item: { ...keys.team(team.id), kind: 'team', ...team } },
+    { item: { ...keys.teamName(team.name), kind: 'pointer', target_id: team.id } },
+  ],
+  channel: (channel: Channel): ItemWrite[] => [
+    { item: { ...keys.channel(channel.id), kind: 'channel', ...channel } },
+    { item: { ...keys.channelName(channel.team_id, channel.name), kind: 'pointer', target_id: channel.id } },
+  ],
+  user: (user: User): ItemWrite[] => [
+    { item: { ...keys.user(user.id), kind: 'user', ...user } },
+    { item: { ...keys.username(user.username), kind: 'pointer', target_id: user.id } },
+  ],
+  userToken: (tokenHash: string, userId: string, createAt: number): ItemWrite => ({
+    item: { ...keys.userToken(tokenHash), kind: 'pointer', target_id: userId, create_at: createAt },
+  }),
+  teamMember: (teamId: string, userId: string): ItemWrite => ({
+    item: { ...keys.teamMember(teamId, userId), kind: 'team_member', team_id: teamId, user_id: userId },
+  }),
+  channelMember: (channelId: string, userId: string): ItemWrite => ({
+    item: { ...keys.channelMember(channelId, userId), kind: 'channel_member', channel_id: channelId, user_id: userId },
+  }),
+  incomingWebhook: (hook: IncomingWebhook): ItemWrite[] => [
+    {
+      item: {
+        ...keys.incomingWebhook(hook.id),
+        kind: 'incoming_webhook',
+        GSI1PK: keys.hooksOfChannel(hook.channel_id),
+        GSI1SK: `INHOOK#${hook.id}`,
+        ...hook,
+      },
+    },
+  ],
+  outgoingWebhook: (hook: OutgoingWebhook): ItemWrite[] => [
+    {
+      item: {
+        ...keys.outgoingWebhook(hook.id),
+        kind: 'outgoing_webhook',
+        GSI1PK: keys.integrationsOfTeam('OUTHOOK', hook.team_id),
+        GSI1SK: `OUTHOOK#${hook.id}`,
+        ...hook,
+      },
+    },
+  ],
+  command: (command: Command): ItemWrite[] => [
+    {
+      item: {
+        ...keys.command(command.id),
+        kind: 'command',
+        GSI1PK: keys.integrationsOfTeam('COMMAND', command.team_id),
+        GSI1SK: `COMMAND#${command.id}`,
+        ...command,
+      },
+    },
+    { item: { ...keys.commandTrigger(command.team_id, command.trigger), kind: 'pointer', target_id: command.id } },
+  ],
+  seedKey: (kind: string, naturalKey: string, targetId: string): ItemWrite => ({
+    item: { ...keys.seedKey(kind, naturalKey), kind: 'pointer', target_id: targetId },
+  }),
+};
+
+/** DynamoDB allows 100 items in one transaction. */
+const MAX_TRANSACTION_ITEMS = 100;
+
+/** Teams, channels, users, memberships and integrations in the entities table. */
+export class EntityStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async getRaw(key: Key): Promise<Record<string, unknown> | undefined> {
+    const result = await this.db.send(new GetCommand({ TableName: this.table, Key: key }));
+    return result.Item;
+  }
+
+  private async get<T>(key: Key): Promise<T | undefined> {
+    return stripKeys<T>(await this.getRaw(key));
+  }
+
+  private async resolvePointer(key: Key): Promise<string | undefined> {
+    const item = await this.getRaw(key);
+    return typeof item?.target_id === 'string' ? item.target_id : undefined;
+  }
+
+  getTeam(teamId: string) {
+    return this.get<Team>(keys.team(teamId));
+  }
+
+  async getTeamByName(name: string): Promise<Team | undefined> {
+    const teamId = await this.resolvePointer(keys.teamName(name));
+    return teamId ? this.getTeam(teamId) : undefined;
+  }
+
+  getChannel(channelId: string) {
+    return this.get<Channel>(keys.channel(channelId));
+  }
+
+  async getChannelByName(teamId: string, name: string): Promise<Channel | undefined> {
+    const channelId = await this.resolvePointer(keys.channelName(teamId, name));
+    return channelId ? this.getChannel(channelId) : undefined;
+  }
+
+  getUser(userId: string) {
+    return this.get<User>(keys.user(userId));
+  }
+
+  async getUserByUsername(username: string): Promise<User | undefined> {
+    const userId = await this.resolvePointer(keys.username(username.toLowerCase()));
+    return userId ? this.getUser(userId) : undefined;
+  }
+
+  resolveUserToken(tokenHash: string): Promise<string | undefined> {
+    return this.resolvePointer(keys.userToken(tokenHash));
+  }
+
+  async isTeamMember(teamId: string, userId: string): Promise<boolean> {
+    return (await this.getRaw(keys.teamMember(teamId, userId))) !== undefined;
+  }
+
+  async isChannelMember(channelId: string, userId: string): Promise<boolean> {
+    return (await this.getRaw(keys.channelMember(channelId, userId))) !== undefined;
+  }
+
+  getIncomingWebhook(hookId: string) {
+    return this.get<IncomingWebhook>(keys.incomingWebhook(hookId));
+  }
+
+  getOutgoingWebhook(hookId: string) {
+    return this.get<OutgoingWebhook>(keys.outgoingWebhook(hookId));
+  }
+
+  getCommand(commandId: string) {
+    return this.get<Command>(keys.command(commandId));
+  }
+
+  /**
+   * The direct channel between two users, created on first use. Creation is one transaction whose
+   * conditions make it happen once: when two requests race, the loser reads the winner's channel.
+   */
+  async getOrCreateDirectChannel(userA: string, userB: string, nowMs: number): Promise<Channel> {
+    const name = directChannelName(userA, userB);
+    const existing = await this.getChannelByName('', name);
+    if (existing) return existing;
+    const channel: Channel = {
+      id: newId(),
+      team_id: '',
+      name,
+      display_name: '',
+      type: 'D',
+      creator_id: userA,
+      create_at: nowMs,
+      update_at: nowMs,
+      delete_at: 0,
+    };
+    const writes = [
+      ...itemsFor.channel(channel).map((write) => ({ ...write, createOnly: true })),
+      itemsFor.channelMember(channel.id, userA),
+      itemsFor.channelMember(channel.id, userB),
+    ];
+    try {
+      await this.transactWrite(writes);
+      return channel;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const winner = await this.getChannelByName('', name);
+      if (!winner) throw error;
+      return winner;
+    }
+  }
+
+  /**
+   * Archives a channel. As in Mattermost, archiving soft-deletes every incoming webhook of the
+   * channel, and restoring the channel would not bring them back.
+   */
+  async archiveChannel(channelId: string, nowMs: number): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.channel(channelId),
+        UpdateExpression: 'SET delete_at = :now, update_at = :now',
+        ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero',
+        ExpressionAttributeValues: { ':now': nowMs, ':zero': 0 },
+      }),
+    ).catch((error: unknown) => {
+      if (!isConditionFailure(error)) throw error;
+    });
+    for (const hook of await this.listIncomingWebhooksOfChannel(channelId)) {
+      if (hook.delete_at !== 0) continue;
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.incomingWebhook(hook.id),
+          UpdateExpression: 'SET delete_at = :now, update_at = :now',
+          ExpressionAttributeValues: { ':now': nowMs },
+        }),
+      );
+    }
+  }
+
+  async listIncomingWebhooksOfChannel(channelId: string): Promise<IncomingWebhook[]> {
+    const hooks: IncomingWebhook[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: indexes.byParent,
+          KeyConditionExpression: 'GSI1PK = :pk',
+          ExpressionAttributeValues: { ':pk': keys.hooksOfChannel(channelId) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      // GSI1 projects every attribute, so the query returns whole hooks.
+      for (const item of page.Items ?? []) hooks.push(stripKeys<IncomingWebhook>(item)!);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return hooks;
+  }
+
+  /**
+   * Writes items in transactions of at most 100. `createOnly` items must not exist yet; any failed
+   * condition cancels the whole transaction it is in.
+   */
+  async transactWrite(writes: ItemWrite[]): Promise<void> {
+    for (let start = 0; start < writes.length; start += MAX_TRANSACTION_ITEMS) {
+      const chunk = writes.slice(start, start + MAX_TRANSACTION_ITEMS);
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: chunk.map((write) => ({
+            Put: {
+              TableName: this.table,
+              Item: write.item,
+              ...(write.createOnly ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}),
+            },
+          })),
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Every DynamoDB key in one place. The entities table holds teams, channels, users, memberships
+ * and integrations, each under its own partition, plus pointer items that make names unique and
+ * resolvable with one GetItem. The posts table holds posts, indexed by channel for reading.
+ * Seed scripts and stores both build keys only through this module.
+ */
+export interface Key {
+  PK: string;
+  SK: string;
+}
+
+const entity = (kind: string, id: string): Key => ({ PK: `${kind}#${id}`, SK: `#${kind}` });
+const pointer = (kind: string, ...parts: string[]): Key => ({ PK: `${kind}#${parts.join('#')}`, SK: '#POINTER' });
+
+export const keys = {
+  team: (teamId: string) => entity('TEAM', teamId),
+  teamName: (name: string) => pointer('TEAMNAME', name),
+  teamMember: (teamId: string, userId: string): Key => ({ PK: `TEAM#${teamId}`, SK: `MEMBER#${userId}` }),
+
+  channel: (channelId: string) => entity('CHANNEL', channelId),
+  /** Direct channels have no team; their name is the two user ids, sorted, joined by `__`. */
+  channelName: (teamId: string, name: string) => pointer('CHANNELNAME', teamId, name),
+  channelMember: (channelId: string, userId: string): Key => ({ PK: `CHANNEL#${channelId}`, SK: `MEMBER#${userId}` }),
+
+  user: (userId: string) => entity('USER', userId),
+  username: (username: string) => pointer('USERNAME', username),
+  userToken: (tokenHash: string) => pointer('TOKEN', tokenHash),
+
+  incomingWebhook: (hookId: string) => entity('INHOOK', hookId),
+  outgoingWebhook: (hookId: string) => entity('OUTHOOK', hookId),
+  command: (commandId: string) => entity('COMMAND', commandId),
+  commandTrigger: (teamId: string, trigger: string) => pointer('COMMANDTRIGGER', teamId, trigger),
+
+  /** Remembers which generated id a seed entry without an id received, so later runs keep it. */
+  seedKey: (kind: string, naturalKey: string) => pointer('SEEDKEY', kind, naturalKey),
+
+  /** GSI1 of the entities table: the integrations attached to a channel or a team. */
+  hooksOfChannel: (channelId: string) => `HOOKS#CHANNEL#${channelId}`,
+  integrationsOfTeam: (kind: 'OUTHOOK' | 'COMMAND', teamId: string) => `${kind}#TEAM#${teamId}`,
+
+  post: (postId: string) => entity('POST', postId),
+  /** GSI1 (by creation) and GSI2 (by last update) of the posts table. */
+  postsOfChannel: (channelId: string) => `CHANNEL#${channelId}`,
+  postOrder: (timeMs: number, postId: string) => `${String(timeMs).padStart(15, '0')}#${postId}`,
+};
+
+export const indexes = { byParent: 'GSI1', byUpdate: 'GSI2' } as const;
+
+export function directChannelName(userA: string, userB: string): string {
+  return userA < userB ? `${userA}__${userB}` : `${userB}__${userA}`;
+}

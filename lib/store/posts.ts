@@ -1,0 +1,219 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  BatchGetCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { Post } from '../model.js';
+import { indexes, keys } from './keys.js';
+
+/**
+ * Props are stored as JSON text, not as a DynamoDB map: props may hold numbers beyond DynamoDB's
+ * range and keys DynamoDB refuses (the empty string). Mattermost allows 800 000 runes of props,
+ * more than DynamoDB's 400 KB item, so large props are stored gzipped.
+ */
+const COMPRESS_PROPS_ABOVE_BYTES = 32 * 1024;
+/** Leaves room below DynamoDB's 400 KB item limit for the other attributes and the key names. */
+export const MAX_STORED_POST_BYTES = 380 * 1024;
+
+export class PostTooLargeError extends Error {
+  constructor(readonly sizeBytes: number) {
+    super(`post needs ${sizeBytes} bytes of storage, more than ${MAX_STORED_POST_BYTES}`);
+    this.name = 'PostTooLargeError';
+  }
+}
+
+function toItem(post: Post): Record<string, unknown> {
+  const { props, metadata, ...fields } = post;
+  const propsJson = JSON.stringify(props);
+  const storedProps: { props_gz?: Buffer; props_json?: string } =
+    Buffer.byteLength(propsJson, 'utf8') > COMPRESS_PROPS_ABOVE_BYTES
+      ? { props_gz: gzipSync(propsJson) }
+      : { props_json: propsJson };
+  const item = {
+    ...keys.post(post.id),
+    GSI1PK: keys.postsOfChannel(post.channel_id),
+    GSI1SK: keys.postOrder(post.create_at, post.id),
+    GSI2PK: keys.postsOfChannel(post.channel_id),
+    GSI2SK: keys.postOrder(post.update_at, post.id),
+    ...fields,
+    ...storedProps,
+    metadata_json: JSON.stringify(metadata),
+  };
+  const propsBytes = storedProps.props_gz ? storedProps.props_gz.length : Buffer.byteLength(propsJson, 'utf8');
+  const sizeBytes = Buffer.byteLength(post.message, 'utf8') + propsBytes + 1024;
+  if (sizeBytes > MAX_STORED_POST_BYTES) throw new PostTooLargeError(sizeBytes);
+  return item;
+}
+
+function fromItem(item: Record<string, unknown>): Post {
+  const propsJson =
+    item.props_gz instanceof Uint8Array ? gunzipSync(item.props_gz).toString('utf8') : String(item.props_json ?? '{}');
+  return {
+    id: String(item.id),
+    create_at: Number(item.create_at),
+    update_at: Number(item.update_at),
+    edit_at: Number(item.edit_at ?? 0),
+    delete_at: Number(item.delete_at ?? 0),
+    is_pinned: Boolean(item.is_pinned),
+    user_id: String(item.user_id),
+    channel_id: String(item.channel_id),
+    root_id: String(item.root_id ?? ''),
+    original_id: String(item.original_id ?? ''),
+    message: String(item.message ?? ''),
+    type: String(item.type ?? ''),
+    props: JSON.parse(propsJson) as Record<string, unknown>,
+    hashtags: String(item.hashtags ?? ''),
+    pending_post_id: String(item.pending_post_id ?? ''),
+    reply_count: Number(item.reply_count ?? 0),
+    metadata: JSON.parse(String(item.metadata_json ?? '{}')) as Post['metadata'],
+  };
+}
+
+export interface ChannelPage {
+  /** Newest first. */
+  posts: Post[];
+  /** The post just newer than the page, if any. */
+  newerPostId: string;
+  /** The post just older than the page, if any. */
+  olderPostId: string;
+}
+
+/** Mattermost caps `since` reads at 1000 posts. */
+const MAX_SINCE_POSTS = 1000;
+
+export class PostStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  /** Stores new posts: one PutItem for one post; all or none in a transaction for several (splits). */
+  async createPosts(posts: Post[]): Promise<void> {
+    const items = posts.map(toItem);
+    if (items.length === 1) {
+      await this.db.send(
+        new PutCommand({ TableName: this.table, Item: items[0], ConditionExpression: 'attribute_not_exists(PK)' }),
+      );
+      return;
+    }
+    await this.db.send(
+      new TransactWriteCommand({
+        TransactItems: items.map((Item) => ({
+          Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(PK)' },
+        })),
+      }),
+    );
+  }
+
+  async getPost(postId: string): Promise<Post | undefined> {
+    const result = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.post(postId) }));
+    return result.Item ? fromItem(result.Item) : undefined;
+  }
+
+  async getPosts(postIds: string[]): Promise<Post[]> {
+    const unique = [...new Set(postIds)];
+    const found: Post[] = [];
+    for (let start = 0; start < unique.length; start += 100) {
+      let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
+        [this.table]: { Keys: unique.slice(start, start + 100).map((id) => ({ ...keys.post(id) })) },
+      };
+      while (request && Object.keys(request).length > 0) {
+        const result = await this.db.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of result.Responses?.[this.table] ?? []) found.push(fromItem(item));
+        request = result.UnprocessedKeys as typeof request;
+      }
+    }
+    return found;
+  }
+
+  private async queryChannel(
+    channelId: string,
+    options: { newestFirst: boolean; limit: number; boundary?: { operator: '<' | '>'; sortKey: string } },
+  ): Promise<Post[]> {
+    const posts: Post[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: indexes.byParent,
+          KeyConditionExpression: options.boundary
+            ? `GSI1PK = :channel AND GSI1SK ${options.boundary.operator} :boundary`
+            : 'GSI1PK = :channel',
+          ExpressionAttributeValues: {
+            ':channel': keys.postsOfChannel(channelId),
+            ...(options.boundary ? { ':boundary': options.boundary.sortKey } : {}),
+          },
+          ScanIndexForward: !options.newestFirst,
+          Limit: options.limit - posts.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of result.Items ?? []) posts.push(fromItem(item));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey && posts.length < options.limit);
+    return posts;
+  }
+
+  /** Page `page` of `perPage` posts, newest first, optionally only posts older or newer than a post. */
+  async pageOfChannel(
+    channelId: string,
+    page: number,
+    perPage: number,
+    relativeTo?: { post: Post; direction: 'before' | 'after' },
+  ): Promise<ChannelPage> {
+    const skip = page * perPage;
+    if (relativeTo?.direction === 'after') {
+      // Oldest first from the anchor, then flipped so the page reads newest first.
+      const ascending = await this.queryChannel(channelId, {
+        newestFirst: false,
+        limit: skip + perPage + 1,
+        boundary: { operator: '>', sortKey: keys.postOrder(relativeTo.post.create_at, relativeTo.post.id) },
+      });
+      const slice = ascending.slice(skip, skip + perPage);
+      return {
+        posts: slice.reverse(),
+        newerPostId: ascending[skip + perPage]?.id ?? '',
+        olderPostId: skip === 0 ? relativeTo.post.id : (ascending[skip - 1]?.id ?? ''),
+      };
+    }
+    const descending = await this.queryChannel(channelId, {
+      newestFirst: true,
+      limit: skip + perPage + 1,
+      ...(relativeTo
+        ? { boundary: { operator: '<' as const, sortKey: keys.postOrder(relativeTo.post.create_at, relativeTo.post.id) } }
+        : {}),
+    });
+    return {
+      posts: descending.slice(skip, skip + perPage),
+      newerPostId: skip === 0 ? (relativeTo?.post.id ?? '') : (descending[skip - 1]?.id ?? ''),
+      olderPostId: descending[skip + perPage]?.id ?? '',
+    };
+  }
+
+  /** Posts created or changed after `sinceMs`, newest first (Mattermost's `since`, at most 1000). */
+  async changedSince(channelId: string, sinceMs: number): Promise<Post[]> {
+    const posts: Post[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: indexes.byUpdate,
+          KeyConditionExpression: 'GSI2PK = :channel AND GSI2SK > :since',
+          // '~' sorts after every id character, so posts updated exactly at `sinceMs` are excluded.
+          ExpressionAttributeValues: { ':channel': keys.postsOfChannel(channelId), ':since': `${keys.postOrder(sinceMs, '~')}` },
+          Limit: MAX_SINCE_POSTS - posts.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of result.Items ?? []) posts.push(fromItem(item));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey && posts.length < MAX_SINCE_POSTS);
+    return posts.sort((a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1));
+  }
+}

@@ -1,0 +1,96 @@
+import { AppError } from '../errors.js';
+import type { Channel, IncomingWebhook, Post } from '../model.js';
+import { createWebhookPost } from '../posts/webhook-post.js';
+import type { Runtime } from '../runtime.js';
+import { processSlackAttachments, processSlackText } from '../slack.js';
+import type { IncomingWebhookRequest } from './incoming-request.js';
+
+const disabled = () =>
+  new AppError('web.incoming_webhook.disabled.app_error', 'Incoming webhooks have been disabled by the system admin.', 501);
+const noText = () => new AppError('web.incoming_webhook.text.app_error', 'No text specified.', 400);
+const invalidHook = () => new AppError('web.incoming_webhook.invalid.app_error', 'Invalid webhook.', 400);
+const unknownUser = (username: string) =>
+  new AppError('web.incoming_webhook.user.app_error', `Couldn't find the user ${username}`, 400);
+const unknownChannel = () => new AppError('web.incoming_webhook.channel.app_error', "Couldn't find the channel.", 404);
+const missingHookChannel = () =>
+  new AppError('app.channel.get.existing.app_error', 'Unable to find the existing channel.', 404);
+const channelLocked = (channelId: string) =>
+  new AppError(
+    'web.incoming_webhook.channel_locked.app_error',
+    `This webhook is not permitted to post to the requested channel ${channelId}`,
+    403,
+  );
+const creatorMissing = () => new AppError('web.incoming_webhook.user.app_error', "Couldn't find the user.", 403);
+const noPermission = () =>
+  new AppError('web.incoming_webhook.permissions.app_error', 'Inappropriate channel permissions.', 403);
+
+/**
+ * The channel a request names, resolved within the hook's team: `@username` is the direct channel
+ * between the hook's creator and that user (created on first use), `#name` or `name` a channel by
+ * name, and nothing the hook's own channel. Archived channels are not found by name.
+ */
+async function resolveChannel(runtime: Runtime, hook: IncomingWebhook, requested: string): Promise<Channel> {
+  const { directory } = runtime;
+  if (requested === '') {
+    const channel = await directory.channel(hook.channel_id);
+    if (!channel) throw missingHookChannel();
+    // Archiving soft-deletes a channel's hooks; a hook whose channel is archived is no hook.
+    if (channel.delete_at !== 0) throw invalidHook();
+    return channel;
+  }
+  if (requested.startsWith('@')) {
+    const username = requested.slice(1);
+    const user = await directory.userByUsername(username);
+    if (!user || user.delete_at !== 0) throw unknownUser(username);
+    return directory.directChannel(hook.user_id, user.id, runtime.nowMs());
+  }
+  const name = requested.startsWith('#') ? requested.slice(1) : requested;
+  const channel = await directory.channelByName(hook.team_id, name);
+  if (!channel || channel.delete_at !== 0) throw unknownChannel();
+  return channel;
+}
+
+/**
+ * Mattermost's `HandleIncomingWebhook` (reference §2.4), step for step: the feature switch, the
+ * empty-message check before the lookup, the hook, Slack text processing, channel resolution,
+ * the lock, the creator's rights, overrides, then the post (split when long).
+ */
+export async function handleIncomingWebhook(
+  runtime: Runtime,
+  hookId: string,
+  request: IncomingWebhookRequest,
+): Promise<Post[]> {
+  const { config, directory } = runtime;
+  if (!config.enableIncomingWebhooks) throw disabled();
+  if (request.text === '' && request.attachments === null) throw noText();
+
+  const hook = await directory.incomingWebhook(hookId);
+  if (!hook || hook.delete_at !== 0) throw invalidHook();
+
+  const usernameOf = async (userId: string) => (await directory.user(userId))?.username;
+  const text = await processSlackText(request.text, usernameOf);
+  const attachments = request.attachments ? await processSlackAttachments(request.attachments, usernameOf) : null;
+  const type = attachments ? 'slack_attachment' : request.type;
+
+  const channel = await resolveChannel(runtime, hook, request.channel);
+  if (hook.channel_locked && hook.channel_id !== channel.id) throw channelLocked(channel.id);
+
+  const creator = await directory.user(hook.user_id);
+  if (!creator || creator.delete_at !== 0) throw creatorMissing();
+  if (channel.type !== 'O' && !(await directory.isChannelMember(channel.id, creator.id))) throw noPermission();
+
+  return createWebhookPost(runtime, {
+    userId: hook.user_id,
+    channel,
+    text,
+    type,
+    rootId: request.root_id,
+    overrideUsername: request.username || hook.username,
+    overrideIconUrl: request.icon_url || hook.icon_url,
+    overrideIconEmoji: request.icon_emoji,
+    props: request.props,
+    attachments,
+    priority: request.priority,
+    webhookDisplayName: hook.display_name,
+  });
+}
