@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig, type Config } from './config.js';
 import { TtlCache } from './cache.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './store/dynamo.js';
 import { EntityStore } from './store/entities.js';
 import { PostStore } from './store/posts.js';
@@ -71,8 +72,11 @@ export interface Runtime {
   nowMs: () => number;
 }
 
-export function createRuntime(config: Config, logger = new Logger({ serviceName: 'hookline' })): Runtime {
-  const db = documentClient({ endpoint: config.dynamodbEndpoint, region: config.region });
+export function createRuntime(
+  config: Config,
+  logger = new Logger({ serviceName: 'hookline' }),
+  db: DynamoDBDocumentClient = documentClient({ endpoint: config.dynamodbEndpoint, region: config.region }),
+): Runtime {
   const entities = new EntityStore(db, config.tables.entities);
   return {
     config,

@@ -91,7 +91,7 @@ const ATTACHMENT_KEYS = [
   'actions',
 ] as const;
 
-const fieldSchema = z.object({ title: goString, value: z.unknown(), short: slackCompatibleBool });
+const fieldSchema = z.object({ title: goString, value: z.unknown().optional(), short: slackCompatibleBool });
 
 const attachmentSchema = z.object({
   id: z
@@ -113,7 +113,7 @@ const attachmentSchema = z.object({
   thumb_url: goString,
   footer: goString,
   footer_icon: goString,
-  ts: z.unknown(),
+  ts: z.unknown().optional(),
   actions: z.array(z.unknown()).nullish(),
 });
 

@@ -39,8 +39,8 @@ export const itemsFor = {
     { item: { ...keys.user(user.id), kind: 'user', ...user } },
     { item: { ...keys.username(user.username), kind: 'pointer', target_id: user.id } },
   ],
-  userToken: (tokenHash: string, userId: string, createAt: number): ItemWrite => ({
-    item: { ...keys.userToken(tokenHash), kind: 'pointer', target_id: userId, create_at: createAt },
+  userToken: (tokenHash: string, userId: string): ItemWrite => ({
+    item: { ...keys.userToken(tokenHash), kind: 'pointer', target_id: userId },
   }),
   teamMember: (teamId: string, userId: string): ItemWrite => ({
     item: { ...keys.teamMember(teamId, userId), kind: 'team_member', team_id: teamId, user_id: userId },

@@ -62,7 +62,7 @@ const requestSchema = z.object({
     .record(z.string(), z.unknown())
     .nullish()
     .transform((value) => ({ ...(value ?? {}) })),
-  attachments: z.unknown(),
+  attachments: z.unknown().optional(),
   type: goString,
   icon_emoji: goString,
   priority: prioritySchema.nullish().transform((value) => value ?? null),

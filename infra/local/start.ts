@@ -1,0 +1,79 @@
+/**
+ * npm start: the whole stack on this machine, no AWS account needed. DynamoDB Local (data kept in
+ * .hookline/), the SQS emulator, tables and queues created from serverless.yml, the demo seed on
+ * first start, and every route of the API on http://127.0.0.1:PORT (3000 unless PORT is set),
+ * served by the same handlers that deploy to Lambda. Ctrl-C stops everything it started.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../../lib/config.js';
+import { createRuntime } from '../../lib/runtime.js';
+import { applySeed, parseSeedFile, type SeedSummary } from '../../lib/seed/seed.js';
+import { startGateway } from './gateway.js';
+import { projectRoot } from './serverless-definition.js';
+import { provisionLocalResources, startDynamoDbLocal, startSqsEmulator } from './stack.js';
+import { localDataDir, writeLocalState } from './state.js';
+
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? '127.0.0.1';
+const stops: Array<() => Promise<void>> = [];
+
+async function shutdown(code: number): Promise<never> {
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  console.log('Starting DynamoDB Local and the SQS emulator...');
+  const dynamo = await startDynamoDbLocal({ dataDir: path.join(localDataDir, 'dynamodb') });
+  stops.push(dynamo.stop);
+  const sqs = await startSqsEmulator();
+  stops.push(sqs.stop);
+  const provisioned = await provisionLocalResources({ stage: 'local', dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint });
+  const apiUrl = `http://${host}:${port}`;
+  const environment = { ...provisioned.environment, SITE_URL: process.env.SITE_URL ?? apiUrl };
+  // User settings (ENABLE_*, timeouts) pass through; the wiring comes from the local stack.
+  Object.assign(process.env, environment);
+  const runtime = createRuntime(loadConfig(process.env));
+
+  const gateway = await startGateway({ runtime, port, host });
+  stops.push(gateway.close);
+  writeLocalState({ apiUrl, environment, pid: process.pid });
+
+  const summaryFile = path.join(localDataDir, 'demo-summary.json');
+  let demo: SeedSummary | undefined;
+  if (provisioned.tablesCreated.length > 0 || !existsSync(summaryFile)) {
+    const demoFile = path.join(projectRoot, 'infra/seed/demo.yaml');
+    demo = await applySeed('infra/seed/demo.yaml', parseSeedFile('infra/seed/demo.yaml', readFileSync(demoFile, 'utf8')), {
+      store: runtime.entities,
+      siteUrl: apiUrl,
+    });
+    writeFileSync(summaryFile, `${JSON.stringify(demo, null, 2)}\n`);
+  } else {
+    demo = JSON.parse(readFileSync(summaryFile, 'utf8')) as SeedSummary;
+  }
+
+  const alice = demo.users.find((user) => user.username === 'alice');
+  const townSquare = demo.channels.find((channel) => channel.name === 'town-square');
+  const ciHook = demo.incoming_webhooks[0];
+  console.log(`
+Hookline is running on ${apiUrl}   (Ctrl-C to stop)
+
+  DynamoDB Local  ${dynamo.endpoint}   data in .hookline/dynamodb
+  SQS emulator    ${sqs.endpoint}
+
+Demo incoming webhooks:
+${demo.incoming_webhooks.map((hook) => `  ${hook.display_name.padEnd(8)} ${hook.url}   (#${hook.channel})`).join('\n')}
+
+Demo user token (alice): ${alice?.token ?? '(see .hookline/demo-summary.json)'}
+
+Try:
+  curl -s -X POST ${ciHook?.url} -H 'Content-Type: application/json' -d '{"text":"Build 42 passed :tada:"}'
+  curl -s ${apiUrl}/api/v4/channels/${townSquare?.id}/posts -H 'Authorization: Bearer ${alice?.token}'
+`);
+} catch (error) {
+  console.error(error);
+  await shutdown(1);
+}

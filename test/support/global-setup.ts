@@ -1,0 +1,20 @@
+import type { TestProject } from 'vitest/node';
+import { provisionLocalResources, startDynamoDbLocal, startSqsEmulator } from '../../infra/local/stack.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stackEnvironment: Record<string, string>;
+  }
+}
+
+/** Starts the real local services once for the whole run: DynamoDB Local and the SQS emulator. */
+export default async function setup(project: TestProject) {
+  const dynamo = await startDynamoDbLocal();
+  const sqs = await startSqsEmulator();
+  const provisioned = await provisionLocalResources({ stage: 'test', dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint });
+  project.provide('stackEnvironment', provisioned.environment);
+  return async () => {
+    await sqs.stop();
+    await dynamo.stop();
+  };
+}

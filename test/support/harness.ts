@@ -1,0 +1,136 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { inject } from 'vitest';
+import { loadConfig } from '../../lib/config.js';
+import { newId } from '../../lib/ids.js';
+import { createRuntime, type Runtime } from '../../lib/runtime.js';
+import { applySeed, type SeedSummary } from '../../lib/seed/seed.js';
+import type { SeedFile } from '../../lib/seed/schema.js';
+import { seedFileSchema } from '../../lib/seed/schema.js';
+import { startGateway } from '../../infra/local/gateway.js';
+
+export function stackEnvironment(): Record<string, string> {
+  return inject('stackEnvironment');
+}
+
+/** A runtime against the test stack, with configuration overrides as environment variables. */
+export function testRuntime(overrides: Record<string, string> = {}, logger?: Logger): Runtime {
+  const environment = stackEnvironment();
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+  return createRuntime(
+    loadConfig({ ...environment, ...overrides }),
+    logger ?? new Logger({ serviceName: 'hookline-test', logLevel: 'SILENT' }),
+  );
+}
+
+export interface Api {
+  url: string;
+  runtime: Runtime;
+  close(): Promise<void>;
+  request(method: string, path: string, options?: { body?: string | Buffer; headers?: Record<string, string> }): Promise<ApiResponse>;
+  postJson(path: string, body: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json<T = any>(): T;
+}
+
+/** The HTTP API on a loopback port, served by the real handlers, with the given configuration. */
+export async function startApi(overrides: Record<string, string> = {}, logger?: Logger): Promise<Api> {
+  const runtime = testRuntime(overrides, logger);
+  const gateway = await startGateway({ runtime });
+  const request: Api['request'] = async (method, path, options = {}) => {
+    const response = await fetch(`${gateway.url}${path}`, {
+      method,
+      headers: options.headers ?? {},
+      ...(options.body !== undefined ? { body: options.body } : {}),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
+  };
+  return {
+    url: gateway.url,
+    runtime,
+    close: gateway.close,
+    request,
+    postJson: (path, body, headers = {}) =>
+      request('POST', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } }),
+  };
+}
+
+export function uniqueName(prefix = 't'): string {
+  return `${prefix}${newId().slice(0, 10)}`;
+}
+
+export interface World {
+  team: { name: string; id: string };
+  summary: SeedSummary;
+  channel(name: string): { id: string; name: string };
+  user(username: string): { id: string; token: string; username: string };
+  hook(displayName: string): { id: string; url: string };
+}
+
+/**
+ * Seeds a fresh team through the real seed code: `town-square` (public) and `private` (private)
+ * channels, users `creator` (member of both), `other` (town-square only) and `outsider` (team only),
+ * and whatever extra entries the test passes. Names are unique so tests never collide.
+ */
+export async function seedWorld(runtime: Runtime, extra: (names: WorldNames) => Partial<SeedFile> = () => ({})): Promise<World> {
+  const names: WorldNames = {
+    team: uniqueName('team'),
+    creator: uniqueName('creator'),
+    other: uniqueName('other'),
+    outsider: uniqueName('outsider'),
+  };
+  const base = {
+    teams: [{ name: names.team }],
+    channels: [
+      { team: names.team, name: 'town-square', type: 'O' },
+      { team: names.team, name: 'off-topic', type: 'O' },
+      { team: names.team, name: 'private', type: 'P' },
+    ],
+    users: [
+      { username: names.creator, teams: [names.team], channels: [`${names.team}/town-square`, `${names.team}/private`, `${names.team}/off-topic`] },
+      { username: names.other, teams: [names.team], channels: [`${names.team}/town-square`] },
+      { username: names.outsider, teams: [names.team], channels: [] },
+    ],
+    incoming_webhooks: [{ team: names.team, channel: 'town-square', creator: names.creator, display_name: 'main' }],
+  };
+  const more = extra(names);
+  const seed = seedFileSchema.parse({
+    ...base,
+    ...more,
+    channels: [...base.channels, ...(more.channels ?? [])],
+    users: [...base.users, ...(more.users ?? [])],
+    incoming_webhooks: [...base.incoming_webhooks, ...(more.incoming_webhooks ?? [])],
+  });
+  const summary = await applySeed('test-world.yaml', seed, { store: runtime.entities, siteUrl: '' });
+  const find = <T>(list: T[], predicate: (item: T) => boolean, what: string): T => {
+    const found = list.find(predicate);
+    if (!found) throw new Error(`test world has no ${what}`);
+    return found;
+  };
+  return {
+    team: find(summary.teams, (team) => team.name === names.team, 'team'),
+    summary,
+    channel: (name) => find(summary.channels, (channel) => channel.name === name && channel.team === names.team, `channel ${name}`),
+    user: (username) => {
+      const actual = (names as unknown as Record<string, string>)[username] ?? username;
+      const user = find(summary.users, (candidate) => candidate.username === actual, `user ${username}`);
+      return { id: user.id, username: user.username, token: user.token ?? '' };
+    },
+    hook: (displayName) => {
+      const hook = find(summary.incoming_webhooks, (candidate) => candidate.display_name === displayName, `hook ${displayName}`);
+      return { id: hook.id, url: `/hooks/${hook.id}` };
+    },
+  };
+}
+
+export interface WorldNames {
+  team: string;
+  creator: string;
+  other: string;
+  outsider: string;
+}
