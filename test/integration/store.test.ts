@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { newId } from '../../lib/ids.js';
+import { buildPost } from '../../lib/posts/rules.js';
+import { countRequests } from '../../lib/store/dynamo.js';
+import { itemsFor } from '../../lib/store/entities.js';
+import { directChannelName } from '../../lib/store/keys.js';
+import { seedWorld, stackEnvironment, testRuntime } from '../support/harness.js';
+
+/** The stores against the real DynamoDB Local. */
+describe('EntityStore', () => {
+  it('creates one direct channel per pair even when requests race', async () => {
+    const runtime = testRuntime();
+    const [a, b] = [newId(), newId()];
+    const channels = await Promise.all(Array.from({ length: 5 }, () => runtime.entities.getOrCreateDirectChannel(a, b, Date.now())));
+    expect(new Set(channels.map((channel) => channel.id)).size).toBe(1);
+    const stored = await runtime.entities.getChannelByName('', directChannelName(b, a));
+    expect(stored).toMatchObject({ id: channels[0]!.id, type: 'D', team_id: '' });
+    expect(await runtime.entities.isChannelMember(stored!.id, a)).toBe(true);
+    expect(await runtime.entities.isChannelMember(stored!.id, b)).toBe(true);
+  });
+
+  it('refuses a create-only write over an existing item, writing nothing of that transaction', async () => {
+    const runtime = testRuntime();
+    const world = await seedWorld(runtime);
+    const team = await runtime.entities.getTeam(world.team.id);
+    const newcomer = newId();
+    await expect(
+      runtime.entities.transactWrite([
+        itemsFor.teamMember(world.team.id, newcomer),
+        ...itemsFor.team(team!).map((write) => ({ ...write, createOnly: true })),
+      ]),
+    ).rejects.toMatchObject({ name: 'TransactionCanceledException' });
+    expect(await runtime.entities.isTeamMember(world.team.id, newcomer)).toBe(false);
+  });
+
+  it('archives a channel and soft-deletes its incoming webhooks', async () => {
+    const runtime = testRuntime();
+    const world = await seedWorld(runtime);
+    await runtime.entities.archiveChannel(world.channel('town-square').id, 1234);
+    expect((await runtime.entities.getChannel(world.channel('town-square').id))?.delete_at).toBe(1234);
+    expect((await runtime.entities.getIncomingWebhook(world.hook('main').id))?.delete_at).toBe(1234);
+  });
+});
+
+describe('PostStore', () => {
+  it('stores and reads back posts, with large props compressed below the item limit', async () => {
+    const runtime = testRuntime();
+    const channelId = newId();
+    const big = buildPost(
+      { userId: newId(), channelId, rootId: '', message: 'm', type: '', props: { blob: '那'.repeat(700_000), n: 1e300, '': 'empty key' } },
+      Date.now(),
+    );
+    await runtime.posts.createPosts([big]);
+    expect(await runtime.posts.getPost(big.id)).toEqual(big);
+  });
+
+  it('writes several posts all or nothing', async () => {
+    const runtime = testRuntime();
+    const channelId = newId();
+    const first = buildPost({ userId: 'u', channelId, rootId: '', message: '1', type: '', props: {} }, 1);
+    await runtime.posts.createPosts([first]);
+    const second = buildPost({ userId: 'u', channelId, rootId: '', message: '2', type: '', props: {} }, 2);
+    await expect(runtime.posts.createPosts([second, first])).rejects.toBeTruthy();
+    expect(await runtime.posts.getPost(second.id)).toBeUndefined();
+  });
+});
+
+describe('the warm incoming-webhook path', () => {
+  it('costs one DynamoDB write and no reads per post once the hook is cached', async () => {
+    const environment = stackEnvironment();
+    const db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: environment.DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    );
+    const counts = countRequests(db);
+    const runtime = testRuntime();
+    const world = await seedWorld(runtime);
+    const { createHandler } = await import('../../functions/incoming-webhook.js');
+    const { createRuntime } = await import('../../lib/runtime.js');
+    const counted = createRuntime(runtime.config, runtime.logger, db);
+    const handler = createHandler(counted);
+    const event = (text: string) =>
+      ({
+        version: '2.0',
+        routeKey: 'POST /hooks/{hook_id}',
+        rawPath: `/hooks/${world.hook('main').id}`,
+        rawQueryString: '',
+        headers: { 'content-type': 'application/json' },
+        pathParameters: { hook_id: world.hook('main').id },
+        requestContext: { http: { method: 'POST', path: `/hooks/${world.hook('main').id}` }, requestId: 'r' },
+        body: JSON.stringify({ text }),
+        isBase64Encoded: false,
+      }) as never;
+    expect((await handler(event('warm-up'))).statusCode).toBe(200);
+    counts.clear();
+    for (let i = 0; i < 20; i++) expect((await handler(event(`post ${i}`))).statusCode).toBe(200);
+    expect(Object.fromEntries(counts)).toEqual({ PutItemCommand: 20 });
+  });
+});
