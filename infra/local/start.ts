@@ -61,7 +61,7 @@ try {
   console.log(`
 Hookline is running on ${apiUrl}   (Ctrl-C to stop)
 
-  DynamoDB Local  ${dynamo.endpoint}   data in .hookline/dynamodb
+  DynamoDB Local  ${dynamo.endpoint}   data in ${path.join(localDataDir, "dynamodb")}
   SQS emulator    ${sqs.endpoint}
 
 Demo incoming webhooks:

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { projectRoot } from './serverless-definition.js';
 
 /** Where `npm start` keeps its data and tells other commands (seed, bench) how to reach it. */
-export const localDataDir = path.join(projectRoot, '.hookline');
+export const localDataDir = process.env.HOOKLINE_DATA_DIR ?? path.join(projectRoot, '.hookline');
 const stateFile = path.join(localDataDir, 'stack.json');
 
 export interface LocalStackState {

@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { routes } from '../lib/routes.js';
+import { httpRoutes, projectRoot, readServerlessDefinition } from '../infra/local/serverless-definition.js';
+
+/** Runs `serverless package` (no AWS credentials needed) and reads the generated template. */
+type Resource = { Type: string; Properties: Record<string, any> };
+let outputDir: string;
+let resources: Record<string, Resource>;
+
+const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+
+beforeAll(async () => {
+  outputDir = mkdtempSync(path.join(tmpdir(), 'hookline-package-'));
+  await new Promise<void>((resolve, reject) => {
+    execFile(
+      'npx',
+      ['serverless', 'package', '--stage', 'ci', '--package', outputDir],
+      { cwd: projectRoot, env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' }, timeout: 240_000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve()),
+    );
+  });
+  resources = JSON.parse(readFileSync(path.join(outputDir, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+}, 300_000);
+
+describe('serverless package', () => {
+  it('writes one zip per function', () => {
+    const functions = Object.keys(readServerlessDefinition().functions);
+    const zips = readdirSync(outputDir).filter((file) => file.endsWith('.zip'));
+    expect(zips.sort()).toEqual(functions.map((name) => `${name}.zip`).sort());
+    for (const zip of zips) expect(existsSync(path.join(outputDir, zip))).toBe(true);
+  });
+
+  it('declares every public route on the HTTP API, the same as lib/routes.ts and the local gateway', () => {
+    const routeKeys = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties.RouteKey as string);
+    const expected = routes.map((route) => `${route.method} ${route.path}`);
+    expect(routeKeys.sort()).toEqual([...expected, '$default'].sort());
+    const local = httpRoutes().filter((route) => route.method !== '*').map((route) => `${route.method} ${route.path}`);
+    expect(local.sort()).toEqual(expected.sort());
+    const api = ofType('AWS::ApiGatewayV2::Api');
+    expect(api).toHaveLength(1);
+    expect(api[0]![1].Properties.ProtocolType).toBe('HTTP');
+    for (const [, integration] of ofType('AWS::ApiGatewayV2::Integration')) {
+      expect(integration.Properties.PayloadFormatVersion).toBe('2.0');
+    }
+  });
+
+  it('creates on-demand tables with point-in-time recovery', () => {
+    const tables = ofType('AWS::DynamoDB::Table');
+    expect(tables.map(([name]) => name).sort()).toEqual(['EntitiesTable', 'PostsTable']);
+    for (const [, table] of tables) {
+      expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      if (table.Properties.TimeToLiveSpecification) expect(table.Properties.TimeToLiveSpecification.Enabled).toBe(true);
+    }
+  });
+
+  it('creates the outgoing queue with a dead-letter queue and a redrive policy', () => {
+    const queue = resources.OutgoingQueue!;
+    expect(queue.Type).toBe('AWS::SQS::Queue');
+    expect(queue.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': ['OutgoingDeadLetterQueue', 'Arn'] });
+    expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBeGreaterThan(1);
+    expect(resources.OutgoingDeadLetterQueue!.Type).toBe('AWS::SQS::Queue');
+    const worker = resources.OutgoingWorkerLambdaFunction!;
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * worker.Properties.Timeout);
+  });
+
+  it('wires the worker to the queue with partial batch failures', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    const mapping = mappings[0]![1].Properties;
+    expect(mapping.EventSourceArn).toEqual({ 'Fn::GetAtt': ['OutgoingQueue', 'Arn'] });
+    expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+  });
+
+  it('gives each function a least-privilege role', () => {
+    const actionsOf = (roleName: string) => {
+      const role = resources[roleName]!;
+      const statements = role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+      for (const statement of statements) {
+        expect(statement.Resource, `${roleName} grants on *`).not.toBe('*');
+        for (const action of statement.Action) expect(action, roleName).not.toMatch(/\*/);
+      }
+      return new Set<string>(statements.flatMap((statement: any) => statement.Action));
+    };
+    const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
+    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'NotFound', 'OutgoingWorker'];
+    for (const fn of functions) expect(resources[roleOf(fn)]?.Type, fn).toBe('AWS::IAM::Role');
+
+    expect([...actionsOf(roleOf('Ping'))].sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(actionsOf(roleOf('NotFound')).has('dynamodb:GetItem')).toBe(false);
+    const incoming = actionsOf(roleOf('IncomingWebhook'));
+    expect(incoming.has('dynamodb:PutItem')).toBe(true);
+    expect(incoming.has('dynamodb:Query')).toBe(false);
+    expect(incoming.has('dynamodb:DeleteItem')).toBe(false);
+    const reader = actionsOf(roleOf('GetPost'));
+    expect(reader.has('dynamodb:PutItem')).toBe(false);
+    expect(reader.has('dynamodb:Query')).toBe(true);
+    const worker = actionsOf(roleOf('OutgoingWorker'));
+    expect(worker.has('sqs:DeleteMessage')).toBe(true);
+    expect(actionsOf(roleOf('CreatePost')).has('sqs:SendMessage')).toBe(false);
+  });
+
+  it('keeps synchronous functions under API Gateway\'s 30 s and the cheapest memory size', () => {
+    for (const [name, fn] of ofType('AWS::Lambda::Function')) {
+      expect(fn.Properties.MemorySize, name).toBe(128);
+      if (name !== 'OutgoingWorkerLambdaFunction') expect(fn.Properties.Timeout, name).toBeLessThan(30);
+    }
+  });
+});
