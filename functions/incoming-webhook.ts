@@ -12,10 +12,10 @@ export const createHandler = (runtime: Runtime) =>
       const hookId = request.pathParameters.hook_id ?? '';
       // Mattermost's route only matches letters and digits; anything else is no route at all.
       if (!/^[A-Za-z0-9]+$/.test(hookId)) throw errors.notFoundRoute();
-      const logger = rt.logger.createChild({ persistentKeys: { hook_id: hookId } });
       const body = await decodeIncomingWebhookBody(request.body, request.headers['content-type'], request.query);
-      const posts = await handleIncomingWebhook({ ...rt, logger }, hookId, body);
-      logger.info('incoming webhook posted', { post_id: posts[0]?.id, parts: posts.length });
+      const posts = await handleIncomingWebhook(rt, hookId, body);
+      // Debug level: API Gateway's access log already records every request; this adds the post ids.
+      request.log.debug('incoming webhook posted', { post_id: posts[0]?.id, parts: posts.length });
       const wantsPosts =
         rt.config.incomingWebhookReturnPosts || /\breturn=representation\b/i.test(request.headers.prefer ?? '');
       if (!wantsPosts) return text(200, 'ok');

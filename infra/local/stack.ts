@@ -51,6 +51,11 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.on('exit', () => (exited = true));
+  // Never leave the Java process behind, however this process ends.
+  const killOnExit = () => {
+    if (!exited) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
   const endpoint = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -67,6 +72,7 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
     endpoint,
     stop: () =>
       new Promise<void>((resolve) => {
+        process.removeListener('exit', killOnExit);
         if (exited) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
@@ -80,7 +86,12 @@ export async function startSqsEmulator(options: { port?: number } = {}): Promise
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        // Keep-alive connections would otherwise hold close() open.
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AppError, errors } from '../errors.js';
 import { newId } from '../ids.js';
+import { requestLog, type RequestLog } from '../log.js';
 import type { Runtime } from '../runtime.js';
 
 /** What a route's code sees of an API Gateway HTTP API (payload v2) request. */
@@ -13,6 +14,8 @@ export interface HttpRequest {
   headers: Record<string, string>;
   body: Buffer;
   requestId: string;
+  /** Logs with this request's id and route on every line. */
+  log: RequestLog;
 }
 
 export interface HttpResponse {
@@ -62,8 +65,12 @@ function normalizeHeaders(headers: APIGatewayProxyEventV2['headers']): Record<st
 export function httpHandler(route: string, handle: RouteHandler, runtime: Runtime): LambdaHttpHandler {
   return async (event) => {
     const requestId = newId();
-    const logger = runtime.logger.createChild({
-      persistentKeys: { request_id: requestId, route, aws_request_id: event.requestContext?.requestId },
+    // Path parameters (hook_id, post_id, ...) go on every line; the body never does.
+    const logger = requestLog(runtime.logger, {
+      request_id: requestId,
+      route,
+      aws_request_id: event.requestContext?.requestId,
+      ...event.pathParameters,
     });
     let response: HttpResponse;
     try {
@@ -79,8 +86,9 @@ export function httpHandler(route: string, handle: RouteHandler, runtime: Runtim
         headers: normalizeHeaders(event.headers),
         body,
         requestId,
+        log: logger,
       };
-      response = await handle(request, { ...runtime, logger });
+      response = await handle(request, runtime);
     } catch (error) {
       if (error instanceof AppError && error.statusCode < 500) {
         logger.info('request refused', { status: error.statusCode, error_id: error.id });

@@ -98,7 +98,7 @@ describe('logging', () => {
       lines.push(String(chunk));
       return true;
     });
-    const logged = await startApi({}, new Logger({ serviceName: 'hookline-test', logLevel: 'INFO' }));
+    const logged = await startApi({}, new Logger({ serviceName: 'hookline-test', logLevel: 'DEBUG' }));
     try {
       const secret = 'very-secret-value-in-the-body';
       const response = await logged.request('POST', world.hook('main').url, {
@@ -116,7 +116,7 @@ describe('logging', () => {
     const posted = entries.find((entry) => entry.message === 'incoming webhook posted');
     expect(posted).toMatchObject({ hook_id: world.hook('main').id, route: 'incoming-webhook' });
     expect(posted.request_id).toMatch(/^[a-z0-9]{26}$/);
-    expect(entries.find((entry) => entry.message === 'request refused')).toMatchObject({ status: 400 });
+    expect(entries.find((entry) => entry.message === 'request refused')).toMatchObject({ status: 400, hook_id: world.hook('main').id });
     expect(lines.join('')).not.toContain('very-secret-value-in-the-body');
   });
 });

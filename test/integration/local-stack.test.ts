@@ -74,8 +74,8 @@ describe('npm start', () => {
     const second = await start(port);
     try {
       expect(second.output()).toContain(hookUrl!);
-      const list = await (await fetch(channelsUrl!, { headers: { authorization: `Bearer ${token}` } })).json();
-      const messages = Object.values(list.posts as Record<string, { message: string }>).map((post) => post.message);
+      const list = (await (await fetch(channelsUrl!, { headers: { authorization: `Bearer ${token}` } })).json()) as { posts: Record<string, { message: string }> };
+      const messages = Object.values(list.posts).map((post) => post.message);
       expect(messages).toContain('survives restarts');
     } finally {
       await stop(second.child);

@@ -4,7 +4,7 @@ import { loadConfig } from '../../lib/config.js';
 import { newId } from '../../lib/ids.js';
 import { createRuntime, type Runtime } from '../../lib/runtime.js';
 import { applySeed, type SeedSummary } from '../../lib/seed/seed.js';
-import type { SeedFile } from '../../lib/seed/schema.js';
+import type { z } from 'zod';
 import { seedFileSchema } from '../../lib/seed/schema.js';
 import { startGateway } from '../../infra/local/gateway.js';
 
@@ -77,7 +77,7 @@ export interface World {
  * channels, users `creator` (member of both), `other` (town-square only) and `outsider` (team only),
  * and whatever extra entries the test passes. Names are unique so tests never collide.
  */
-export async function seedWorld(runtime: Runtime, extra: (names: WorldNames) => Partial<SeedFile> = () => ({})): Promise<World> {
+export async function seedWorld(runtime: Runtime, extra: (names: WorldNames) => Partial<z.input<typeof seedFileSchema>> = () => ({})): Promise<World> {
   const names: WorldNames = {
     team: uniqueName('team'),
     creator: uniqueName('creator'),

@@ -1,0 +1,180 @@
+/**
+ * npm run bench: the performance figures, as ratios and counts measured in one run (these machines
+ * are noisy, so no absolute number is compared across runs and nothing here is a test).
+ *
+ *  1. incoming-webhook posts per second through the bundled handler, against bare DynamoDB PutItems
+ *     of post-sized items on the same DynamoDB Local at the same concurrency (alternating rounds);
+ *  2. DynamoDB requests per incoming post on a warm instance;
+ *  3. each function's bundle size and module load time in a fresh Node process, and the peak memory
+ *     of the handler process under the load of (1).
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { loadConfig } from '../../lib/config.js';
+import { createRuntime } from '../../lib/runtime.js';
+import { applySeed, parseSeedFile } from '../../lib/seed/seed.js';
+import { countRequests } from '../../lib/store/dynamo.js';
+import { createHandler } from '../../functions/incoming-webhook.js';
+import { projectRoot } from '../local/serverless-definition.js';
+import { provisionLocalResources, startDynamoDbLocal, startSqsEmulator } from '../local/stack.js';
+import { bundleFunctions } from './bundle.js';
+
+const { values } = parseArgs({
+  options: {
+    concurrency: { type: 'string', default: '16' },
+    requests: { type: 'string', default: '2000' },
+    rounds: { type: 'string', default: '5' },
+  },
+});
+const concurrency = Number(values.concurrency);
+const requests = Number(values.requests);
+const rounds = Number(values.rounds);
+
+const median = (numbers: number[]) => {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+function run(command: string, args: string[], env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(command, args, { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
+}
+
+const dynamo = await startDynamoDbLocal();
+const sqs = await startSqsEmulator();
+try {
+  const { environment } = await provisionLocalResources({ stage: 'bench', dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint });
+  const config = loadConfig({ ...environment });
+  const runtime = createRuntime(config, new Logger({ serviceName: 'bench', logLevel: 'SILENT' }));
+  const seed = await applySeed(
+    'bench.yaml',
+    parseSeedFile(
+      'bench.yaml',
+      `teams: [{name: bench}]
+channels: [{team: bench, name: town-square}]
+users: [{username: bencher, teams: [bench], channels: [bench/town-square]}]
+incoming_webhooks: [{team: bench, channel: town-square, creator: bencher, display_name: bench}]`,
+    ),
+    { store: runtime.entities, siteUrl: '' },
+  );
+  const hookId = seed.incoming_webhooks[0]!.id;
+
+  const outDir = mkdtempSync(path.join(tmpdir(), 'hookline-bench-'));
+  console.log(`Bundling functions into ${outDir} ...`);
+  const bundles = await bundleFunctions(outDir);
+  const loadDriver = path.join(outDir, 'load.mjs');
+  await build({
+    entryPoints: [path.join(projectRoot, 'infra/bench/load.ts')],
+    outfile: loadDriver,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    logLevel: 'error',
+  });
+  const incomingBundle = bundles.find((bundle) => bundle.name === 'incomingWebhook')!.file;
+  const functionEnv = { ...environment, POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO', POWERTOOLS_SERVICE_NAME: 'hookline' };
+
+  // The V8 limits the Lambda Node.js runtime sets for a 128 MB function (its bootstrap gives a
+  // tenth of the memory to the new space, half of that per semi-space, and the rest to the old space).
+  const lambda128 = ['--max-semi-space-size=6', '--max-old-space-size=116'];
+  type LoadResult = { perSecond: number; maxRssMb: number; cpuMsPerRequest: number };
+  const load = async (mode: 'baseline' | 'handler', loadConcurrency: number, loadRequests: number): Promise<LoadResult> => {
+    const settings = { mode, bundle: incomingBundle, hookId, table: environment.TABLE_POSTS, endpoint: dynamo.endpoint, concurrency: loadConcurrency, requests: loadRequests };
+    const output = await run(process.execPath, [...lambda128, loadDriver], { ...functionEnv, BENCH_LOAD: JSON.stringify(settings) });
+    const lines = output.trim().split('\n');
+    return JSON.parse(lines[lines.length - 1]!) as LoadResult;
+  };
+
+  // 1. Throughput against the baseline, alternating so drift hits both sides alike. Two
+  // discarded rounds warm DynamoDB Local's JIT, which otherwise penalizes whoever runs first.
+  console.log(`Load: ${rounds} rounds of ${requests} requests at concurrency ${concurrency}, after two warm-up rounds ...`);
+  for (let warmUp = 0; warmUp < 2; warmUp++) {
+    await load('baseline', concurrency, requests);
+    await load('handler', concurrency, requests);
+  }
+  const results: Record<'baseline' | 'handler', LoadResult[]> = { baseline: [], handler: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const mode of ['baseline', 'handler'] as const) {
+      const result = await load(mode, concurrency, requests);
+      results[mode].push(result);
+      console.log(`  round ${round + 1} ${mode.padEnd(8)} ${result.perSecond.toFixed(0)} /s   ${result.cpuMsPerRequest.toFixed(2)} ms CPU/request   peak RSS ${result.maxRssMb.toFixed(0)} MB`);
+    }
+  }
+  // A Lambda instance serves one request at a time: its memory is that of a sequential run.
+  const oneInstance = await load('handler', 1, Math.min(requests, 1000));
+  const baselineRate = median(results.baseline.map((result) => result.perSecond));
+  const handlerRate = median(results.handler.map((result) => result.perSecond));
+
+  // 2. DynamoDB requests per post, counted on a warm instance.
+  const counted = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  );
+  const counts = countRequests(counted);
+  const handler = createHandler(createRuntime(config, new Logger({ serviceName: 'bench', logLevel: 'SILENT' }), counted));
+  const event = (index: number) =>
+    ({
+      version: '2.0',
+      rawPath: `/hooks/${hookId}`,
+      headers: { 'content-type': 'application/json' },
+      pathParameters: { hook_id: hookId },
+      requestContext: { http: { method: 'POST' }, requestId: String(index) },
+      body: JSON.stringify({ text: `count ${index}` }),
+      isBase64Encoded: false,
+    }) as never;
+  await handler(event(-1));
+  counts.clear();
+  const countedPosts = 200;
+  for (let i = 0; i < countedPosts; i++) await handler(event(i));
+  const perPost = [...counts.entries()].map(([command, count]) => `${command} ${(count / countedPosts).toFixed(2)}`).join(', ');
+
+  // 3. Bundle sizes and module load times, each in a fresh Node process.
+  const loadTimes: Record<string, number> = {};
+  for (const bundle of bundles) {
+    const samples: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const output = await run(
+        process.execPath,
+        ['--input-type=module', '-e', `const t=performance.now(); await import(${JSON.stringify(`file://${bundle.file}`)}); console.log(performance.now()-t)`],
+        functionEnv,
+      );
+      samples.push(Number(output.trim()));
+    }
+    loadTimes[bundle.name] = median(samples);
+  }
+
+  const peakRss = Math.max(...results.handler.map((result) => result.maxRssMb));
+  const baselineRss = Math.max(...results.baseline.map((result) => result.maxRssMb));
+  console.log(`
+Incoming webhook throughput (median of ${rounds} rounds, concurrency ${concurrency}):
+  bare DynamoDB PutItem    ${baselineRate.toFixed(0)} /s
+  POST /hooks/{id} handler ${handlerRate.toFixed(0)} /s
+  ratio                    ${(handlerRate / baselineRate).toFixed(2)}   (target 0.9 or better)
+
+DynamoDB requests per incoming post, warm instance: ${perPost}   (target: 1 write, 0 reads)
+
+Peak memory (RSS) with the V8 limits of a 128 MB Lambda          (target under 128 MB)
+  one instance, requests one at a time (as Lambda runs them)  ${oneInstance.maxRssMb.toFixed(0)} MB
+  one process serving the concurrency-${concurrency} load            ${peakRss.toFixed(0)} MB   (bare-PutItem process: ${baselineRss.toFixed(0)} MB)
+
+Function bundles (minified, as packaged) and module load time in a fresh Node process (median of 5):
+${bundles.map((bundle) => `  ${bundle.name.padEnd(16)} ${(bundle.bytes / 1024).toFixed(0).padStart(6)} KiB   ${loadTimes[bundle.name]!.toFixed(0).padStart(4)} ms`).join('\n')}
+`);
+} finally {
+  await sqs.stop();
+  await dynamo.stop();
+}
