@@ -110,8 +110,3 @@ export function buildPost(input: NewPost, createAtMs: number): Post {
     metadata: input.metadata ?? {},
   };
 }
-
-/** What a client sees of a post. Kept in one place so that later rules (hidden action URLs) apply everywhere. */
-export function postForClient(post: Post): Post {
-  return post;
-}

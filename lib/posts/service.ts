@@ -12,9 +12,9 @@ import {
   goJsonRunes,
   MAX_POST_RUNES,
   MAX_PROPS_RUNES,
-  postForClient,
   RESERVED_PROPS,
 } from './rules.js';
+import { postForClient } from './for-client.js';
 
 /** The body of `POST /api/v4/posts`; unknown keys are ignored as Mattermost ignores them. */
 export const createPostBodySchema = z.object({
@@ -60,7 +60,7 @@ export async function createUserPost(runtime: Runtime, user: User, body: CreateP
     runtime.nowMs(),
   );
   await runtime.posts.createPosts([post]);
-  return postForClient(post);
+  return postForClient(post, runtime.config);
 }
 
 const postNotFound = () => new AppError('app.post.get.app_error', 'Unable to get the post.', 404);
@@ -71,7 +71,7 @@ export async function getPostForUser(runtime: Runtime, user: User, postId: strin
   const post = await runtime.posts.getPost(postId);
   if (!post || post.delete_at !== 0) throw postNotFound();
   await channelForMember(runtime, user, post.channel_id);
-  return postForClient(post);
+  return postForClient(post, runtime.config);
 }
 
 export interface ChannelPostsQuery {
@@ -140,9 +140,9 @@ export async function getChannelPosts(
     prevPostId = result.olderPostId;
   }
   const posts: Record<string, Post> = {};
-  for (const post of page) posts[post.id] = postForClient(post);
+  for (const post of page) posts[post.id] = postForClient(post, runtime.config);
   const missingRoots = page.map((post) => post.root_id).filter((rootId) => rootId !== '' && !(rootId in posts));
-  for (const root of await runtime.posts.getPosts(missingRoots)) posts[root.id] = postForClient(root);
+  for (const root of await runtime.posts.getPosts(missingRoots)) posts[root.id] = postForClient(root, runtime.config);
   return {
     order: page.map((post) => post.id),
     posts,

@@ -527,6 +527,14 @@ describe('configuration switches', () => {
       expect(fromHook.props.override_icon_url).toBe('http://hook/icon');
       const [emoji] = await postAndRead(on, hookWorld.hook('main').url, { text: 'x', icon_emoji: 'basketball' }, token);
       expect(emoji.props.override_icon_emoji).toBe('basketball');
+      // Rendered on read, as Mattermost's PreparePostForClient does; colons and case do not matter.
+      expect(emoji.props.override_icon_url).toBe('/static/emoji/1f3c0.png');
+      const [colons] = await postAndRead(on, hookWorld.hook('main').url, { text: 'x', icon_emoji: ':Basketball:', icon_url: 'http://x/icon' }, token);
+      expect(colons.props.override_icon_url).toBe('/static/emoji/1f3c0.png');
+      const [unknown] = await postAndRead(on, hookWorld.hook('main').url, { text: 'x', icon_emoji: 'no-such-emoji', icon_url: 'http://x/icon' }, token);
+      expect(unknown.props.override_icon_url).toBe('http://x/icon');
+      // With icon overrides off, both props come back as stored.
+      expect((await readPost(api, colons.id, token)).props.override_icon_url).toBe('http://x/icon');
     } finally {
       await on.close();
     }

@@ -126,6 +126,21 @@ describe('seed', () => {
     expect(after.length).toBeGreaterThanOrEqual(before.length);
   });
 
+  it('archives a channel marked archived, which deletes its incoming webhooks', async () => {
+    const runtime = testRuntime();
+    const team = uniqueName('seed');
+    const options = { store: runtime.entities, siteUrl: '' };
+    const first = await applySeed('s.yaml', parseSeedFile('s.yaml', seedText(team)), options);
+    const archived = seedText(team).replace('{ team: ${team}, name: town-square, display_name: Town Square, type: O }'.replace('${team}', team), `{ team: ${team}, name: town-square, display_name: Town Square, type: O, archived: true }`);
+    expect(archived).toContain('archived: true');
+    const second = await applySeed('s.yaml', parseSeedFile('s.yaml', archived), options);
+    expect(second.channels.find((channel) => channel.name === 'town-square')?.archived).toBe(true);
+    expect((await runtime.entities.getChannel(first.channels[0]!.id))?.delete_at).toBeGreaterThan(0);
+    expect((await runtime.entities.getIncomingWebhook(first.incoming_webhooks[0]!.id))?.delete_at).toBeGreaterThan(0);
+    const third = await applySeed('s.yaml', parseSeedFile('s.yaml', archived), options);
+    expect(third.written_items).toBe(0);
+  });
+
   it('rejects a file that is not YAML', () => {
     expect(() => parseSeedFile('x.yaml', 'teams: [unclosed')).toThrow(/x\.yaml: not valid YAML/);
   });
