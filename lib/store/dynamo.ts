@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 export interface DynamoOptions {
   endpoint?: string | undefined;
@@ -63,4 +63,27 @@ export function countRequests(client: DynamoDBDocumentClient): Map<string, numbe
     { step: 'initialize', name: 'hooklineRequestCounter' },
   );
   return counts;
+}
+
+/** Every item a query returns, following pages, up to `limit` items. */
+export async function queryAll(
+  db: DynamoDBDocumentClient,
+  input: Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'>,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const remaining = limit - items.length;
+    const page = await db.send(
+      new QueryCommand({
+        ...input,
+        ...(Number.isFinite(remaining) ? { Limit: remaining } : {}),
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey && items.length < limit);
+  return items;
 }

@@ -1,6 +1,5 @@
 import {
   GetCommand,
-  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -8,7 +7,7 @@ import {
 import type { Channel, Command, IncomingWebhook, OutgoingWebhook, Team, User } from '../model.js';
 import { newId } from '../ids.js';
 import { directChannelName, indexes, keys, type Key } from './keys.js';
-import { isConditionFailure } from './dynamo.js';
+import { isConditionFailure, queryAll } from './dynamo.js';
 
 /** An item written by the seed or a use case: the full attribute map and whether it must be new. */
 export interface ItemWrite {
@@ -227,23 +226,14 @@ export class EntityStore {
   }
 
   async listIncomingWebhooksOfChannel(channelId: string): Promise<IncomingWebhook[]> {
-    const hooks: IncomingWebhook[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: indexes.byParent,
-          KeyConditionExpression: 'GSI1PK = :pk',
-          ExpressionAttributeValues: { ':pk': keys.hooksOfChannel(channelId) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      // GSI1 projects every attribute, so the query returns whole hooks.
-      for (const item of page.Items ?? []) hooks.push(stripKeys<IncomingWebhook>(item)!);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return hooks;
+    // GSI1 projects every attribute, so the query returns whole hooks.
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      IndexName: indexes.byParent,
+      KeyConditionExpression: 'GSI1PK = :pk',
+      ExpressionAttributeValues: { ':pk': keys.hooksOfChannel(channelId) },
+    });
+    return items.map((item) => stripKeys<IncomingWebhook>(item)!);
   }
 
   /**

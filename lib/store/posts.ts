@@ -3,11 +3,11 @@ import {
   BatchGetCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { Post } from '../model.js';
+import { queryAll } from './dynamo.js';
 import { indexes, keys } from './keys.js';
 
 /**
@@ -134,29 +134,23 @@ export class PostStore {
     channelId: string,
     options: { newestFirst: boolean; limit: number; boundary?: { operator: '<' | '>'; sortKey: string } },
   ): Promise<Post[]> {
-    const posts: Post[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: indexes.byParent,
-          KeyConditionExpression: options.boundary
-            ? `GSI1PK = :channel AND GSI1SK ${options.boundary.operator} :boundary`
-            : 'GSI1PK = :channel',
-          ExpressionAttributeValues: {
-            ':channel': keys.postsOfChannel(channelId),
-            ...(options.boundary ? { ':boundary': options.boundary.sortKey } : {}),
-          },
-          ScanIndexForward: !options.newestFirst,
-          Limit: options.limit - posts.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of result.Items ?? []) posts.push(fromItem(item));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey && posts.length < options.limit);
-    return posts;
+    const items = await queryAll(
+      this.db,
+      {
+        TableName: this.table,
+        IndexName: indexes.byParent,
+        KeyConditionExpression: options.boundary
+          ? `GSI1PK = :channel AND GSI1SK ${options.boundary.operator} :boundary`
+          : 'GSI1PK = :channel',
+        ExpressionAttributeValues: {
+          ':channel': keys.postsOfChannel(channelId),
+          ...(options.boundary ? { ':boundary': options.boundary.sortKey } : {}),
+        },
+        ScanIndexForward: !options.newestFirst,
+      },
+      options.limit,
+    );
+    return items.map(fromItem);
   }
 
   /** Page `page` of `perPage` posts, newest first, optionally only posts older or newer than a post. */
@@ -197,23 +191,18 @@ export class PostStore {
 
   /** Posts created or changed after `sinceMs`, newest first (Mattermost's `since`, at most 1000). */
   async changedSince(channelId: string, sinceMs: number): Promise<Post[]> {
-    const posts: Post[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: indexes.byUpdate,
-          KeyConditionExpression: 'GSI2PK = :channel AND GSI2SK > :since',
-          // '~' sorts after every id character, so posts updated exactly at `sinceMs` are excluded.
-          ExpressionAttributeValues: { ':channel': keys.postsOfChannel(channelId), ':since': `${keys.postOrder(sinceMs, '~')}` },
-          Limit: MAX_SINCE_POSTS - posts.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of result.Items ?? []) posts.push(fromItem(item));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey && posts.length < MAX_SINCE_POSTS);
+    const items = await queryAll(
+      this.db,
+      {
+        TableName: this.table,
+        IndexName: indexes.byUpdate,
+        KeyConditionExpression: 'GSI2PK = :channel AND GSI2SK > :since',
+        // '~' sorts after every id character, so posts updated exactly at `sinceMs` are excluded.
+        ExpressionAttributeValues: { ':channel': keys.postsOfChannel(channelId), ':since': keys.postOrder(sinceMs, '~') },
+      },
+      MAX_SINCE_POSTS,
+    );
+    const posts = items.map(fromItem);
     return posts.sort((a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1));
   }
 }
