@@ -1,10 +1,10 @@
 import { errors } from '../lib/errors.js';
 import { httpHandler } from '../lib/http/handler.js';
 import { matchPath, routes } from '../lib/routes.js';
-import { runtimeFromEnv, type Runtime } from '../lib/runtime.js';
+import { edgeRuntimeFromEnv, type EdgeRuntime } from '../lib/edge-runtime.js';
 
 /** API Gateway's `$default` route: 405 for a known path with another method, else 404. */
-export const createHandler = (runtime: Runtime) =>
+export const createHandler = (runtime: EdgeRuntime) =>
   httpHandler(
     'not-found',
     async (request) => {
@@ -14,4 +14,4 @@ export const createHandler = (runtime: Runtime) =>
     runtime,
   );
 
-export const handler = createHandler(runtimeFromEnv());
+export const handler = createHandler(edgeRuntimeFromEnv());

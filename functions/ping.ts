@@ -1,7 +1,7 @@
 import { httpHandler, json } from '../lib/http/handler.js';
-import { runtimeFromEnv, type Runtime } from '../lib/runtime.js';
+import { edgeRuntimeFromEnv, type EdgeRuntime } from '../lib/edge-runtime.js';
 
-export const createHandler = (runtime: Runtime) =>
+export const createHandler = (runtime: EdgeRuntime) =>
   httpHandler('ping', async () => json(200, { status: 'OK' }), runtime);
 
-export const handler = createHandler(runtimeFromEnv());
+export const handler = createHandler(edgeRuntimeFromEnv());

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig, type Config } from './config.js';
+import type { EdgeRuntime } from './edge-runtime.js';
 import { TtlCache } from './cache.js';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './store/dynamo.js';
@@ -63,12 +64,10 @@ export class Directory {
   }
 }
 
-export interface Runtime {
-  config: Config;
+export interface Runtime extends EdgeRuntime {
   entities: EntityStore;
   posts: PostStore;
   directory: Directory;
-  logger: Logger;
   nowMs: () => number;
 }
 

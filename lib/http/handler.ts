@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxySt
 import { AppError, errors } from '../errors.js';
 import { newId } from '../ids.js';
 import { requestLog, type RequestLog } from '../log.js';
-import type { Runtime } from '../runtime.js';
+import type { EdgeRuntime } from '../edge-runtime.js';
 
 /** What a route's code sees of an API Gateway HTTP API (payload v2) request. */
 export interface HttpRequest {
@@ -24,7 +24,7 @@ export interface HttpResponse {
   body: string;
 }
 
-export type RouteHandler = (request: HttpRequest, runtime: Runtime) => Promise<HttpResponse>;
+export type RouteHandler<R extends EdgeRuntime> = (request: HttpRequest, runtime: R) => Promise<HttpResponse>;
 export type LambdaHttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export function json(statusCode: number, body: unknown): HttpResponse {
@@ -62,7 +62,7 @@ function normalizeHeaders(headers: APIGatewayProxyEventV2['headers']): Record<st
  * route, and maps errors to responses. An `AppError` answers with its own status; anything else is
  * logged with its detail and answers a fixed 500, so internals never reach the caller.
  */
-export function httpHandler(route: string, handle: RouteHandler, runtime: Runtime): LambdaHttpHandler {
+export function httpHandler<R extends EdgeRuntime>(route: string, handle: RouteHandler<R>, runtime: R): LambdaHttpHandler {
   return async (event) => {
     const requestId = newId();
     // Path parameters (hook_id, post_id, ...) go on every line; the body never does.
