@@ -1,17 +1,39 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { runtimeFromEnv, type Runtime } from '../lib/runtime.js';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { deliveryMessageSchema } from '../lib/queue.js';
+import { deliver } from '../lib/webhooks/outgoing-deliver.js';
+import { outgoingRuntimeFromEnv, type OutgoingRuntime } from '../lib/webhooks/outgoing-runtime.js';
 
 /**
- * The SQS-triggered worker for outgoing deliveries. Nothing enqueues deliveries yet (outgoing
- * webhooks are issue 3); until then every message is reported as failed, so SQS keeps it and, after
- * the last attempt, moves it to the dead-letter queue: nothing is dropped silently.
+ * The SQS-triggered worker: one outgoing delivery per message, the batch's messages in parallel.
+ * A message to retry gets its delay as its visibility timeout and is reported failed, so SQS offers
+ * it again later and, after the queue's last receive, moves it to the dead-letter queue.
  */
-export const createHandler = (runtime: Runtime) => async (event: SQSEvent): Promise<SQSBatchResponse> => {
-  const batchItemFailures = event.Records.map((record) => {
-    runtime.logger.warn('no delivery handler for message', { message_id: record.messageId });
-    return { itemIdentifier: record.messageId };
-  });
-  return { batchItemFailures };
+export const createHandler = (runtime: OutgoingRuntime) => async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const outcomes = await Promise.all(
+    event.Records.map(async (record: SQSRecord) => {
+      const log = { message_id: record.messageId };
+      try {
+        const message = deliveryMessageSchema.parse(JSON.parse(record.body));
+        const attempt = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+        const result = await deliver(runtime, message, attempt);
+        if (result.kind === 'retry') {
+          await runtime.queue.delay(record.receiptHandle, result.delaySeconds);
+          runtime.logger.info('delivery will be retried', { ...log, delivery_id: message.delivery_id, attempt, delay_seconds: result.delaySeconds });
+          return { itemIdentifier: record.messageId };
+        }
+        if (result.kind === 'dead_letter') {
+          await runtime.queue.deadLetter(record.body);
+          runtime.logger.warn('delivery refused; moved to the dead-letter queue', { ...log, delivery_id: message.delivery_id });
+        }
+        return undefined;
+      } catch (error) {
+        // Unexpected (storage down, a malformed message): SQS offers it again after the visibility timeout.
+        runtime.logger.error('delivery failed', { ...log, error: error as Error });
+        return { itemIdentifier: record.messageId };
+      }
+    }),
+  );
+  return { batchItemFailures: outcomes.filter((failure) => failure !== undefined) };
 };
 
-export const handler = createHandler(runtimeFromEnv());
+export const handler = createHandler(outgoingRuntimeFromEnv());

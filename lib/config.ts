@@ -54,7 +54,23 @@ const envSchema = z.object({
   INCOMING_WEBHOOK_RETURN_POSTS: booleanFromEnv(false),
   TABLE_ENTITIES: z.string().min(1).default('hookline-local-entities'),
   TABLE_POSTS: z.string().min(1).default('hookline-local-posts'),
+  TABLE_DELIVERIES: z.string().min(1).default('hookline-local-deliveries'),
   QUEUE_URL: optionalString,
+  DEAD_LETTER_QUEUE_URL: optionalString,
+  /** Delays before the 2nd, 3rd, ... attempt of an outgoing delivery; the last repeats. */
+  OUTGOING_RETRY_DELAYS_SECONDS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const delays = (value?.trim() ? value : '5,30,120,600,1800,3600,7200').split(',').map((part) => Number(part.trim()));
+      if (delays.some((delay) => !Number.isInteger(delay) || delay < 1 || delay > 43_200)) {
+        ctx.addIssue({ code: 'custom', message: 'expected comma-separated whole seconds from 1 to 43200' });
+        return z.NEVER;
+      }
+      return delays;
+    }),
+  /** How long delivery attempts stay listed (DynamoDB TTL). */
+  DELIVERY_LOG_TTL_DAYS: integerFromEnv(7, 1, 365),
   DYNAMODB_ENDPOINT: optionalString,
   SQS_ENDPOINT: optionalString,
   AWS_REGION: z.string().optional().default('us-east-1'),
@@ -73,8 +89,11 @@ export interface Config {
   maxPayloadSizeBytes: number;
   entityCacheTtlMs: number;
   incomingWebhookReturnPosts: boolean;
-  tables: { entities: string; posts: string };
+  tables: { entities: string; posts: string; deliveries: string };
   queueUrl: string | undefined;
+  deadLetterQueueUrl: string | undefined;
+  outgoingRetryDelaysSeconds: number[];
+  deliveryLogTtlSeconds: number;
   dynamodbEndpoint: string | undefined;
   sqsEndpoint: string | undefined;
   region: string;
@@ -103,8 +122,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPayloadSizeBytes: e.MAXIMUM_PAYLOAD_SIZE_BYTES,
     entityCacheTtlMs: e.ENTITY_CACHE_TTL_SECONDS * 1000,
     incomingWebhookReturnPosts: e.INCOMING_WEBHOOK_RETURN_POSTS,
-    tables: { entities: e.TABLE_ENTITIES, posts: e.TABLE_POSTS },
+    tables: { entities: e.TABLE_ENTITIES, posts: e.TABLE_POSTS, deliveries: e.TABLE_DELIVERIES },
     queueUrl: e.QUEUE_URL,
+    deadLetterQueueUrl: e.DEAD_LETTER_QUEUE_URL,
+    outgoingRetryDelaysSeconds: e.OUTGOING_RETRY_DELAYS_SECONDS,
+    deliveryLogTtlSeconds: e.DELIVERY_LOG_TTL_DAYS * 86_400,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     sqsEndpoint: e.SQS_ENDPOINT,
     region: e.AWS_REGION,

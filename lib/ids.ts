@@ -36,6 +36,14 @@ export function newId(): string {
   return base32(bytes).slice(0, ID_LENGTH);
 }
 
+/**
+ * A stable id derived from parts: the same parts always give the same 26-character id. Used where a
+ * retry must find what its earlier attempt did (a delivery's id, its reply posts' ids).
+ */
+export function deriveId(...parts: string[]): string {
+  return base32(createHash('sha256').update(parts.join('\n'), 'utf8').digest().subarray(0, 16)).slice(0, ID_LENGTH);
+}
+
 /** Mattermost's `IsValidId`: 26 letters or digits. */
 export function isValidId(value: unknown): value is string {
   return typeof value === 'string' && /^[a-zA-Z0-9]{26}$/.test(value);

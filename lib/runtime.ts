@@ -6,7 +6,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './store/dynamo.js';
 import { EntityStore } from './store/entities.js';
 import { PostStore } from './store/posts.js';
-import type { Channel, IncomingWebhook, User } from './model.js';
+import type { Channel, IncomingWebhook, OutgoingWebhook, Team, User } from './model.js';
 
 /**
  * Reads of configuration-like entities (hooks, channels, users, memberships) through per-instance
@@ -21,6 +21,9 @@ export class Directory {
   private readonly usersByName: TtlCache<User | undefined>;
   private readonly memberships: TtlCache<boolean>;
   private readonly tokens: TtlCache<string | undefined>;
+  private readonly teams: TtlCache<Team | undefined>;
+  private readonly outgoingHooks: TtlCache<OutgoingWebhook[]>;
+  private readonly outgoingHook: TtlCache<OutgoingWebhook | undefined>;
 
   constructor(
     readonly store: EntityStore,
@@ -34,6 +37,9 @@ export class Directory {
     this.usersByName = new TtlCache(ttlMs);
     this.memberships = new TtlCache(ttlMs);
     this.tokens = new TtlCache(ttlMs);
+    this.teams = new TtlCache(ttlMs);
+    this.outgoingHooks = new TtlCache(ttlMs);
+    this.outgoingHook = new TtlCache(ttlMs);
   }
 
   incomingWebhook(hookId: string) {
@@ -53,6 +59,15 @@ export class Directory {
   }
   isChannelMember(channelId: string, userId: string) {
     return this.memberships.get(`${channelId}/${userId}`, () => this.store.isChannelMember(channelId, userId));
+  }
+  team(teamId: string) {
+    return this.teams.get(teamId, () => this.store.getTeam(teamId));
+  }
+  outgoingWebhooksOfTeam(teamId: string) {
+    return this.outgoingHooks.get(teamId, () => this.store.listOutgoingWebhooksOfTeam(teamId));
+  }
+  outgoingWebhook(hookId: string) {
+    return this.outgoingHook.get(hookId, () => this.store.getOutgoingWebhook(hookId));
   }
   userIdForTokenHash(tokenHash: string) {
     return this.tokens.get(tokenHash, () => this.store.resolveUserToken(tokenHash));

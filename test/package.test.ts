@@ -50,7 +50,10 @@ describe('serverless package', () => {
 
   it('creates on-demand tables with point-in-time recovery', () => {
     const tables = ofType('AWS::DynamoDB::Table');
-    expect(tables.map(([name]) => name).sort()).toEqual(['EntitiesTable', 'PostsTable']);
+    expect(tables.map(([name]) => name).sort()).toEqual(['DeliveriesTable', 'EntitiesTable', 'PostsTable']);
+    // The delivery log expires on its own; the posts table streams new posts to the dispatcher.
+    expect(resources.DeliveriesTable!.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expires_at', Enabled: true });
+    expect(resources.PostsTable!.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
     for (const [, table] of tables) {
       expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
       expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
@@ -68,12 +71,23 @@ describe('serverless package', () => {
     expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * worker.Properties.Timeout);
   });
 
-  it('wires the worker to the queue with partial batch failures', () => {
-    const mappings = ofType('AWS::Lambda::EventSourceMapping');
-    expect(mappings).toHaveLength(1);
-    const mapping = mappings[0]![1].Properties;
-    expect(mapping.EventSourceArn).toEqual({ 'Fn::GetAtt': ['OutgoingQueue', 'Arn'] });
-    expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+  it('wires the worker to the queue and the dispatcher to the posts stream, both with partial batch failures', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').map(([, mapping]) => mapping.Properties);
+    expect(mappings).toHaveLength(2);
+    const queue = mappings.find((mapping) => JSON.stringify(mapping.EventSourceArn).includes('OutgoingQueue'))!;
+    expect(queue.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(queue.FunctionName).toEqual({ 'Fn::GetAtt': ['OutgoingWorkerLambdaFunction', 'Arn'] });
+    const stream = mappings.find((mapping) => JSON.stringify(mapping.EventSourceArn).includes('PostsTable'))!;
+    expect(stream.EventSourceArn).toEqual({ 'Fn::GetAtt': ['PostsTable', 'StreamArn'] });
+    expect(stream.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(stream.StartingPosition).toBe('TRIM_HORIZON');
+    expect(stream.BisectBatchOnFunctionError).toBe(true);
+    expect(stream.DestinationConfig.OnFailure.Destination).toEqual({ 'Fn::GetAtt': ['DispatchFailureQueue', 'Arn'] });
+    // Only new posts marked as triggering reach the dispatcher.
+    expect(JSON.parse(stream.FilterCriteria.Filters[0].Pattern)).toEqual({
+      eventName: ['INSERT'],
+      dynamodb: { NewImage: { trigger_webhooks: { BOOL: [true] } } },
+    });
   });
 
   it('gives each function a least-privilege role', () => {
@@ -87,7 +101,7 @@ describe('serverless package', () => {
       return new Set<string>(statements.flatMap((statement: any) => statement.Action));
     };
     const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
-    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'NotFound', 'OutgoingWorker'];
+    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
     for (const fn of functions) expect(resources[roleOf(fn)]?.Type, fn).toBe('AWS::IAM::Role');
 
     expect([...actionsOf(roleOf('Ping'))].sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
@@ -101,13 +115,18 @@ describe('serverless package', () => {
     expect(reader.has('dynamodb:Query')).toBe(true);
     const worker = actionsOf(roleOf('OutgoingWorker'));
     expect(worker.has('sqs:DeleteMessage')).toBe(true);
+    expect(worker.has('dynamodb:Query')).toBe(false);
+    const dispatcher = actionsOf(roleOf('OutgoingDispatcher'));
+    expect(dispatcher.has('dynamodb:GetRecords')).toBe(true);
+    expect(dispatcher.has('sqs:SendMessage')).toBe(true);
+    expect(dispatcher.has('dynamodb:PutItem')).toBe(false);
     expect(actionsOf(roleOf('CreatePost')).has('sqs:SendMessage')).toBe(false);
   });
 
   it('keeps synchronous functions under API Gateway\'s 30 s and the cheapest memory size', () => {
     for (const [name, fn] of ofType('AWS::Lambda::Function')) {
       expect(fn.Properties.MemorySize, name).toBe(128);
-      if (name !== 'OutgoingWorkerLambdaFunction') expect(fn.Properties.Timeout, name).toBeLessThan(30);
+      if (!name.startsWith('Outgoing')) expect(fn.Properties.Timeout, name).toBeLessThan(30);
     }
   });
 });

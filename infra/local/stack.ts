@@ -133,6 +133,8 @@ export async function provisionLocalResources(options: {
   stage: string;
   dynamoEndpoint: string;
   sqsEndpoint: string;
+  /** Attribute overrides by queue logical id (tests shorten the visibility timeout). */
+  queueOverrides?: Record<string, Record<string, string>>;
 }): Promise<ProvisionResult> {
   const definition = readServerlessDefinition();
   const resources = Object.entries(definition.resources.Resources);
@@ -170,6 +172,7 @@ export async function provisionLocalResources(options: {
     for (const attribute of ['VisibilityTimeout', 'MessageRetentionPeriod', 'DelaySeconds', 'ReceiveMessageWaitTimeSeconds']) {
       if (resource.Properties[attribute] !== undefined) attributes[attribute] = String(resource.Properties[attribute]);
     }
+    Object.assign(attributes, options.queueOverrides?.[logicalId] ?? {});
     const redrive = resource.Properties.RedrivePolicy as
       | { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] }; maxReceiveCount: number }
       | undefined;

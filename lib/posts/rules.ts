@@ -89,9 +89,9 @@ export interface NewPost {
   metadata?: PostMetadata;
 }
 
-export function buildPost(input: NewPost, createAtMs: number): Post {
+export function buildPost(input: NewPost, createAtMs: number, id = newId()): Post {
   return {
-    id: newId(),
+    id,
     create_at: createAtMs,
     update_at: createAtMs,
     edit_at: 0,

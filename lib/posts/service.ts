@@ -59,7 +59,8 @@ export async function createUserPost(runtime: Runtime, user: User, body: CreateP
     { userId: user.id, channelId: channel.id, rootId: body.root_id, message: body.message, type: body.type, props },
     runtime.nowMs(),
   );
-  await runtime.posts.createPosts([post]);
+  // User posts, and only they, may trigger outgoing webhooks (through the posts stream).
+  await runtime.posts.createPosts([post], { triggerWebhooks: true });
   return postForClient(post, runtime.config);
 }
 

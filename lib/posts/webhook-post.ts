@@ -2,6 +2,7 @@ import { AppError } from '../errors.js';
 import type { Channel, Post, PostPriority } from '../model.js';
 import type { Runtime } from '../runtime.js';
 import { convertAppLinks, convertAttachmentLinks, type SlackAttachment } from '../slack.js';
+import { isConditionFailure } from '../store/dynamo.js';
 import { PostTooLargeError } from '../store/posts.js';
 import {
   buildPost,
@@ -102,7 +103,19 @@ export interface WebhookPostInput {
  * replies: links converted, overrides gated by configuration, server-owned props protected,
  * attachments stored, then split and stored all together.
  */
-export async function createWebhookPost(runtime: Runtime, input: WebhookPostInput): Promise<Post[]> {
+/** The posts a retried delivery would create exist already: its earlier attempt created them. */
+export class PostsAlreadyExistError extends Error {
+  constructor() {
+    super('the posts exist already');
+    this.name = 'PostsAlreadyExistError';
+  }
+}
+
+export async function createWebhookPost(
+  runtime: Runtime,
+  input: WebhookPostInput,
+  options: { postIdFor?: (index: number) => string } = {},
+): Promise<Post[]> {
   const { config } = runtime;
   const props: Record<string, unknown> = { from_webhook: 'true' };
   let metadata: NewPost['metadata'];
@@ -150,11 +163,13 @@ export async function createWebhookPost(runtime: Runtime, input: WebhookPostInpu
         ...(metadata ? { metadata } : {}),
       },
       nowMs + index,
+      options.postIdFor?.(index),
     ),
   );
   try {
     await runtime.posts.createPosts(posts);
   } catch (error) {
+    if (options.postIdFor && isConditionFailure(error)) throw new PostsAlreadyExistError();
     if (error instanceof PostTooLargeError) {
       throw new AppError('api.post.create_post.too_large.app_error', 'The post is too large to store.', 413);
     }

@@ -236,6 +236,16 @@ export class EntityStore {
     return items.map((item) => stripKeys<IncomingWebhook>(item)!);
   }
 
+  async listOutgoingWebhooksOfTeam(teamId: string): Promise<OutgoingWebhook[]> {
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      IndexName: indexes.byParent,
+      KeyConditionExpression: 'GSI1PK = :pk',
+      ExpressionAttributeValues: { ':pk': keys.integrationsOfTeam('OUTHOOK', teamId) },
+    });
+    return items.map((item) => stripKeys<OutgoingWebhook>(item)!);
+  }
+
   /**
    * Writes items in transactions of at most 100. `createOnly` items must not exist yet; any failed
    * condition cancels the whole transaction it is in.

@@ -39,6 +39,12 @@ export const keys = {
   integrationsOfTeam: (kind: 'OUTHOOK' | 'COMMAND', teamId: string) => `${kind}#TEAM#${teamId}`,
 
   post: (postId: string) => entity('POST', postId),
+  /** One item per attempt of an outgoing delivery, listed by hour (GSI1) for the operator command. */
+  deliveryAttempt: (deliveryId: string, attempt: number, attemptedAtMs: number): Key => ({
+    PK: `DELIVERY#${deliveryId}`,
+    SK: `ATTEMPT#${String(attempt).padStart(4, '0')}#${attemptedAtMs}`,
+  }),
+  attemptsOfHour: (timeMs: number) => `ATTEMPTS#${new Date(timeMs).toISOString().slice(0, 13)}`,
   /** GSI1 (by creation) and GSI2 (by last update) of the posts table. */
   postsOfChannel: (channelId: string) => `CHANNEL#${channelId}`,
   postOrder: (timeMs: number, postId: string) => `${String(timeMs).padStart(15, '0')}#${postId}`,

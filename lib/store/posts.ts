@@ -49,7 +49,8 @@ function toItem(post: Post): Record<string, unknown> {
   return item;
 }
 
-function fromItem(item: Record<string, unknown>): Post {
+/** A stored post item (also as a stream image) back to the post. */
+export function postFromItem(item: Record<string, unknown>): Post {
   const propsJson =
     item.props_gz instanceof Uint8Array ? gunzipSync(item.props_gz).toString('utf8') : String(item.props_json ?? '{}');
   return {
@@ -91,9 +92,12 @@ export class PostStore {
     private readonly table: string,
   ) {}
 
-  /** Stores new posts: one PutItem for one post; all or none in a transaction for several (splits). */
-  async createPosts(posts: Post[]): Promise<void> {
-    const items = posts.map(toItem);
+  /**
+   * Stores new posts: one PutItem for one post; all or none in a transaction for several (splits).
+   * `triggerWebhooks` marks posts whose stream record must reach the outgoing-webhook dispatcher.
+   */
+  async createPosts(posts: Post[], options: { triggerWebhooks?: boolean } = {}): Promise<void> {
+    const items = posts.map((post) => (options.triggerWebhooks ? { ...toItem(post), trigger_webhooks: true } : toItem(post)));
     if (items.length === 1) {
       await this.db.send(
         new PutCommand({ TableName: this.table, Item: items[0], ConditionExpression: 'attribute_not_exists(PK)' }),
@@ -111,7 +115,7 @@ export class PostStore {
 
   async getPost(postId: string): Promise<Post | undefined> {
     const result = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.post(postId) }));
-    return result.Item ? fromItem(result.Item) : undefined;
+    return result.Item ? postFromItem(result.Item) : undefined;
   }
 
   async getPosts(postIds: string[]): Promise<Post[]> {
@@ -123,7 +127,7 @@ export class PostStore {
       };
       while (request && Object.keys(request).length > 0) {
         const result = await this.db.send(new BatchGetCommand({ RequestItems: request }));
-        for (const item of result.Responses?.[this.table] ?? []) found.push(fromItem(item));
+        for (const item of result.Responses?.[this.table] ?? []) found.push(postFromItem(item));
         request = result.UnprocessedKeys as typeof request;
       }
     }
@@ -150,7 +154,7 @@ export class PostStore {
       },
       options.limit,
     );
-    return items.map(fromItem);
+    return items.map(postFromItem);
   }
 
   /** Page `page` of `perPage` posts, newest first, optionally only posts older or newer than a post. */
@@ -202,7 +206,7 @@ export class PostStore {
       },
       MAX_SINCE_POSTS,
     );
-    const posts = items.map(fromItem);
+    const posts = items.map(postFromItem);
     return posts.sort((a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1));
   }
 }

@@ -7,6 +7,9 @@ import { applySeed, type SeedSummary } from '../../lib/seed/seed.js';
 import type { z } from 'zod';
 import { seedFileSchema } from '../../lib/seed/schema.js';
 import { startGateway } from '../../infra/local/gateway.js';
+import { startQueueSource, startStreamSource } from '../../infra/local/event-sources.js';
+import { provisionLocalResources } from '../../infra/local/stack.js';
+import { createOutgoingRuntime, type OutgoingRuntime } from '../../lib/webhooks/outgoing-runtime.js';
 
 export function stackEnvironment(): Record<string, string> {
   return inject('stackEnvironment');
@@ -133,4 +136,57 @@ export interface WorldNames {
   creator: string;
   other: string;
   outsider: string;
+}
+
+export interface OutgoingStack {
+  api: Api;
+  runtime: OutgoingRuntime;
+  environment: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole outgoing pipeline on its own tables and queues (a fresh stage, so parallel test files
+ * never take each other's messages): the HTTP API, the posts stream feeding the dispatcher, and the
+ * queue feeding the worker, all real, with short retry delays.
+ */
+export async function startOutgoingStack(overrides: Record<string, string> = {}, options: { visibilityTimeoutSeconds?: number } = {}): Promise<OutgoingStack> {
+  const base = stackEnvironment();
+  const provisioned = await provisionLocalResources({
+    stage: uniqueName('out'),
+    dynamoEndpoint: base.DYNAMODB_ENDPOINT!,
+    sqsEndpoint: base.SQS_ENDPOINT!,
+    queueOverrides: options.visibilityTimeoutSeconds ? { OutgoingQueue: { VisibilityTimeout: String(options.visibilityTimeoutSeconds) } } : {},
+  });
+  const environment: Record<string, string> = {
+    ...provisioned.environment,
+    ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: '127.0.0.0/8',
+    OUTGOING_RETRY_DELAYS_SECONDS: '1',
+    OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: '2',
+    ...overrides,
+  };
+  const api = await startApi(environment);
+  const runtime = createOutgoingRuntime(api.runtime);
+  // The modules build their deployed handler from the environment when imported; give them wiring.
+  for (const name of ['QUEUE_URL', 'DEAD_LETTER_QUEUE_URL', 'TABLE_DELIVERIES']) process.env[name] ??= environment[name];
+  const { createHandler: dispatcher } = await import('../../functions/outgoing-dispatcher.js');
+  const { createHandler: worker } = await import('../../functions/outgoing-worker.js');
+  const stream = await startStreamSource({
+    dynamoEndpoint: environment.DYNAMODB_ENDPOINT!,
+    tableName: environment.TABLE_POSTS!,
+    handler: dispatcher(runtime),
+    intervalMs: 50,
+    onError: (error) => console.error('stream source:', error),
+  });
+  const queue = startQueueSource({ sqsEndpoint: environment.SQS_ENDPOINT!, queueUrl: environment.QUEUE_URL!, handler: worker(runtime), intervalMs: 50, onError: (error) => console.error('queue source:', error) });
+  return {
+    api,
+    runtime,
+    environment,
+    close: async () => {
+      await queue.stop();
+      await stream.stop();
+      await api.close();
+    },
+  };
 }

@@ -1,0 +1,215 @@
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record,
+} from '@aws-sdk/client-dynamodb-streams';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './stack.js';
+
+/**
+ * Local stand-ins for Lambda's event source mappings: a DynamoDB stream poller and an SQS poller
+ * that invoke the same handlers as in AWS, with the same partial-failure contracts. The stock
+ * serverless-offline-sqs plugin long-polls and takes 8-10 s per message against the emulator
+ * (toolchain.md); these poll every `intervalMs` without long polling, so a message is handled
+ * within a fraction of a second.
+ */
+export interface EventSource {
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function startQueueSource(options: {
+  sqsEndpoint: string;
+  queueUrl: string;
+  handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
+  intervalMs?: number;
+  onError?: (error: unknown) => void;
+}): EventSource {
+  const sqs = new SQSClient({ endpoint: options.sqsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const queueArn = `arn:aws:sqs:${LOCAL_REGION}:000000000000:${options.queueUrl.split('/').pop()}`;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const received = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: options.queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            MessageSystemAttributeNames: ['All'],
+          }),
+        );
+        const messages = received.Messages ?? [];
+        if (messages.length === 0) {
+          await sleep(options.intervalMs ?? 100);
+          continue;
+        }
+        const event: SQSEvent = {
+          Records: messages.map((message) => ({
+            messageId: message.MessageId!,
+            receiptHandle: message.ReceiptHandle!,
+            body: message.Body ?? '',
+            attributes: {
+              ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
+              SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
+              SenderId: 'local',
+              ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+            },
+            messageAttributes: {},
+            md5OfBody: message.MD5OfBody ?? '',
+            eventSource: 'aws:sqs',
+            eventSourceARN: queueArn,
+            awsRegion: LOCAL_REGION,
+          })),
+        };
+        let failed: Set<string>;
+        try {
+          const response = await options.handler(event);
+          failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+        } catch (error) {
+          // As in Lambda: a failed invocation leaves the whole batch to come back after its visibility timeout.
+          options.onError?.(error);
+          continue;
+        }
+        const done = messages.filter((message) => !failed.has(message.MessageId!));
+        if (done.length > 0) {
+          await sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: options.queueUrl,
+              Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+            }),
+          );
+        }
+      } catch (error) {
+        options.onError?.(error);
+        await sleep(options.intervalMs ?? 100);
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      sqs.destroy();
+    },
+  };
+}
+
+/**
+ * Reads a table's stream from its start and invokes the handler with batches of records; a
+ * reported failure makes it retry from that record, as Lambda does with ReportBatchItemFailures.
+ */
+export async function startStreamSource(options: {
+  dynamoEndpoint: string;
+  tableName: string;
+  handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
+  intervalMs?: number;
+  retryDelayMs?: number;
+  onError?: (error: unknown) => void;
+}): Promise<EventSource> {
+  const dynamo = new DynamoDBClient({ endpoint: options.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const streams = new DynamoDBStreamsClient({ endpoint: options.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const table = await dynamo.send(new DescribeTableCommand({ TableName: options.tableName }));
+  const streamArn = table.Table?.LatestStreamArn;
+  if (!streamArn) throw new Error(`table ${options.tableName} has no stream`);
+  const iterators = new Map<string, string | undefined>();
+  const pending = new Map<string, _Record[]>();
+  /** The last sequence number handled per shard, to resume after a lost iterator without repeating. */
+  const handledUpTo = new Map<string, string>();
+  let running = true;
+
+  const refreshShards = async () => {
+    const description = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+    for (const shard of description.StreamDescription?.Shards ?? []) {
+      if (iterators.has(shard.ShardId!)) continue;
+      const after = handledUpTo.get(shard.ShardId!);
+      const iterator = await streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: streamArn,
+          ShardId: shard.ShardId!,
+          ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }),
+        }),
+      );
+      iterators.set(shard.ShardId!, iterator.ShardIterator);
+      if (!pending.has(shard.ShardId!)) pending.set(shard.ShardId!, []);
+    }
+  };
+
+  const invoke = async (records: _Record[]): Promise<number> => {
+    const event = {
+      Records: records.map((record) => ({
+        eventID: record.eventID,
+        eventName: record.eventName,
+        eventSource: 'aws:dynamodb',
+        eventSourceARN: streamArn,
+        awsRegion: LOCAL_REGION,
+        dynamodb: record.dynamodb,
+      })),
+    } as unknown as DynamoDBStreamEvent;
+    try {
+      const response = await options.handler(event);
+      const failed = response.batchItemFailures[0]?.itemIdentifier;
+      if (failed === undefined) return records.length;
+      const index = records.findIndex((record) => record.dynamodb?.SequenceNumber === failed);
+      return index < 0 ? 0 : index;
+    } catch (error) {
+      options.onError?.(error);
+      return 0;
+    }
+  };
+
+  const loop = (async () => {
+    let lastRefreshMs = 0;
+    while (running) {
+      try {
+        if (Date.now() - lastRefreshMs > 2_000) {
+          await refreshShards();
+          lastRefreshMs = Date.now();
+        }
+        let busy = false;
+        for (const [shardId, iterator] of iterators) {
+          let batch = pending.get(shardId) ?? [];
+          if (batch.length === 0 && iterator) {
+            try {
+              const result = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
+              iterators.set(shardId, result.NextShardIterator);
+              batch = result.Records ?? [];
+            } catch (error) {
+              // DynamoDB Local answers TrimmedDataAccess for a TRIM_HORIZON iterator of a shard that
+              // had no record yet; iterators also expire. Either way: take a fresh iterator.
+              const name = (error as Error).name;
+              if (name !== 'TrimmedDataAccessException' && name !== 'ExpiredIteratorException') throw error;
+              iterators.delete(shardId);
+              lastRefreshMs = 0;
+              continue;
+            }
+          }
+          if (batch.length === 0) continue;
+          busy = true;
+          const handled = await invoke(batch);
+          const lastHandled = batch[handled - 1]?.dynamodb?.SequenceNumber;
+          if (lastHandled) handledUpTo.set(shardId, lastHandled);
+          pending.set(shardId, batch.slice(handled));
+          if (handled < batch.length) await sleep(options.retryDelayMs ?? 500);
+        }
+        if (!busy) await sleep(options.intervalMs ?? 100);
+      } catch (error) {
+        options.onError?.(error);
+        await sleep(options.intervalMs ?? 100);
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      dynamo.destroy();
+      streams.destroy();
+    },
+  };
+}

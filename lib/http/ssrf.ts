@@ -1,0 +1,65 @@
+import ipaddr from 'ipaddr.js';
+import { networkInterfaces } from 'node:os';
+
+/**
+ * Mattermost's outbound filter (reference §6.1): a URL whose host is literally in the allow list
+ * may go anywhere; otherwise every address the host resolves to must be public (not reserved and
+ * not one of this machine's own), or inside a CIDR of the allow list.
+ */
+const RESERVED_RANGES = [
+  '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '127.0.0.0/8', '0.0.0.0/8', '169.254.0.0/16', '192.0.0.0/24',
+  '192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24', '192.88.99.0/24', '198.18.0.0/15', '224.0.0.0/4', '240.0.0.0/4',
+  '255.255.255.255/32', '100.64.0.0/10',
+  '::/128', '::1/128', '100::/64', '2001::/23', '2001:2::/48', '2001:db8::/32', '2001::/32', 'fc00::/7', 'fe80::/10',
+  'ff00::/8', '2002::/16', '64:ff9b::/96', '2001:10::/28', '2001:20::/28',
+].map((cidr) => ipaddr.parseCIDR(cidr));
+
+export const ADDRESS_FORBIDDEN =
+  'address forbidden, you may need to set AllowedUntrustedInternalConnections to allow an integration access to your internal network';
+
+type Address = ipaddr.IPv4 | ipaddr.IPv6;
+
+/** IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) are judged as the IPv4 address they carry. */
+function normalize(address: string): Address | undefined {
+  if (!ipaddr.isValid(address)) return undefined;
+  const parsed = ipaddr.parse(address);
+  return parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()
+    ? (parsed as ipaddr.IPv6).toIPv4Address()
+    : parsed;
+}
+
+function inRange(address: Address, [range, bits]: [Address, number]): boolean {
+  return address.kind() === range.kind() && address.match(range, bits);
+}
+
+let ownAddresses: Address[] | undefined;
+function isOwnAddress(address: Address): boolean {
+  ownAddresses ??= Object.values(networkInterfaces())
+    .flat()
+    .map((entry) => (entry ? normalize(entry.address.split('%')[0]!) : undefined))
+    .filter((entry): entry is Address => entry !== undefined);
+  return ownAddresses.some((own) => own.kind() === address.kind() && own.toString() === address.toString());
+}
+
+export class AllowList {
+  private readonly hosts: Set<string>;
+  private readonly ranges: Array<[Address, number]>;
+
+  constructor(entries: string[]) {
+    this.hosts = new Set(entries.map((entry) => entry.toLowerCase()));
+    this.ranges = entries.filter((entry) => entry.includes('/') && ipaddr.isValidCIDR(entry)).map((entry) => ipaddr.parseCIDR(entry));
+  }
+
+  /** A URL host written exactly as an allow-list entry skips the address checks. */
+  allowsHost(hostname: string): boolean {
+    return this.hosts.has(hostname.toLowerCase().replace(/^\[|\]$/g, ''));
+  }
+
+  /** An address may be dialled if it is public, or inside a CIDR of the allow list. */
+  allowsAddress(address: string): boolean {
+    const parsed = normalize(address);
+    if (!parsed) return false;
+    const reserved = RESERVED_RANGES.some((range) => inRange(parsed, range)) || isOwnAddress(parsed);
+    return !reserved || this.ranges.some((range) => inRange(parsed, range));
+  }
+}

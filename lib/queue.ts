@@ -1,0 +1,78 @@
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+
+/** One outgoing delivery: one message per (post, hook, callback URL). */
+export const deliveryMessageSchema = z.object({
+  version: z.literal(1),
+  delivery_id: z.string().min(1),
+  post_id: z.string().min(1),
+  hook_id: z.string().min(1),
+  callback_url: z.string().min(1),
+  trigger_word: z.string(),
+});
+export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
+
+/** SQS's longest visibility timeout: 12 hours. */
+export const MAX_VISIBILITY_SECONDS = 43_200;
+
+export function sqsClient(options: { endpoint?: string | undefined; region: string }): SQSClient {
+  return new SQSClient({
+    region: options.region,
+    ...(options.endpoint
+      ? {
+          endpoint: options.endpoint,
+          credentials: {
+            accessKeyId: process.env.AWS_ACCESS_KEY_ID || 'local',
+            secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY || 'local',
+          },
+        }
+      : {}),
+  });
+}
+
+/** The outgoing-delivery queue and its dead-letter queue. */
+export class DeliveryQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+    private readonly deadLetterQueueUrl: string,
+  ) {}
+
+  /** Sends the messages, ten per request; throws unless every one was accepted. */
+  async enqueue(messages: DeliveryMessage[]): Promise<void> {
+    for (let start = 0; start < messages.length; start += 10) {
+      const chunk = messages.slice(start, start + 10);
+      const result = await this.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: chunk.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) })),
+        }),
+      );
+      if (result.Failed && result.Failed.length > 0) {
+        throw new Error(`SQS refused ${result.Failed.length} delivery messages: ${result.Failed[0]?.Message ?? ''}`);
+      }
+    }
+  }
+
+  /** Puts a message straight into the dead-letter queue (a failure no retry can mend). */
+  async deadLetter(body: string): Promise<void> {
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.deadLetterQueueUrl, MessageBody: body }));
+  }
+
+  /** Hides a received message for `seconds`: the delay before SQS offers it again. */
+  async delay(receiptHandle: string, seconds: number): Promise<void> {
+    await this.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.queueUrl,
+        ReceiptHandle: receiptHandle,
+        // Never 0: besides meaning "now", the local emulator moves such a message to the DLQ at once.
+        VisibilityTimeout: Math.min(Math.max(1, Math.round(seconds)), MAX_VISIBILITY_SECONDS),
+      }),
+    );
+  }
+}

@@ -1,0 +1,95 @@
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from './dynamo.js';
+import { indexes, keys } from './keys.js';
+
+/** What happened to one attempt of an outgoing delivery. */
+export type AttemptOutcome =
+  | 'delivered' // 2xx; the reply (if any) was posted or was not a post
+  | 'retrying' // failed; SQS will bring it back
+  | 'gone' // 410: the integration asked to stop
+  | 'refused' // forbidden or invalid address: dead-lettered at once
+  | 'skipped'; // the hook or URL no longer exists
+
+export interface DeliveryAttempt {
+  delivery_id: string;
+  attempt: number;
+  attempted_at: number;
+  hook_id: string;
+  post_id: string;
+  url: string;
+  outcome: AttemptOutcome;
+  status: number;
+  latency_ms: number;
+  error: string;
+  reply_post_ids: string[];
+}
+
+/** The delivery log: every attempt, kept for the configured days (TTL), listable by hour. */
+export class DeliveryStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  async record(attempt: DeliveryAttempt): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...keys.deliveryAttempt(attempt.delivery_id, attempt.attempt, attempt.attempted_at),
+          GSI1PK: keys.attemptsOfHour(attempt.attempted_at),
+          GSI1SK: `${attempt.attempted_at}#${attempt.delivery_id}#${attempt.attempt}`,
+          ...attempt,
+          expires_at: Math.floor(attempt.attempted_at / 1000) + this.ttlSeconds,
+        },
+      }),
+    );
+  }
+
+  /** Attempts of the last `hours` hours, newest first. */
+  async recent(options: { hours: number; nowMs: number; limit: number }): Promise<DeliveryAttempt[]> {
+    const attempts: DeliveryAttempt[] = [];
+    for (let hour = 0; hour <= options.hours && attempts.length < options.limit; hour++) {
+      const items = await queryAll(
+        this.db,
+        {
+          TableName: this.table,
+          IndexName: indexes.byParent,
+          KeyConditionExpression: 'GSI1PK = :hour',
+          ExpressionAttributeValues: { ':hour': keys.attemptsOfHour(options.nowMs - hour * 3_600_000) },
+          ScanIndexForward: false,
+        },
+        options.limit - attempts.length,
+      );
+      for (const item of items) attempts.push(toAttempt(item));
+    }
+    return attempts;
+  }
+
+  async ofDelivery(deliveryId: string): Promise<DeliveryAttempt[]> {
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': `DELIVERY#${deliveryId}` },
+      ConsistentRead: true,
+    });
+    return items.map(toAttempt);
+  }
+}
+
+function toAttempt(item: Record<string, unknown>): DeliveryAttempt {
+  return {
+    delivery_id: String(item.delivery_id),
+    attempt: Number(item.attempt),
+    attempted_at: Number(item.attempted_at),
+    hook_id: String(item.hook_id),
+    post_id: String(item.post_id),
+    url: String(item.url),
+    outcome: item.outcome as AttemptOutcome,
+    status: Number(item.status ?? 0),
+    latency_ms: Number(item.latency_ms ?? 0),
+    error: String(item.error ?? ''),
+    reply_post_ids: (item.reply_post_ids as string[] | undefined) ?? [],
+  };
+}

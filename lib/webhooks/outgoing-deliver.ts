@@ -1,0 +1,236 @@
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+import { firstJsonValue } from '../http/body.js';
+import { OutboundError, outboundRequest, type OutboundResponse } from '../http/outbound.js';
+import { deriveId } from '../ids.js';
+import type { Channel, OutgoingWebhook, Post, Team, User } from '../model.js';
+import { createWebhookPost, PostsAlreadyExistError } from '../posts/webhook-post.js';
+import type { DeliveryMessage } from '../queue.js';
+import { MAX_VISIBILITY_SECONDS } from '../queue.js';
+import { canonicalizeKeys, decodeAttachments, goString, isPlainObject, processSlackAttachments, processSlackText, SlackDecodeError } from '../slack.js';
+import type { AttemptOutcome } from '../store/deliveries.js';
+import type { OutgoingRuntime } from './outgoing-runtime.js';
+import { signatureHeaders } from './signing.js';
+
+/** What the worker does with the message after an attempt. */
+export type DeliveryResult =
+  | { kind: 'done' }
+  | { kind: 'retry'; delaySeconds: number }
+  /** A failure no retry can mend: straight to the dead-letter queue, where an operator sees it. */
+  | { kind: 'dead_letter' };
+
+export interface OutgoingPayload {
+  token: string;
+  team_id: string;
+  team_domain: string;
+  channel_id: string;
+  channel_name: string;
+  timestamp: number;
+  user_id: string;
+  user_name: string;
+  post_id: string;
+  text: string;
+  trigger_word: string;
+  file_ids: string;
+}
+
+/** Go's `url.QueryEscape`: only letters, digits and `-_.~` stay; spaces become `+`. */
+function goQueryEscape(value: string): string {
+  return encodeURIComponent(value)
+    .replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
+}
+
+/**
+ * The request body, as Mattermost sends it (reference §3.3): JSON with the timestamp in
+ * milliseconds when the hook's content type is exactly `application/json`; otherwise form fields,
+ * sorted by key, with the timestamp in seconds.
+ */
+export function encodePayload(payload: OutgoingPayload, contentType: string): { body: string; contentType: string } {
+  if (contentType === 'application/json') return { body: JSON.stringify(payload), contentType: 'application/json' };
+  const fields: Record<string, string> = { ...payload, timestamp: String(Math.floor(payload.timestamp / 1000)) } as never;
+  const body = Object.keys(fields)
+    .sort()
+    .map((key) => `${goQueryEscape(key)}=${goQueryEscape(fields[key]!)}`)
+    .join('&');
+  return { body, contentType: 'application/x-www-form-urlencoded' };
+}
+
+const RESPONSE_KEYS = ['text', 'username', 'icon_url', 'props', 'attachments', 'type', 'response_type', 'priority'] as const;
+const responseSchema = z.object({
+  text: z.string().nullish(),
+  username: goString,
+  icon_url: goString,
+  props: z
+    .record(z.string(), z.unknown())
+    .nullish()
+    .transform((value) => ({ ...(value ?? {}) })),
+  attachments: z.unknown().optional(),
+  type: goString,
+  response_type: goString,
+  priority: z
+    .record(z.string(), z.unknown())
+    .transform((raw) => canonicalizeKeys(raw, ['priority', 'requested_ack', 'persistent_notifications']))
+    .pipe(z.object({ priority: z.string().nullish(), requested_ack: z.boolean().nullish(), persistent_notifications: z.boolean().nullish() }))
+    .nullish(),
+});
+
+/** `OutgoingWebhookResponse`, decoded with Go's rules; undefined for an empty body. */
+export function decodeOutgoingResponse(body: Buffer) {
+  const text = body.toString('utf8');
+  if (text.trim() === '') return undefined;
+  const first = firstJsonValue(text);
+  if (first === undefined) throw new SyntaxError('api.unmarshal_error: incomplete JSON');
+  const raw = JSON.parse(first) as unknown;
+  if (raw === null) return undefined;
+  if (!isPlainObject(raw)) throw new SyntaxError('api.unmarshal_error: not an object');
+  const parsed = responseSchema.safeParse(canonicalizeKeys(raw, RESPONSE_KEYS));
+  if (!parsed.success) throw new SyntaxError(`api.unmarshal_error: ${parsed.error.issues[0]?.message ?? ''}`);
+  return { ...parsed.data, attachments: decodeAttachments(parsed.data.attachments) };
+}
+
+function retryDelaySeconds(runtime: OutgoingRuntime, attempt: number, response?: OutboundResponse): number {
+  const delays = runtime.config.outgoingRetryDelaysSeconds;
+  let delay = delays[Math.min(attempt - 1, delays.length - 1)]!;
+  // Longer delays get ±10% jitter so a burst of failures does not come back as a burst.
+  if (delay >= 10) delay = Math.round(delay * (0.9 + Math.random() * 0.2));
+  const retryAfter = response?.headers['retry-after'];
+  if (typeof retryAfter === 'string') {
+    const seconds = /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : (Date.parse(retryAfter) - runtime.nowMs()) / 1000;
+    if (Number.isFinite(seconds) && seconds > delay) delay = Math.ceil(seconds);
+  }
+  return Math.min(delay, MAX_VISIBILITY_SECONDS);
+}
+
+interface Context {
+  post: Post;
+  hook: OutgoingWebhook;
+  channel: Channel;
+  team: Team | undefined;
+  user: User | undefined;
+}
+
+/** Creates the reply post once: its ids derive from the delivery, so a repeated attempt finds them taken. */
+async function postReply(runtime: OutgoingRuntime, message: DeliveryMessage, context: Context, body: Buffer): Promise<{ replyIds: string[]; error: string }> {
+  let reply: ReturnType<typeof decodeOutgoingResponse>;
+  try {
+    reply = decodeOutgoingResponse(body);
+  } catch (error) {
+    return { replyIds: [], error: error instanceof SlackDecodeError ? 'api.unmarshal_error: attachments' : (error as Error).message };
+  }
+  if (!reply || (reply.text === undefined || reply.text === null ? !reply.attachments : false)) return { replyIds: [], error: '' };
+  const usernameOf = async (userId: string) => (await runtime.directory.user(userId))?.username;
+  // A reply in the thread of the triggering post; when that post is itself a reply, in its thread.
+  const rootId = reply.response_type === 'comment' ? context.post.root_id || context.post.id : '';
+  try {
+    const posts = await createWebhookPost(
+      runtime,
+      {
+        userId: context.hook.creator_id,
+        channel: context.channel,
+        text: await processSlackText(reply.text ?? '', usernameOf),
+        type: reply.attachments ? 'slack_attachment' : reply.type,
+        rootId,
+        overrideUsername: reply.username || context.hook.username,
+        overrideIconUrl: reply.icon_url || context.hook.icon_url,
+        overrideIconEmoji: '',
+        props: reply.props,
+        attachments: reply.attachments ? await processSlackAttachments(reply.attachments, usernameOf) : null,
+        priority: reply.priority ?? null,
+        webhookDisplayName: context.hook.display_name,
+      },
+      { postIdFor: (index) => deriveId('reply', message.delivery_id, String(index)) },
+    );
+    return { replyIds: posts.map((post) => post.id), error: '' };
+  } catch (error) {
+    if (error instanceof PostsAlreadyExistError) return { replyIds: [deriveId('reply', message.delivery_id, '0')], error: 'reply already posted' };
+    if (error instanceof AppError && error.statusCode < 500) return { replyIds: [], error: `${error.id}: ${error.message}` };
+    throw error;
+  }
+}
+
+/**
+ * One attempt of one outgoing delivery: build Mattermost's payload, sign it, send it through the
+ * outbound client, post the integration's answer, and record the attempt. Unlike Mattermost, a
+ * failure (connection error, timeout, non-2xx) is retried with growing delays; 410 stops at once;
+ * a refused address goes to the dead-letter queue at once.
+ */
+export async function deliver(runtime: OutgoingRuntime, message: DeliveryMessage, attempt: number): Promise<DeliveryResult> {
+  const startedAt = runtime.nowMs();
+  const record = (outcome: AttemptOutcome, details: { status?: number; latencyMs?: number; error?: string; replyIds?: string[] }) =>
+    runtime.deliveries.record({
+      delivery_id: message.delivery_id,
+      attempt,
+      attempted_at: startedAt,
+      hook_id: message.hook_id,
+      post_id: message.post_id,
+      url: message.callback_url,
+      outcome,
+      status: details.status ?? 0,
+      latency_ms: Math.round(details.latencyMs ?? 0),
+      error: details.error ?? '',
+      reply_post_ids: details.replyIds ?? [],
+    });
+
+  const hook = await runtime.entities.getOutgoingWebhook(message.hook_id);
+  const post = await runtime.posts.getPost(message.post_id);
+  const channel = post ? await runtime.directory.channel(post.channel_id) : undefined;
+  if (!hook || hook.delete_at !== 0 || !hook.callback_urls.includes(message.callback_url) || !post || !channel) {
+    await record('skipped', { error: 'the hook, its URL, the post or its channel no longer exists' });
+    return { kind: 'done' };
+  }
+  const [team, user] = await Promise.all([runtime.directory.team(channel.team_id), runtime.directory.user(post.user_id)]);
+  const payload: OutgoingPayload = {
+    token: hook.token,
+    team_id: channel.team_id,
+    team_domain: team?.name ?? '',
+    channel_id: channel.id,
+    channel_name: channel.name,
+    timestamp: post.create_at,
+    user_id: post.user_id,
+    user_name: user?.username ?? '',
+    post_id: post.id,
+    text: post.message,
+    trigger_word: message.trigger_word,
+    file_ids: '',
+  };
+  const { body, contentType } = encodePayload(payload, hook.content_type);
+
+  let response: OutboundResponse;
+  try {
+    response = await outboundRequest({
+      url: message.callback_url,
+      method: 'POST',
+      headers: {
+        'content-type': contentType,
+        accept: 'application/json',
+        ...signatureHeaders(hook.signing_secret, message.delivery_id, body, new Date(runtime.nowMs())),
+      },
+      body,
+      timeoutMs: runtime.config.outgoingRequestsTimeoutMs,
+      allowList: runtime.allowList,
+    });
+  } catch (error) {
+    if (!(error instanceof OutboundError)) throw error;
+    if (error.kind === 'forbidden' || error.kind === 'invalid_url') {
+      await record('refused', { error: error.message, latencyMs: runtime.nowMs() - startedAt });
+      return { kind: 'dead_letter' };
+    }
+    await record('retrying', { error: `${error.kind}: ${error.message}`, latencyMs: runtime.nowMs() - startedAt });
+    return { kind: 'retry', delaySeconds: retryDelaySeconds(runtime, attempt) };
+  }
+
+  if (response.status === 410) {
+    await record('gone', { status: 410, latencyMs: response.latencyMs });
+    return { kind: 'done' };
+  }
+  if (response.status < 200 || response.status >= 300) {
+    await record('retrying', { status: response.status, latencyMs: response.latencyMs, error: `HTTP ${response.status}` });
+    return { kind: 'retry', delaySeconds: retryDelaySeconds(runtime, attempt, response) };
+  }
+  const reply = response.truncated
+    ? { replyIds: [], error: `api.unmarshal_error: answer longer than ${response.body.length} bytes` }
+    : await postReply(runtime, message, { post, hook, channel, team, user }, response.body);
+  await record('delivered', { status: response.status, latencyMs: response.latencyMs, replyIds: reply.replyIds, error: reply.error });
+  return { kind: 'done' };
+}
