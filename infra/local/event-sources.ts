@@ -33,6 +33,9 @@ export function startQueueSource(options: {
   const sqs = new SQSClient({ endpoint: options.sqsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const queueArn = `arn:aws:sqs:${LOCAL_REGION}:000000000000:${options.queueUrl.split('/').pop()}`;
   let running = true;
+  // The emulator counts a ChangeMessageVisibility as one more receive (real SQS does not), so its
+  // ApproximateReceiveCount runs ahead; this poller counts receives itself, as SQS would.
+  const receives = new Map<string, number>();
   const loop = (async () => {
     while (running) {
       try {
@@ -41,7 +44,7 @@ export function startQueueSource(options: {
             QueueUrl: options.queueUrl,
             MaxNumberOfMessages: 10,
             WaitTimeSeconds: 0,
-            MessageSystemAttributeNames: ['All'],
+            AttributeNames: ['All'],
           }),
         );
         const messages = received.Messages ?? [];
@@ -49,13 +52,14 @@ export function startQueueSource(options: {
           await sleep(options.intervalMs ?? 100);
           continue;
         }
+        for (const message of messages) receives.set(message.MessageId!, (receives.get(message.MessageId!) ?? 0) + 1);
         const event: SQSEvent = {
           Records: messages.map((message) => ({
             messageId: message.MessageId!,
             receiptHandle: message.ReceiptHandle!,
             body: message.Body ?? '',
             attributes: {
-              ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
+              ApproximateReceiveCount: String(receives.get(message.MessageId!)),
               SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
               SenderId: 'local',
               ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
@@ -77,6 +81,7 @@ export function startQueueSource(options: {
           continue;
         }
         const done = messages.filter((message) => !failed.has(message.MessageId!));
+        for (const message of done) receives.delete(message.MessageId!);
         if (done.length > 0) {
           await sqs.send(
             new DeleteMessageBatchCommand({

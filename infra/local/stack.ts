@@ -179,7 +179,10 @@ export async function provisionLocalResources(options: {
     if (redrive) {
       const target = queueArns.get(redrive.deadLetterTargetArn['Fn::GetAtt'][0]);
       if (!target) throw new Error(`dead-letter queue of ${logicalId} not found`);
-      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: target, maxReceiveCount: redrive.maxReceiveCount });
+      // The emulator counts each ChangeMessageVisibility as a receive (real SQS does not); the worker
+      // changes visibility once per failed attempt, so locally the count is doubled to keep the
+      // same number of attempts before the dead-letter queue.
+      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: target, maxReceiveCount: redrive.maxReceiveCount * 2 });
     }
     let url: string;
     try {

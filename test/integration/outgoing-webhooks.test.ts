@@ -127,3 +127,245 @@ describe('which posts trigger', () => {
     expect(byPath('/prefix').map((payload) => [payload.text, payload.trigger_word])).toEqual([['barfoo x', 'ba']]);
   });
 });
+
+describe('which posts never trigger', () => {
+  it('OW-10 ignores private channels, direct channels and webhook posts; a user post in a public channel triggers', async () => {
+    const server = await startCallbackServer();
+    try {
+      const world = await seedWorld(stack.api.runtime, (names) => ({
+        outgoing_webhooks: [outgoingHook(names, `${server.url}/any`, { channel: '', trigger_words: ['ping'] })],
+      }));
+      await userPost(world, 'ping private', 'private');
+      const dm = await stack.api.runtime.entities.getOrCreateDirectChannel(world.user('creator').id, world.user('other').id, Date.now());
+      const direct = await stack.api.postJson('/api/v4/posts', { channel_id: dm.id, message: 'ping direct' }, auth(world.user('creator').token));
+      expect(direct.status).toBe(201);
+      const hooked = await stack.api.postJson(world.hook('main').url, { text: 'ping from a webhook' });
+      expect(hooked.status).toBe(200);
+      await settle();
+      expect(server.received).toHaveLength(0);
+      await userPost(world, 'ping public');
+      const [request] = await server.waitFor(1);
+      expect(new URLSearchParams(request!.body).get('text')).toBe('ping public');
+      await settle(500);
+      expect(server.received).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('sends nothing when outgoing webhooks are disabled', async () => {
+    const disabled = await startOutgoingStack({ ENABLE_OUTGOING_WEBHOOKS: 'false' });
+    const server = await startCallbackServer();
+    try {
+      const world = await seedWorld(disabled.api.runtime, (names) => ({ outgoing_webhooks: [outgoingHook(names, server.url)] }));
+      const response = await disabled.api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, message: 'build' }, auth(world.user('creator').token));
+      expect(response.status).toBe(201);
+      await settle();
+      expect(server.received).toHaveLength(0);
+    } finally {
+      await server.close();
+      await disabled.close();
+    }
+  });
+});
+
+describe('replies', () => {
+  it('OW-05 posts the reply as from_webhook, OW-06 calls every callback URL, OW-11 threads comments', async () => {
+    const first = await startCallbackServer((_request, _index, response) => replyJson(response, { text: 'sample response text from test server' }));
+    const second = await startCallbackServer((_request, _index, response) => replyJson(response, { text: 'second says <!channel>', response_type: 'comment' }));
+    try {
+      const world = await seedWorld(stack.api.runtime, (names) => ({
+        outgoing_webhooks: [outgoingHook(names, first.url, { display_name: 'replier', callback_urls: [first.url, second.url], username: 'hook-user', icon_url: 'http://hook/icon' })],
+      }));
+      const post = await userPost(world, 'build it');
+      await first.waitFor(1);
+      await second.waitFor(1);
+      const replies = await eventually(async () => {
+        const posts = (await channelPosts(world)).filter((candidate) => candidate.id !== post.id);
+        return posts.length >= 2 ? posts : undefined;
+      });
+      const plain = replies.find((reply) => reply.message === 'sample response text from test server')!;
+      expect(plain.props).toMatchObject({ from_webhook: 'true', webhook_display_name: 'replier' });
+      expect(plain.props.override_username).toBeUndefined();
+      expect(plain.root_id).toBe('');
+      expect(plain.user_id).toBe(world.user('creator').id);
+      const comment = replies.find((reply) => reply.message === 'second says @channel')!;
+      expect(comment.root_id).toBe(post.id);
+
+      // A comment on a reply goes into the same thread instead of failing.
+      const reply = await userPost(world, 'build in a thread', 'town-square', { root_id: post.id });
+      await second.waitFor(2);
+      const nested = await eventually(async () => (await channelPosts(world)).find((candidate) => candidate.message === 'second says @channel' && candidate.id !== comment.id));
+      expect(nested.root_id).toBe(post.id);
+      expect(reply.root_id).toBe(post.id);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('OW-05 applies username and icon overrides when configured, the reply winning over the hook', async () => {
+    const overriding = await startOutgoingStack({ ENABLE_POST_USERNAME_OVERRIDE: 'true', ENABLE_POST_ICON_OVERRIDE: 'true' });
+    let answer: Record<string, unknown> = { text: 'from hook config' };
+    const server = await startCallbackServer((_request, _index, response) => replyJson(response, answer));
+    try {
+      const world = await seedWorld(overriding.api.runtime, (names) => ({
+        outgoing_webhooks: [outgoingHook(names, server.url, { username: 'some-user-name', icon_url: 'http://some-icon/' })],
+      }));
+      const readReply = async (text: string) =>
+        eventually(async () => {
+          const response = await overriding.api.request('GET', `/api/v4/channels/${world.channel('town-square').id}/posts`, { headers: auth(world.user('creator').token) });
+          return Object.values(response.json().posts as Record<string, any>).find((post) => post.message === text);
+        });
+      await overriding.api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, message: 'build one' }, auth(world.user('creator').token));
+      const fromHook = await readReply('from hook config');
+      expect(fromHook.props).toMatchObject({ override_username: 'some-user-name', override_icon_url: 'http://some-icon/' });
+      answer = { text: 'from reply', username: 'webhookuser', icon_url: 'http://webhook/icon' };
+      await overriding.api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, message: 'build two' }, auth(world.user('creator').token));
+      const fromReply = await readReply('from reply');
+      expect(fromReply.props).toMatchObject({ override_username: 'webhookuser', override_icon_url: 'http://webhook/icon' });
+    } finally {
+      await server.close();
+      await overriding.close();
+    }
+  });
+
+  it('OW-07 posts nothing for an empty, non-JSON or oversized reply, and records the attempt', async () => {
+    const bodies = ['', 'aaaaaaaa', `{"text":"${'x'.repeat(1024 * 1024 + 10)}"}`];
+    const server = await startCallbackServer((request, _index, response) => {
+      const which = Number(JSON.parse(JSON.stringify(Object.fromEntries(new URLSearchParams(request.body)))).text.split(' ')[1]);
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(bodies[which]);
+    });
+    try {
+      const world = await seedWorld(stack.api.runtime, (names) => ({ outgoing_webhooks: [outgoingHook(names, server.url)] }));
+      const posts = [];
+      for (let i = 0; i < bodies.length; i++) posts.push(await userPost(world, `build ${i}`));
+      await server.waitFor(bodies.length);
+      await settle(1_000);
+      expect((await channelPosts(world)).map((post) => post.message).sort()).toEqual(['build 0', 'build 1', 'build 2']);
+      const attempts = await stack.runtime.deliveries.recent({ hours: 1, nowMs: Date.now(), limit: 500 });
+      const forPost = (postId: string) => attempts.filter((attempt) => attempt.post_id === postId);
+      expect(forPost(posts[0].id)).toMatchObject([{ outcome: 'delivered', status: 200, error: '' }]);
+      expect(forPost(posts[1].id)[0]!.error).toMatch(/unmarshal|JSON/i);
+      expect(forPost(posts[2].id)[0]!.error).toMatch(/unmarshal/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('OW-12 sends the new token at once after a token change', async () => {
+    const server = await startCallbackServer();
+    try {
+      let newToken = 'c'.repeat(26);
+      const world = await seedWorld(stack.api.runtime, (names) => ({ outgoing_webhooks: [outgoingHook(names, server.url, { display_name: 'rotating', token: 'd'.repeat(26) })] }));
+      await userPost(world, 'build a');
+      await server.waitFor(1);
+      const { applySeed, parseSeedFile } = await import('../../lib/seed/seed.js');
+      const team = world.team.name;
+      await applySeed(
+        'rotate.yaml',
+        parseSeedFile('rotate.yaml', `outgoing_webhooks: [{team: ${team}, channel: town-square, creator: ${world.user('creator').username}, display_name: rotating, trigger_words: [build], callback_urls: ["${server.url}"], token: ${newToken}}]`),
+        { store: stack.api.runtime.entities, siteUrl: '' },
+      );
+      await userPost(world, 'build b');
+      const requests = await server.waitFor(2);
+      expect(new URLSearchParams(requests[0]!.body).get('token')).toBe('d'.repeat(26));
+      expect(new URLSearchParams(requests[1]!.body).get('token')).toBe(newToken);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('reliability', () => {
+  it('retries failures with growing delays and posts exactly one reply when the callback recovers', async () => {
+    const server = await startCallbackServer((_request, index, response) => {
+      if (index < 2) {
+        response.writeHead(503);
+        response.end('busy');
+      } else replyJson(response, { text: 'finally' });
+    });
+    try {
+      const world = await seedWorld(stack.api.runtime, (names) => ({ outgoing_webhooks: [outgoingHook(names, server.url)] }));
+      const post = await userPost(world, 'build retry');
+      const requests = await server.waitFor(3, 20_000);
+      expect(new Set(requests.map((request) => request.headers['webhook-id'])).size).toBe(1);
+      await eventually(async () => ((await channelPosts(world)).some((candidate) => candidate.message === 'finally') ? true : undefined));
+      await settle(1_500);
+      expect((await channelPosts(world)).filter((candidate) => candidate.message === 'finally')).toHaveLength(1);
+      const attempts = (await stack.runtime.deliveries.recent({ hours: 1, nowMs: Date.now(), limit: 500 })).filter((attempt) => attempt.post_id === post.id);
+      expect(attempts.map((attempt) => [attempt.attempt, attempt.outcome, attempt.status]).sort()).toEqual([
+        [1, 'retrying', 503],
+        [2, 'retrying', 503],
+        [3, 'delivered', 200],
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('retries a callback that hangs past the timeout', async () => {
+    const server = await startCallbackServer(async (_request, index, response) => {
+      if (index === 0) return; // never answers
+      replyJson(response, { text: 'awake now' });
+    });
+    try {
+      const world = await seedWorld(stack.api.runtime, (names) => ({ outgoing_webhooks: [outgoingHook(names, server.url)] }));
+      const post = await userPost(world, 'build slowly');
+      await server.waitFor(2, 20_000);
+      await eventually(async () => ((await channelPosts(world)).some((candidate) => candidate.message === 'awake now') ? true : undefined));
+      const attempts = (await stack.runtime.deliveries.recent({ hours: 1, nowMs: Date.now(), limit: 500 })).filter((attempt) => attempt.post_id === post.id);
+      expect(attempts.find((attempt) => attempt.attempt === 1)).toMatchObject({ outcome: 'retrying' });
+      expect(attempts.find((attempt) => attempt.attempt === 1)!.error).toMatch(/timeout/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('stops at once on 410 Gone and honours Retry-After on 429', async () => {
+    const gone = await startCallbackServer((_request, _index, response) => {
+      response.writeHead(410);
+      response.end();
+    });
+    const limited = await startCallbackServer((_request, index, response) => {
+      if (index === 0) {
+        response.writeHead(429, { 'retry-after': '2' });
+        response.end();
+      } else replyJson(response, {});
+    });
+    try {
+      const world = await seedWorld(stack.api.runtime, (names) => ({
+        outgoing_webhooks: [outgoingHook(names, gone.url, { display_name: 'gone' }), outgoingHook(names, limited.url, { display_name: 'limited' })],
+      }));
+      await userPost(world, 'build please');
+      const [firstLimited] = await limited.waitFor(1);
+      const requests = await limited.waitFor(2, 20_000);
+      const spacingMs = Number(requests[1]!.headers['webhook-timestamp']) * 1000 - Number(firstLimited!.headers['webhook-timestamp']) * 1000;
+      expect(spacingMs).toBeGreaterThanOrEqual(1_000);
+      await settle(1_500);
+      expect(gone.received).toHaveLength(1);
+    } finally {
+      await gone.close();
+      await limited.close();
+    }
+  });
+
+  it('delivers a message received twice only once as a reply', async () => {
+    const server = await startCallbackServer((_request, _index, response) => replyJson(response, { text: 'only once' }));
+    try {
+      const world = await seedWorld(stack.api.runtime, (names) => ({ outgoing_webhooks: [outgoingHook(names, server.url)] }));
+      const post = await userPost(world, 'build twice');
+      await server.waitFor(1);
+      await eventually(async () => ((await channelPosts(world)).some((candidate) => candidate.message === 'only once') ? true : undefined));
+      const { planDeliveries } = await import('../../lib/webhooks/outgoing-dispatch.js');
+      const messages = await planDeliveries(stack.api.runtime, post);
+      await stack.runtime.queue.enqueue([...messages, ...messages]);
+      await server.waitFor(3);
+      await settle(1_000);
+      expect((await channelPosts(world)).filter((candidate) => candidate.message === 'only once')).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
+  });
+});

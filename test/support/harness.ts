@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { inject } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { newId } from '../../lib/ids.js';
@@ -150,7 +151,13 @@ export interface OutgoingStack {
  * never take each other's messages): the HTTP API, the posts stream feeding the dispatcher, and the
  * queue feeding the worker, all real, with short retry delays.
  */
-export async function startOutgoingStack(overrides: Record<string, string> = {}, options: { visibilityTimeoutSeconds?: number } = {}): Promise<OutgoingStack> {
+export async function startOutgoingStack(
+  overrides: Record<string, string> = {},
+  options: {
+    visibilityTimeoutSeconds?: number;
+    wrapWorker?: (handler: (event: SQSEvent) => Promise<SQSBatchResponse>) => (event: SQSEvent) => Promise<SQSBatchResponse>;
+  } = {},
+): Promise<OutgoingStack> {
   const base = stackEnvironment();
   const provisioned = await provisionLocalResources({
     stage: uniqueName('out'),
@@ -178,7 +185,7 @@ export async function startOutgoingStack(overrides: Record<string, string> = {},
     intervalMs: 50,
     onError: (error) => console.error('stream source:', error),
   });
-  const queue = startQueueSource({ sqsEndpoint: environment.SQS_ENDPOINT!, queueUrl: environment.QUEUE_URL!, handler: worker(runtime), intervalMs: 50, onError: (error) => console.error('queue source:', error) });
+  const queue = startQueueSource({ sqsEndpoint: environment.SQS_ENDPOINT!, queueUrl: environment.QUEUE_URL!, handler: options.wrapWorker ? options.wrapWorker(worker(runtime)) : worker(runtime), intervalMs: 50, onError: (error) => console.error('queue source:', error) });
   return {
     api,
     runtime,
