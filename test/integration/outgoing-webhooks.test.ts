@@ -369,3 +369,145 @@ describe('reliability', () => {
     }
   });
 });
+
+describe('the dead-letter queue', () => {
+  it('keeps a delivery that never succeeds, lists its failures, and redelivers it once the callback recovers', async () => {
+    let healthy = false;
+    const server = await startCallbackServer((_request, _index, response) => {
+      if (healthy) return replyJson(response, { text: 'recovered reply' });
+      response.writeHead(500);
+      response.end();
+    });
+    try {
+      const world = await seedWorld(stack.api.runtime, (names) => ({ outgoing_webhooks: [outgoingHook(names, server.url)] }));
+      const post = await userPost(world, 'build doomed');
+      const { ReceiveMessageCommand, GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
+      const { sqsClient } = await import('../../lib/queue.js');
+      const sqs = sqsClient({ endpoint: stack.environment.SQS_ENDPOINT, region: 'us-east-1' });
+      const deadLetterCount = async () =>
+        Number(
+          (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.environment.DEAD_LETTER_QUEUE_URL!, AttributeNames: ['ApproximateNumberOfMessages'] })))
+            .Attributes?.ApproximateNumberOfMessages,
+        );
+      // serverless.yml allows 8 receives; with one-second retries the message reaches the DLQ in seconds.
+      await eventually(async () => ((await deadLetterCount()) === 1 ? true : undefined), 40_000);
+      expect(server.received).toHaveLength(8);
+      const attempts = (await stack.runtime.deliveries.recent({ hours: 1, nowMs: Date.now(), limit: 500 })).filter((attempt) => attempt.post_id === post.id);
+      expect(attempts).toHaveLength(8);
+      expect(attempts.every((attempt) => attempt.outcome === 'retrying' && attempt.status === 500)).toBe(true);
+      expect((await channelPosts(world)).map((candidate) => candidate.message)).toEqual(['build doomed']);
+
+      healthy = true;
+      const { redriveDeadLetters } = await import('../../lib/webhooks/deliveries-admin.js');
+      expect(await redriveDeadLetters(sqs, { deadLetterQueueUrl: stack.environment.DEAD_LETTER_QUEUE_URL!, queueUrl: stack.environment.QUEUE_URL! })).toBe(1);
+      await eventually(async () => ((await channelPosts(world)).some((candidate) => candidate.message === 'recovered reply') ? true : undefined));
+      await settle(1_000);
+      expect((await channelPosts(world)).filter((candidate) => candidate.message === 'recovered reply')).toHaveLength(1);
+      expect(await deadLetterCount()).toBe(0);
+      expect(new Set(server.received.map((request) => request.headers['webhook-id'])).size).toBe(1);
+      const empty = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.environment.DEAD_LETTER_QUEUE_URL!, WaitTimeSeconds: 0 }));
+      expect(empty.Messages ?? []).toHaveLength(0);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+});
+
+describe('a worker that crashes mid-batch', () => {
+  it('loses nothing: the whole batch comes back and every post gets exactly one reply', async () => {
+    let crashes = 1;
+    const crashing = await startOutgoingStack({}, {
+      visibilityTimeoutSeconds: 2,
+      wrapWorker: (worker) => async (event) => {
+        if (crashes > 0 && event.Records.length > 1) {
+          crashes--;
+          // Handle the first record, then die before answering, as a timed-out Lambda would.
+          await worker({ Records: event.Records.slice(0, 1) });
+          throw new Error('worker crashed');
+        }
+        return worker(event);
+      },
+    });
+    const server = await startCallbackServer(async (request, _index, response) => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      replyJson(response, { text: `reply to ${new URLSearchParams(request.body).get('text')}` });
+    });
+    try {
+      const world = await seedWorld(crashing.api.runtime, (names) => ({
+        outgoing_webhooks: Array.from({ length: 4 }, (_unused, index) => outgoingHook(names, `${server.url}/${index}`, { display_name: `hook${index}` })),
+      }));
+      await crashing.api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, message: 'build all' }, auth(world.user('creator').token));
+      const replies = await eventually(async () => {
+        const response = await crashing.api.request('GET', `/api/v4/channels/${world.channel('town-square').id}/posts`, { headers: auth(world.user('creator').token) });
+        const found = Object.values(response.json().posts as Record<string, any>).filter((post) => post.message === 'reply to build all');
+        return found.length >= 4 ? found : undefined;
+      }, 30_000);
+      expect(crashes).toBe(0);
+      await settle(2_500);
+      const response = await crashing.api.request('GET', `/api/v4/channels/${world.channel('town-square').id}/posts`, { headers: auth(world.user('creator').token) });
+      expect(Object.values(response.json().posts as Record<string, any>).filter((post) => post.message === 'reply to build all')).toHaveLength(4);
+      expect(replies).toHaveLength(4);
+    } finally {
+      await server.close();
+      await crashing.close();
+    }
+  }, 60_000);
+});
+
+describe('outbound safety', () => {
+  it('refuses private and loopback addresses unless allowed, dead-lettering at once, and follows no redirect', async () => {
+    const strict = await startOutgoingStack({ ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: '' });
+    const server = await startCallbackServer();
+    const target = await startCallbackServer();
+    const redirecting = await startCallbackServer((_request, _index, response) => {
+      response.writeHead(302, { location: `${target.url}/stolen` });
+      response.end();
+    });
+    try {
+      const port = new URL(server.url).port;
+      const refusedUrls = [server.url, `http://localhost:${port}/`, 'http://169.254.169.254/latest/meta-data', `http://[::1]:${port}/`, 'http://10.1.2.3/hook'];
+      const world = await seedWorld(strict.api.runtime, (names) => ({
+        outgoing_webhooks: refusedUrls.map((url, index) => outgoingHook(names, url, { display_name: `refused${index}` })),
+      }));
+      const post = (await strict.api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, message: 'build' }, auth(world.user('creator').token))).json();
+      const attempts = await eventually(async () => {
+        const found = (await strict.runtime.deliveries.recent({ hours: 1, nowMs: Date.now(), limit: 500 })).filter((attempt) => attempt.post_id === post.id);
+        return found.length >= refusedUrls.length ? found : undefined;
+      });
+      expect(attempts.map((attempt) => attempt.outcome)).toEqual(refusedUrls.map(() => 'refused'));
+      expect(attempts[0]!.error).toMatch(/address forbidden/);
+      expect(server.received).toHaveLength(0);
+
+      // Allowed by CIDR (resolved address) or by exact host name; a redirect is a failure, not followed.
+      const lenient = await startOutgoingStack({ ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: '127.0.0.0/8' });
+      try {
+        const allowed = await seedWorld(lenient.api.runtime, (names) => ({
+          outgoing_webhooks: [outgoingHook(names, `${server.url}/by-cidr`, { display_name: 'cidr' }), outgoingHook(names, `${redirecting.url}/redirect`, { display_name: 'redirect' })],
+        }));
+        await lenient.api.postJson('/api/v4/posts', { channel_id: allowed.channel('town-square').id, message: 'build' }, auth(allowed.user('creator').token));
+        await server.waitFor(1);
+        await redirecting.waitFor(2, 20_000);
+        expect(target.received).toHaveLength(0);
+      } finally {
+        await lenient.close();
+      }
+      const byName = await startOutgoingStack({ ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: 'localhost' });
+      try {
+        const named = await seedWorld(byName.api.runtime, (names) => ({
+          outgoing_webhooks: [outgoingHook(names, `http://localhost:${port}/by-name`, { display_name: 'name' }), outgoingHook(names, `${server.url}/not-by-ip`, { display_name: 'ip' })],
+        }));
+        await byName.api.postJson('/api/v4/posts', { channel_id: named.channel('town-square').id, message: 'build' }, auth(named.user('creator').token));
+        await eventually(async () => (server.received.some((request) => request.url === '/by-name') ? true : undefined));
+        await settle(1_000);
+        expect(server.received.some((request) => request.url === '/not-by-ip')).toBe(false);
+      } finally {
+        await byName.close();
+      }
+    } finally {
+      await server.close();
+      await target.close();
+      await redirecting.close();
+      await strict.close();
+    }
+  }, 60_000);
+});
