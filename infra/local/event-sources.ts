@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
@@ -116,6 +117,8 @@ export async function startStreamSource(options: {
   intervalMs?: number;
   retryDelayMs?: number;
   onError?: (error: unknown) => void;
+  /** Where to remember the position per shard, so a restart resumes instead of starting over. */
+  checkpointFile?: string;
 }): Promise<EventSource> {
   const dynamo = new DynamoDBClient({ endpoint: options.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const streams = new DynamoDBStreamsClient({ endpoint: options.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
@@ -125,7 +128,14 @@ export async function startStreamSource(options: {
   const iterators = new Map<string, string | undefined>();
   const pending = new Map<string, _Record[]>();
   /** The last sequence number handled per shard, to resume after a lost iterator without repeating. */
-  const handledUpTo = new Map<string, string>();
+  const handledUpTo = new Map<string, string>(
+    options.checkpointFile && existsSync(options.checkpointFile)
+      ? Object.entries(JSON.parse(readFileSync(options.checkpointFile, 'utf8')) as Record<string, string>)
+      : [],
+  );
+  const saveCheckpoint = () => {
+    if (options.checkpointFile) writeFileSync(options.checkpointFile, JSON.stringify(Object.fromEntries(handledUpTo)));
+  };
   let running = true;
 
   const refreshShards = async () => {
@@ -133,13 +143,13 @@ export async function startStreamSource(options: {
     for (const shard of description.StreamDescription?.Shards ?? []) {
       if (iterators.has(shard.ShardId!)) continue;
       const after = handledUpTo.get(shard.ShardId!);
-      const iterator = await streams.send(
-        new GetShardIteratorCommand({
-          StreamArn: streamArn,
-          ShardId: shard.ShardId!,
-          ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }),
-        }),
-      );
+      const iteratorFrom = (position: { ShardIteratorType: 'TRIM_HORIZON' } | { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER'; SequenceNumber: string }) =>
+        streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId!, ...position }));
+      const iterator = after
+        ? await iteratorFrom({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }).catch(() =>
+            iteratorFrom({ ShardIteratorType: 'TRIM_HORIZON' }),
+          )
+        : await iteratorFrom({ ShardIteratorType: 'TRIM_HORIZON' });
       iterators.set(shard.ShardId!, iterator.ShardIterator);
       if (!pending.has(shard.ShardId!)) pending.set(shard.ShardId!, []);
     }
@@ -198,7 +208,10 @@ export async function startStreamSource(options: {
           busy = true;
           const handled = await invoke(batch);
           const lastHandled = batch[handled - 1]?.dynamodb?.SequenceNumber;
-          if (lastHandled) handledUpTo.set(shardId, lastHandled);
+          if (lastHandled) {
+            handledUpTo.set(shardId, lastHandled);
+            saveCheckpoint();
+          }
           pending.set(shardId, batch.slice(handled));
           if (handled < batch.length) await sleep(options.retryDelayMs ?? 500);
         }

@@ -11,10 +11,14 @@ import { createRuntime } from '../../lib/runtime.js';
 import { applySeed, parseSeedFile, type SeedSummary } from '../../lib/seed/seed.js';
 import { startGateway } from './gateway.js';
 import { projectRoot } from './serverless-definition.js';
+import { createOutgoingRuntime } from '../../lib/webhooks/outgoing-runtime.js';
+import { startDemoIntegration } from './demo-integration.js';
+import { startQueueSource, startStreamSource } from './event-sources.js';
 import { provisionLocalResources, startDynamoDbLocal, startSqsEmulator } from './stack.js';
 import { localDataDir, writeLocalState } from './state.js';
 
 const port = Number(process.env.PORT ?? 3000);
+const demoIntegrationPort = Number(process.env.DEMO_INTEGRATION_PORT ?? port + 1);
 const host = process.env.HOST ?? '127.0.0.1';
 const stops: Array<() => Promise<void>> = [];
 
@@ -33,20 +37,47 @@ try {
   stops.push(sqs.stop);
   const provisioned = await provisionLocalResources({ stage: 'local', dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint });
   const apiUrl = `http://${host}:${port}`;
-  const environment = { ...provisioned.environment, SITE_URL: process.env.SITE_URL ?? apiUrl };
+  const environment: Record<string, string> = {
+    ...provisioned.environment,
+    SITE_URL: process.env.SITE_URL ?? apiUrl,
+    // The demo integration lives on loopback, which the SSRF guard refuses unless allowed.
+    ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: process.env.ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS ?? '127.0.0.0/8',
+  };
   // User settings (ENABLE_*, timeouts) pass through; the wiring comes from the local stack.
   Object.assign(process.env, environment);
   const runtime = createRuntime(loadConfig(process.env));
 
   const gateway = await startGateway({ runtime, port, host });
   stops.push(gateway.close);
+  // Lambda's event source mappings, locally: the posts stream to the dispatcher, the queue to the worker.
+  const outgoing = createOutgoingRuntime(runtime);
+  // Imported once the environment is set: each module also builds its deployed handler from it.
+  const { createHandler: createDispatcher } = await import('../../functions/outgoing-dispatcher.js');
+  const { createHandler: createWorker } = await import('../../functions/outgoing-worker.js');
+  const logError = (source: string) => (error: unknown) => console.error(`${source}:`, error);
+  const stream = await startStreamSource({
+    dynamoEndpoint: dynamo.endpoint,
+    tableName: environment.TABLE_POSTS!,
+    handler: createDispatcher(outgoing),
+    onError: logError('posts stream'),
+    checkpointFile: path.join(localDataDir, 'posts-stream-checkpoint.json'),
+  });
+  stops.push(stream.stop);
+  const queue = startQueueSource({
+    sqsEndpoint: sqs.endpoint,
+    queueUrl: environment.QUEUE_URL!,
+    handler: createWorker(outgoing),
+    onError: logError('delivery queue'),
+  });
+  stops.push(queue.stop);
   writeLocalState({ apiUrl, environment, pid: process.pid });
 
   const summaryFile = path.join(localDataDir, 'demo-summary.json');
   let demo: SeedSummary | undefined;
   if (provisioned.tablesCreated.length > 0 || !existsSync(summaryFile)) {
     const demoFile = path.join(projectRoot, 'infra/seed/demo.yaml');
-    demo = await applySeed('infra/seed/demo.yaml', parseSeedFile('infra/seed/demo.yaml', readFileSync(demoFile, 'utf8')), {
+    const demoText = readFileSync(demoFile, 'utf8').replaceAll('{{DEMO_INTEGRATION_URL}}', `http://${host}:${demoIntegrationPort}`);
+    demo = await applySeed('infra/seed/demo.yaml', parseSeedFile('infra/seed/demo.yaml', demoText), {
       store: runtime.entities,
       siteUrl: apiUrl,
     });
@@ -54,6 +85,14 @@ try {
   } else {
     demo = JSON.parse(readFileSync(summaryFile, 'utf8')) as SeedSummary;
   }
+
+  const demoSummary = demo;
+  const integration = await startDemoIntegration({
+    port: demoIntegrationPort,
+    host,
+    outgoingSecrets: () => demoSummary.outgoing_webhooks.map((hook) => hook.signing_secret),
+  });
+  stops.push(() => new Promise<void>((resolve) => integration.close(() => resolve())));
 
   const alice = demo.users.find((user) => user.username === 'alice');
   const townSquare = demo.channels.find((channel) => channel.name === 'town-square');
@@ -68,10 +107,14 @@ Demo incoming webhooks:
 ${demo.incoming_webhooks.map((hook) => `  ${hook.display_name.padEnd(8)} ${hook.url}   (#${hook.channel})`).join('\n')}
 
 Demo user token (alice): ${alice?.token ?? '(see .hookline/demo-summary.json)'}
+Demo integration: http://${host}:${demoIntegrationPort}/outgoing   (outgoing webhook on "build" in #town-square)
 
 Try:
   curl -s -X POST ${ciHook?.url} -H 'Content-Type: application/json' -d '{"text":"Build 42 passed :tada:"}'
   curl -s ${apiUrl}/api/v4/channels/${townSquare?.id}/posts -H 'Authorization: Bearer ${alice?.token}'
+  curl -s -X POST ${apiUrl}/api/v4/posts -H 'Authorization: Bearer ${alice?.token}' \\
+       -d '{"channel_id":"${townSquare?.id}","message":"build api"}'     # the demo integration replies in the thread
+  npm run deliveries -- list                                            # what was delivered, what failed
 `);
 } catch (error) {
   console.error(error);

@@ -66,6 +66,23 @@ describe('npm start', () => {
     const posted = await fetch(hookUrl!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"survives restarts"}' });
     expect(await posted.text()).toBe('ok');
 
+    // The whole outgoing loop: alice says "build api", the demo integration answers in the thread.
+    const channelId = /channels\/([a-z0-9]{26})\/posts/.exec(channelsUrl!)![1];
+    const build = await fetch(`http://127.0.0.1:${port}/api/v4/posts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ channel_id: channelId, message: 'build api' }),
+    });
+    const buildPost = (await build.json()) as { id: string };
+    const deadline = Date.now() + 15_000;
+    let reply: { message: string; root_id: string } | undefined;
+    while (!reply && Date.now() < deadline) {
+      const list = (await (await fetch(channelsUrl!, { headers: { authorization: `Bearer ${token}` } })).json()) as { posts: Record<string, { message: string; root_id: string }> };
+      reply = Object.values(list.posts).find((post) => post.root_id === buildPost.id);
+      if (!reply) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(reply?.message).toMatch(/Build of \*\*api\*\* queued by @alice \(signature verified/);
+
     // The child runs npm, which runs tsx, which runs the stack; SIGINT to npm must stop all of them.
     await stop(first.child);
     await expect(fetch(dynamoEndpoint!, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
