@@ -36,4 +36,7 @@ export const createHandler = (runtime: OutgoingRuntime) => async (event: SQSEven
   return { batchItemFailures: outcomes.filter((failure) => failure !== undefined) };
 };
 
-export const handler = createHandler(outgoingRuntimeFromEnv());
+// Built on the first event rather than at import, so that importing this module (the local stack,
+// tests, the benchmark) needs no queue wiring in the environment; a missing QUEUE_URL fails that event.
+let deployed: ReturnType<typeof createHandler> | undefined;
+export const handler: ReturnType<typeof createHandler> = (event) => (deployed ??= createHandler(outgoingRuntimeFromEnv()))(event);

@@ -27,12 +27,15 @@ import { createHandler } from '../../functions/incoming-webhook.js';
 import { projectRoot } from '../local/serverless-definition.js';
 import { provisionLocalResources, startDynamoDbLocal, startSqsEmulator } from '../local/stack.js';
 import { bundleFunctions } from './bundle.js';
+import { benchOutgoing } from './outgoing.js';
 
 const { values } = parseArgs({
   options: {
     concurrency: { type: 'string', default: '16' },
     requests: { type: 'string', default: '2000' },
     rounds: { type: 'string', default: '5' },
+    'outgoing-posts': { type: 'string', default: '50' },
+    'fanout-posts': { type: 'string', default: '30' },
   },
 });
 const concurrency = Number(values.concurrency);
@@ -172,7 +175,18 @@ Peak memory (RSS) with the V8 limits of a 128 MB Lambda          (target under 1
   one process serving the concurrency-${concurrency} load            ${peakRss.toFixed(0)} MB   (bare-PutItem process: ${baselineRss.toFixed(0)} MB)
 
 Function bundles (minified, as packaged) and module load time in a fresh Node process (median of 5):
-${bundles.map((bundle) => `  ${bundle.name.padEnd(16)} ${(bundle.bytes / 1024).toFixed(0).padStart(6)} KiB   ${loadTimes[bundle.name]!.toFixed(0).padStart(4)} ms`).join('\n')}
+${bundles.map((bundle) => `  ${bundle.name.padEnd(18)} ${(bundle.bytes / 1024).toFixed(0).padStart(6)} KiB   ${loadTimes[bundle.name]!.toFixed(0).padStart(4)} ms`).join('\n')}
+`);
+
+  // 4. Outgoing webhooks through the local pipeline.
+  console.log('Outgoing webhooks: delay and fan-out through the posts stream, SQS and the worker ...');
+  const outgoing = await benchOutgoing(environment, { posts: Number(values['outgoing-posts']), burstPosts: Number(values['fanout-posts']) });
+  console.log(`
+Outgoing webhooks (local stack: stream and queue polled every 20 ms, callback answering at once):
+  delay from POST /api/v4/posts answering to the callback receiving it   p50 ${outgoing.delayP50Ms.toFixed(0)} ms   p95 ${outgoing.delayP95Ms.toFixed(0)} ms   (target p50 under 1 s)
+  deliveries per second, 10 hooks matching every post                   ${outgoing.deliveriesPerSecond.toFixed(0)} /s   (${outgoing.deliveries} deliveries)
+  DynamoDB requests per delivery (post, dispatch, delivery, log)         ${outgoing.dynamoPerDelivery.toFixed(2)}   (${outgoing.dynamoBreakdown})
+  SQS requests per delivery                                              ${outgoing.sqsPerDelivery.toFixed(2)}   (${outgoing.sqsBreakdown})
 `);
 } finally {
   await sqs.stop();

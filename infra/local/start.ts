@@ -11,6 +11,8 @@ import { createRuntime } from '../../lib/runtime.js';
 import { applySeed, parseSeedFile, type SeedSummary } from '../../lib/seed/seed.js';
 import { startGateway } from './gateway.js';
 import { projectRoot } from './serverless-definition.js';
+import { createHandler as createDispatcher } from '../../functions/outgoing-dispatcher.js';
+import { createHandler as createWorker } from '../../functions/outgoing-worker.js';
 import { createOutgoingRuntime } from '../../lib/webhooks/outgoing-runtime.js';
 import { startDemoIntegration } from './demo-integration.js';
 import { startQueueSource, startStreamSource } from './event-sources.js';
@@ -51,9 +53,7 @@ try {
   stops.push(gateway.close);
   // Lambda's event source mappings, locally: the posts stream to the dispatcher, the queue to the worker.
   const outgoing = createOutgoingRuntime(runtime);
-  // Imported once the environment is set: each module also builds its deployed handler from it.
-  const { createHandler: createDispatcher } = await import('../../functions/outgoing-dispatcher.js');
-  const { createHandler: createWorker } = await import('../../functions/outgoing-worker.js');
+
   const logError = (source: string) => (error: unknown) => console.error(`${source}:`, error);
   const stream = await startStreamSource({
     dynamoEndpoint: dynamo.endpoint,

@@ -49,19 +49,17 @@ export function isConditionFailure(error: unknown): boolean {
 }
 
 /**
- * Counts the requests a document client sends, by command name. The benchmark uses it to report
+ * Counts the requests an AWS SDK client sends, by command name. The benchmark uses it to report
  * DynamoDB requests per operation; it adds one middleware and nothing on the hot path otherwise.
  */
-export function countRequests(client: DynamoDBDocumentClient): Map<string, number> {
+export function countRequests(client: { middlewareStack: { add(middleware: never, options: { step: 'initialize'; name: string }): void } }): Map<string, number> {
   const counts = new Map<string, number>();
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const name = String(context.commandName ?? 'unknown');
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-      return next(args);
-    },
-    { step: 'initialize', name: 'hooklineRequestCounter' },
-  );
+  const counter = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+    const name = String(context.commandName ?? 'unknown');
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+    return next(args);
+  };
+  client.middlewareStack.add(counter as never, { step: 'initialize', name: 'hooklineRequestCounter' });
   return counts;
 }
 

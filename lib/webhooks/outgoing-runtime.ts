@@ -1,4 +1,6 @@
 import { AllowList } from '../http/ssrf.js';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeliveryQueue, sqsClient } from '../queue.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { loadConfig } from '../config.js';
@@ -15,15 +17,18 @@ export interface OutgoingRuntime extends Runtime {
   allowList: AllowList;
 }
 
-export function createOutgoingRuntime(runtime: Runtime): OutgoingRuntime {
+export function createOutgoingRuntime(
+  runtime: Runtime,
+  sqs: SQSClient = sqsClient({ endpoint: runtime.config.sqsEndpoint, region: runtime.config.region }),
+  db: DynamoDBDocumentClient = documentClient({ endpoint: runtime.config.dynamodbEndpoint, region: runtime.config.region }),
+): OutgoingRuntime {
   const { config } = runtime;
   if (!config.queueUrl || !config.deadLetterQueueUrl) throw new Error('QUEUE_URL and DEAD_LETTER_QUEUE_URL must be set');
-  const sqs = sqsClient({ endpoint: config.sqsEndpoint, region: config.region });
   return {
     ...runtime,
     queue: new DeliveryQueue(sqs, config.queueUrl, config.deadLetterQueueUrl),
     deliveries: new DeliveryStore(
-      documentClient({ endpoint: config.dynamodbEndpoint, region: config.region }),
+      db,
       config.tables.deliveries,
       config.deliveryLogTtlSeconds,
     ),

@@ -174,8 +174,6 @@ export async function startOutgoingStack(
   };
   const api = await startApi(environment);
   const runtime = createOutgoingRuntime(api.runtime);
-  // The modules build their deployed handler from the environment when imported; give them wiring.
-  for (const name of ['QUEUE_URL', 'DEAD_LETTER_QUEUE_URL', 'TABLE_DELIVERIES']) process.env[name] ??= environment[name];
   const { createHandler: dispatcher } = await import('../../functions/outgoing-dispatcher.js');
   const { createHandler: worker } = await import('../../functions/outgoing-worker.js');
   const stream = await startStreamSource({
