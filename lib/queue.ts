@@ -14,6 +14,21 @@ export const deliveryMessageSchema = z.object({
   hook_id: z.string().min(1),
   callback_url: z.string().min(1),
   trigger_word: z.string(),
+  /**
+   * What the payload says about the post, as it was when posted: the worker needs no read of the
+   * post, channel, team or user, only of the hook (whose token and URLs must be current).
+   */
+  post: z.object({
+    create_at: z.number(),
+    root_id: z.string(),
+    message: z.string(),
+    user_id: z.string(),
+    user_name: z.string(),
+    channel_id: z.string(),
+    channel_name: z.string(),
+    team_id: z.string(),
+    team_domain: z.string(),
+  }),
 });
 export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
 

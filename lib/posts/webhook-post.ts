@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import type { Channel, Post, PostPriority } from '../model.js';
+import type { Post, PostPriority } from '../model.js';
 import type { Runtime } from '../runtime.js';
 import { convertAppLinks, convertAttachmentLinks, type SlackAttachment } from '../slack.js';
 import { isConditionFailure } from '../store/dynamo.js';
@@ -84,7 +84,7 @@ export function splitWebhookPost(
 
 export interface WebhookPostInput {
   userId: string;
-  channel: Channel;
+  channelId: string;
   text: string;
   type: string;
   rootId: string;
@@ -146,7 +146,7 @@ export async function createWebhookPost(
   const attachments = input.attachments ? convertAttachmentLinks(input.attachments) : [];
   if (input.attachments && type === '') type = 'slack_attachment';
 
-  if (input.rootId) checkRootPost(await runtime.posts.getPost(input.rootId), input.channel.id);
+  if (input.rootId) checkRootPost(await runtime.posts.getPost(input.rootId), input.channelId);
 
   const splits = splitWebhookPost(convertAppLinks(input.text), props, attachments);
   const nowMs = runtime.nowMs();
@@ -155,7 +155,7 @@ export async function createWebhookPost(
     buildPost(
       {
         userId: input.userId,
-        channelId: input.channel.id,
+        channelId: input.channelId,
         rootId: input.rootId,
         message: split.message,
         type,

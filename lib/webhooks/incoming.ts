@@ -81,7 +81,7 @@ export async function handleIncomingWebhook(
 
   return createWebhookPost(runtime, {
     userId: hook.user_id,
-    channel,
+    channelId: channel.id,
     text,
     type,
     rootId: request.root_id,

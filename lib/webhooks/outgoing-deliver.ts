@@ -3,7 +3,7 @@ import { AppError } from '../errors.js';
 import { firstJsonValue } from '../http/body.js';
 import { OutboundError, outboundRequest, type OutboundResponse } from '../http/outbound.js';
 import { deriveId } from '../ids.js';
-import type { Channel, OutgoingWebhook, Post, Team, User } from '../model.js';
+import type { OutgoingWebhook } from '../model.js';
 import { createWebhookPost, PostsAlreadyExistError } from '../posts/webhook-post.js';
 import type { DeliveryMessage } from '../queue.js';
 import { MAX_VISIBILITY_SECONDS } from '../queue.js';
@@ -103,11 +103,7 @@ function retryDelaySeconds(runtime: OutgoingRuntime, attempt: number, response?:
 }
 
 interface Context {
-  post: Post;
   hook: OutgoingWebhook;
-  channel: Channel;
-  team: Team | undefined;
-  user: User | undefined;
 }
 
 /** Creates the reply post once: its ids derive from the delivery, so a repeated attempt finds them taken. */
@@ -121,13 +117,13 @@ async function postReply(runtime: OutgoingRuntime, message: DeliveryMessage, con
   if (!reply || (reply.text === undefined || reply.text === null ? !reply.attachments : false)) return { replyIds: [], error: '' };
   const usernameOf = async (userId: string) => (await runtime.directory.user(userId))?.username;
   // A reply in the thread of the triggering post; when that post is itself a reply, in its thread.
-  const rootId = reply.response_type === 'comment' ? context.post.root_id || context.post.id : '';
+  const rootId = reply.response_type === 'comment' ? message.post.root_id || message.post_id : '';
   try {
     const posts = await createWebhookPost(
       runtime,
       {
         userId: context.hook.creator_id,
-        channel: context.channel,
+        channelId: message.post.channel_id,
         text: await processSlackText(reply.text ?? '', usernameOf),
         type: reply.attachments ? 'slack_attachment' : reply.type,
         rootId,
@@ -172,24 +168,23 @@ export async function deliver(runtime: OutgoingRuntime, message: DeliveryMessage
       reply_post_ids: details.replyIds ?? [],
     });
 
+  // Read at every attempt, not cached: a changed token or removed URL takes effect at once (OW-12).
   const hook = await runtime.entities.getOutgoingWebhook(message.hook_id);
-  const post = await runtime.posts.getPost(message.post_id);
-  const channel = post ? await runtime.directory.channel(post.channel_id) : undefined;
-  if (!hook || hook.delete_at !== 0 || !hook.callback_urls.includes(message.callback_url) || !post || !channel) {
-    await record('skipped', { error: 'the hook, its URL, the post or its channel no longer exists' });
+  if (!hook || hook.delete_at !== 0 || !hook.callback_urls.includes(message.callback_url)) {
+    await record('skipped', { error: 'the hook or this callback URL no longer exists' });
     return { kind: 'done' };
   }
-  const [team, user] = await Promise.all([runtime.directory.team(channel.team_id), runtime.directory.user(post.user_id)]);
+  const { post } = message;
   const payload: OutgoingPayload = {
     token: hook.token,
-    team_id: channel.team_id,
-    team_domain: team?.name ?? '',
-    channel_id: channel.id,
-    channel_name: channel.name,
+    team_id: post.team_id,
+    team_domain: post.team_domain,
+    channel_id: post.channel_id,
+    channel_name: post.channel_name,
     timestamp: post.create_at,
     user_id: post.user_id,
-    user_name: user?.username ?? '',
-    post_id: post.id,
+    user_name: post.user_name,
+    post_id: message.post_id,
     text: post.message,
     trigger_word: message.trigger_word,
     file_ids: '',
@@ -230,7 +225,7 @@ export async function deliver(runtime: OutgoingRuntime, message: DeliveryMessage
   }
   const reply = response.truncated
     ? { replyIds: [], error: `api.unmarshal_error: answer longer than ${response.body.length} bytes` }
-    : await postReply(runtime, message, { post, hook, channel, team, user }, response.body);
+    : await postReply(runtime, message, { hook }, response.body);
   await record('delivered', { status: response.status, latencyMs: response.latencyMs, replyIds: reply.replyIds, error: reply.error });
   return { kind: 'done' };
 }
