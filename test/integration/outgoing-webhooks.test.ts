@@ -404,6 +404,28 @@ describe('the dead-letter queue', () => {
       await settle(1_000);
       expect((await channelPosts(world)).filter((candidate) => candidate.message === 'recovered reply')).toHaveLength(1);
       expect(await deadLetterCount()).toBe(0);
+
+      // The operator's command lists the attempts, failures included.
+      const { execFile } = await import('node:child_process');
+      const stage = stack.environment.TABLE_DELIVERIES!.replace(/^hookline-/, '').replace(/-deliveries$/, '');
+      const listing = await new Promise<string>((resolve, reject) =>
+        execFile(
+          'npx',
+          ['tsx', 'infra/deliveries/cli.ts', 'list', '--failed', '--stage', stage],
+          {
+            env: {
+              ...process.env,
+              AWS_ENDPOINT_URL_DYNAMODB: stack.environment.DYNAMODB_ENDPOINT,
+              AWS_ENDPOINT_URL_SQS: stack.environment.SQS_ENDPOINT,
+              AWS_ACCESS_KEY_ID: 'local',
+              AWS_SECRET_ACCESS_KEY: 'local',
+            },
+          },
+          (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
+        ),
+      );
+      expect(listing.split('\n').filter((line) => line.includes(server.url) && line.includes('retrying') && line.includes('500'))).toHaveLength(8);
+      expect(listing).toContain('dead-letter queue: 0 message(s)');
       expect(new Set(server.received.map((request) => request.headers['webhook-id'])).size).toBe(1);
       const empty = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.environment.DEAD_LETTER_QUEUE_URL!, WaitTimeSeconds: 0 }));
       expect(empty.Messages ?? []).toHaveLength(0);

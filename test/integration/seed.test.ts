@@ -105,6 +105,8 @@ describe('seed', () => {
     ['a wrong type', (team) => seedText(team).replace('type: P', 'type: X'), /channels\[1\]: type/],
     ['an unknown creator', (team) => seedText(team).replace(`creator: ${team}-alice, display_name: CI`, 'creator: nobody, display_name: CI'), /incoming_webhooks\[0\].*creator: unknown user "nobody"/],
     ['a private channel for an outgoing webhook', (team) => seedText(team).replace('    channel: town-square\n    creator', '    channel: secret\n    creator'), /outgoing_webhooks\[0\].*public/],
+    ['an outgoing webhook with neither channel nor trigger words', (team) => seedText(team).replace('    channel: town-square\n    creator', '    creator').replace('trigger_words: [build]', 'trigger_words: []'), /outgoing_webhooks\[0\].*either trigger_words or channel/],
+    ['a callback URL without scheme (OW-03)', (team) => seedText(team).replace('https://ci.example.com/hook', 'nowhere.com/'), /callback_urls: "nowhere.com\/"/],
     ['a short token', (team) => seedText(team).replace('bobs-personal-access-token-0123456789', 'short'), /users\[1\].*token/],
   ];
   it.each(invalid)('rejects %s naming file, entry and field, and writes nothing', async (_name, make, message) => {
