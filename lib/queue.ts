@@ -5,6 +5,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
+import { localEndpoint } from './aws.js';
 
 /** One outgoing delivery: one message per (post, hook, callback URL). */
 export const deliveryMessageSchema = z.object({
@@ -36,18 +37,7 @@ export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
 export const MAX_VISIBILITY_SECONDS = 43_200;
 
 export function sqsClient(options: { endpoint?: string | undefined; region: string }): SQSClient {
-  return new SQSClient({
-    region: options.region,
-    ...(options.endpoint
-      ? {
-          endpoint: options.endpoint,
-          credentials: {
-            accessKeyId: process.env.AWS_ACCESS_KEY_ID || 'local',
-            secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY || 'local',
-          },
-        }
-      : {}),
-  });
+  return new SQSClient({ region: options.region, ...localEndpoint(options.endpoint) });
 }
 
 /** The outgoing-delivery queue and its dead-letter queue. */

@@ -59,6 +59,20 @@ export const goString = z
   .nullish()
   .transform((value) => value ?? '');
 
+/** Go's `StringInterface` props: an object or null; null is no props. */
+export const goProps = z
+  .record(z.string(), z.unknown())
+  .nullish()
+  .transform((value) => ({ ...(value ?? {}) }));
+
+/** Mattermost's `PostPriority`, keys matched as Go matches them; `null` when absent. */
+export const goPriority = z
+  .record(z.string(), z.unknown())
+  .transform((raw) => canonicalizeKeys(raw, ['priority', 'requested_ack', 'persistent_notifications']))
+  .pipe(z.object({ priority: z.string().nullish(), requested_ack: z.boolean().nullish(), persistent_notifications: z.boolean().nullish() }))
+  .nullish()
+  .transform((value) => (value ? Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) : null));
+
 /** Mattermost's SlackCompatibleBool: true, false, or those words in any case as strings. */
 const slackCompatibleBool = z.union([z.boolean(), z.string(), z.null()]).optional().transform((value, ctx) => {
   if (value === undefined || value === null) return false;

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localEndpoint } from '../aws.js';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 export interface DynamoOptions {
@@ -18,15 +19,7 @@ export function documentClient(options: DynamoOptions): DynamoDBDocumentClient {
   if (!client) {
     const base = new DynamoDBClient({
       region: options.region,
-      ...(options.endpoint
-        ? {
-            endpoint: options.endpoint,
-            credentials: {
-              accessKeyId: process.env.AWS_ACCESS_KEY_ID || 'local',
-              secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY || 'local',
-            },
-          }
-        : {}),
+      ...localEndpoint(options.endpoint),
       maxAttempts: 3,
     });
     client = DynamoDBDocumentClient.from(base, {

@@ -6,6 +6,8 @@ import type { PostPriority } from '../model.js';
 import {
   canonicalizeKeys,
   decodeAttachments,
+  goPriority,
+  goProps,
   goString,
   isPlainObject,
   SlackDecodeError,
@@ -46,26 +48,16 @@ const REQUEST_KEYS = [
   'root_id',
 ] as const;
 
-const goBool = z.boolean().nullish();
-
-const prioritySchema = z
-  .record(z.string(), z.unknown())
-  .transform((raw) => canonicalizeKeys(raw, ['priority', 'requested_ack', 'persistent_notifications']))
-  .pipe(z.object({ priority: z.string().nullish(), requested_ack: goBool, persistent_notifications: goBool }));
-
 const requestSchema = z.object({
   text: goString,
   username: goString,
   icon_url: goString,
   channel: goString,
-  props: z
-    .record(z.string(), z.unknown())
-    .nullish()
-    .transform((value) => ({ ...(value ?? {}) })),
+  props: goProps,
   attachments: z.unknown().optional(),
   type: goString,
   icon_emoji: goString,
-  priority: prioritySchema.nullish().transform((value) => value ?? null),
+  priority: goPriority,
   root_id: goString,
 });
 
@@ -76,12 +68,7 @@ function decodeRequestObject(value: unknown): IncomingWebhookRequest {
   const parsed = requestSchema.safeParse(canonicalizeKeys(value, REQUEST_KEYS));
   if (!parsed.success) throw parseDataError();
   try {
-    const priority = parsed.data.priority;
-    return {
-      ...parsed.data,
-      priority: priority ? Object.fromEntries(Object.entries(priority).filter(([, v]) => v !== undefined)) : null,
-      attachments: decodeAttachments(parsed.data.attachments),
-    };
+    return { ...parsed.data, attachments: decodeAttachments(parsed.data.attachments) };
   } catch (error) {
     if (error instanceof SlackDecodeError) throw parseDataError();
     throw error;

@@ -7,7 +7,7 @@ import type { OutgoingWebhook } from '../model.js';
 import { createWebhookPost, PostsAlreadyExistError } from '../posts/webhook-post.js';
 import type { DeliveryMessage } from '../queue.js';
 import { MAX_VISIBILITY_SECONDS } from '../queue.js';
-import { canonicalizeKeys, decodeAttachments, goString, isPlainObject, processSlackAttachments, processSlackText, SlackDecodeError } from '../slack.js';
+import { canonicalizeKeys, decodeAttachments, goPriority, goProps, goString, isPlainObject, processSlackAttachments, processSlackText, SlackDecodeError } from '../slack.js';
 import type { AttemptOutcome } from '../store/deliveries.js';
 import type { OutgoingRuntime } from './outgoing-runtime.js';
 import { signatureHeaders } from './signing.js';
@@ -61,18 +61,11 @@ const responseSchema = z.object({
   text: z.string().nullish(),
   username: goString,
   icon_url: goString,
-  props: z
-    .record(z.string(), z.unknown())
-    .nullish()
-    .transform((value) => ({ ...(value ?? {}) })),
+  props: goProps,
   attachments: z.unknown().optional(),
   type: goString,
   response_type: goString,
-  priority: z
-    .record(z.string(), z.unknown())
-    .transform((raw) => canonicalizeKeys(raw, ['priority', 'requested_ack', 'persistent_notifications']))
-    .pipe(z.object({ priority: z.string().nullish(), requested_ack: z.boolean().nullish(), persistent_notifications: z.boolean().nullish() }))
-    .nullish(),
+  priority: goPriority,
 });
 
 /** `OutgoingWebhookResponse`, decoded with Go's rules; undefined for an empty body. */
@@ -132,7 +125,7 @@ async function postReply(runtime: OutgoingRuntime, message: DeliveryMessage, con
         overrideIconEmoji: '',
         props: reply.props,
         attachments: reply.attachments ? await processSlackAttachments(reply.attachments, usernameOf) : null,
-        priority: reply.priority ?? null,
+        priority: reply.priority,
         webhookDisplayName: context.hook.display_name,
       },
       { postIdFor: (index) => deriveId('reply', message.delivery_id, String(index)) },
