@@ -69,6 +69,8 @@ const envSchema = z.object({
       }
       return delays;
     }),
+  /** How long a slash command's ephemeral answer stays readable by its user (DynamoDB TTL). */
+  EPHEMERAL_POST_TTL_MINUTES: integerFromEnv(60, 1, 10_080),
   /** How long delivery attempts stay listed (DynamoDB TTL). */
   DELIVERY_LOG_TTL_DAYS: integerFromEnv(7, 1, 365),
   DYNAMODB_ENDPOINT: optionalString,
@@ -94,6 +96,7 @@ export interface Config {
   deadLetterQueueUrl: string | undefined;
   outgoingRetryDelaysSeconds: number[];
   deliveryLogTtlSeconds: number;
+  ephemeralPostTtlSeconds: number;
   dynamodbEndpoint: string | undefined;
   sqsEndpoint: string | undefined;
   region: string;
@@ -127,6 +130,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deadLetterQueueUrl: e.DEAD_LETTER_QUEUE_URL,
     outgoingRetryDelaysSeconds: e.OUTGOING_RETRY_DELAYS_SECONDS,
     deliveryLogTtlSeconds: e.DELIVERY_LOG_TTL_DAYS * 86_400,
+    ephemeralPostTtlSeconds: e.EPHEMERAL_POST_TTL_MINUTES * 60,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     sqsEndpoint: e.SQS_ENDPOINT,
     region: e.AWS_REGION,

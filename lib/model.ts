@@ -114,6 +114,19 @@ export interface Post {
   pending_post_id: string;
   reply_count: number;
   metadata: PostMetadata;
+  /** Internal: the one user an ephemeral post is for. Never sent to clients. */
+  ephemeral_for?: string;
+}
+
+export interface CommandWebhook {
+  id: string;
+  create_at: number;
+  command_id: string;
+  user_id: string;
+  channel_id: string;
+  team_id: string;
+  root_id: string;
+  use_count: number;
 }
 
 export interface PostList {

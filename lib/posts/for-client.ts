@@ -9,7 +9,8 @@ import type { Post } from '../model.js';
  * `override_icon_url` as Mattermost's `PreparePostForClient` does (`:basketball:` →
  * `/static/emoji/1f3c0.png`); unknown names are left alone.
  */
-export function postForClient(post: Post, config: Pick<Config, 'enablePostIconOverride'>): Post {
+export function postForClient(stored: Post, config: Pick<Config, 'enablePostIconOverride'>): Post {
+  const { ephemeral_for: _audience, ...post } = stored;
   const emoji = post.props.override_icon_emoji;
   if (!config.enablePostIconOverride || typeof emoji !== 'string') return post;
   const image = (emojiImages as Record<string, string>)[emoji.replace(/^:+|:+$/g, '').toLowerCase()];

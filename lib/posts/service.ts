@@ -70,7 +70,8 @@ const postNotFound = () => new AppError('app.post.get.app_error', 'Unable to get
 export async function getPostForUser(runtime: Runtime, user: User, postId: string): Promise<Post> {
   if (!isValidId(postId)) throw errors.invalidUrlParam('post_id');
   const post = await runtime.posts.getPost(postId);
-  if (!post || post.delete_at !== 0) throw postNotFound();
+  // An ephemeral post exists only for the user it was for.
+  if (!post || post.delete_at !== 0 || (post.ephemeral_for !== undefined && post.ephemeral_for !== user.id)) throw postNotFound();
   await channelForMember(runtime, user, post.channel_id);
   return postForClient(post, runtime.config);
 }
@@ -139,6 +140,15 @@ export async function getChannelPosts(
     page = result.posts;
     nextPostId = result.newerPostId;
     prevPostId = result.olderPostId;
+  }
+  // The reader's own ephemeral posts (slash-command answers) join the newest page and `since` reads.
+  const newest = query.sinceMs > 0 || (query.page === 0 && !query.after && !query.before);
+  if (newest) {
+    const oldestShown = query.sinceMs > 0 ? query.sinceMs : page.length === query.perPage ? (page[page.length - 1]?.create_at ?? 0) : 0;
+    const ephemeral = (await runtime.posts.ephemeralPostsFor(channelId, user.id, runtime.nowMs())).filter(
+      (post) => post.create_at > oldestShown,
+    );
+    page = [...page, ...ephemeral].sort((a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1));
   }
   const posts: Record<string, Post> = {};
   for (const post of page) posts[post.id] = postForClient(post, runtime.config);

@@ -1,10 +1,11 @@
 import {
   GetCommand,
+  PutCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { Channel, Command, IncomingWebhook, OutgoingWebhook, Team, User } from '../model.js';
+import type { Channel, Command, CommandWebhook, IncomingWebhook, OutgoingWebhook, Team, User } from '../model.js';
 import { newId } from '../ids.js';
 import { directChannelName, indexes, keys, type Key } from './keys.js';
 import { isConditionFailure, queryAll } from './dynamo.js';
@@ -159,6 +160,58 @@ export class EntityStore {
 
   getCommand(commandId: string) {
     return this.get<Command>(keys.command(commandId));
+  }
+
+  async getCommandByTrigger(teamId: string, trigger: string): Promise<Command | undefined> {
+    const commandId = await this.resolvePointer(keys.commandTrigger(teamId, trigger));
+    return commandId ? this.getCommand(commandId) : undefined;
+  }
+
+  async listCommandsOfTeam(teamId: string): Promise<Command[]> {
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      IndexName: indexes.byParent,
+      KeyConditionExpression: 'GSI1PK = :pk',
+      ExpressionAttributeValues: { ':pk': keys.integrationsOfTeam('COMMAND', teamId) },
+    });
+    return items.map((item) => stripKeys<Command>(item)!);
+  }
+
+  /** Stores a `response_url`; DynamoDB's TTL removes it some time after `expiresAtSeconds`. */
+  async createCommandWebhook(hook: CommandWebhook, expiresAtSeconds: number): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { ...keys.commandWebhook(hook.id), kind: 'command_webhook', ...hook, expires_at: expiresAtSeconds },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
+  }
+
+  async getCommandWebhook(id: string): Promise<CommandWebhook | undefined> {
+    const item = await this.getRaw(keys.commandWebhook(id));
+    if (!item) return undefined;
+    const { expires_at: _expires, ...hook } = stripKeys<CommandWebhook & { expires_at: number }>(item)!;
+    return hook;
+  }
+
+  /** Counts one use if fewer than `maxUses` were counted: one conditional update, so concurrent uses cannot overshoot. */
+  async tryUseCommandWebhook(id: string, maxUses: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.commandWebhook(id),
+          UpdateExpression: 'ADD use_count :one',
+          ConditionExpression: 'attribute_exists(PK) AND use_count < :max',
+          ExpressionAttributeValues: { ':one': 1, ':max': maxUses },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   /**

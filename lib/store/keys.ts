@@ -30,6 +30,8 @@ export const keys = {
   outgoingWebhook: (hookId: string) => entity('OUTHOOK', hookId),
   command: (commandId: string) => entity('COMMAND', commandId),
   commandTrigger: (teamId: string, trigger: string) => pointer('COMMANDTRIGGER', teamId, trigger),
+  /** A slash command's `response_url`: 30 minutes, 5 uses. */
+  commandWebhook: (id: string) => entity('CMDHOOK', id),
 
   /** Remembers which generated id a seed entry without an id received, so later runs keep it. */
   seedKey: (kind: string, naturalKey: string) => pointer('SEEDKEY', kind, naturalKey),
@@ -47,6 +49,8 @@ export const keys = {
   attemptsOfHour: (timeMs: number) => `ATTEMPTS#${new Date(timeMs).toISOString().slice(0, 13)}`,
   /** GSI1 (by creation) and GSI2 (by last update) of the posts table. */
   postsOfChannel: (channelId: string) => `CHANNEL#${channelId}`,
+  /** Ephemeral posts live in their own partition per channel and user, out of the channel's pages. */
+  ephemeralPostsOf: (channelId: string, userId: string) => `EPHEMERAL#${channelId}#${userId}`,
   postOrder: (timeMs: number, postId: string) => `${String(timeMs).padStart(15, '0')}#${postId}`,
 };
 

@@ -71,6 +71,7 @@ export function postFromItem(item: Record<string, unknown>): Post {
     pending_post_id: String(item.pending_post_id ?? ''),
     reply_count: Number(item.reply_count ?? 0),
     metadata: JSON.parse(String(item.metadata_json ?? '{}')) as Post['metadata'],
+    ...(typeof item.ephemeral_for === 'string' ? { ephemeral_for: item.ephemeral_for } : {}),
   };
 }
 
@@ -111,6 +112,38 @@ export class PostStore {
         })),
       }),
     );
+  }
+
+  /**
+   * Stores a post only `userId` may see (a slash command's ephemeral answer). It sits outside the
+   * channel's pages, never triggers webhooks, and expires by itself (TTL).
+   */
+  async createEphemeralPost(post: Post, userId: string, expiresAtSeconds: number): Promise<void> {
+    const item = {
+      ...toItem(post),
+      GSI1PK: keys.ephemeralPostsOf(post.channel_id, userId),
+      GSI2PK: keys.ephemeralPostsOf(post.channel_id, userId),
+      ephemeral_for: userId,
+      expires_at: expiresAtSeconds,
+    };
+    await this.db.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }));
+  }
+
+  /** The unexpired ephemeral posts of a channel for one user, newest first. */
+  async ephemeralPostsFor(channelId: string, userId: string, nowMs: number, limit = 100): Promise<Post[]> {
+    const items = await queryAll(
+      this.db,
+      {
+        TableName: this.table,
+        IndexName: indexes.byParent,
+        KeyConditionExpression: 'GSI1PK = :partition',
+        ExpressionAttributeValues: { ':partition': keys.ephemeralPostsOf(channelId, userId) },
+        ScanIndexForward: false,
+      },
+      limit,
+    );
+    // TTL deletes lazily, so expired items can still be read for a while.
+    return items.filter((item) => Number(item.expires_at ?? Infinity) * 1000 > nowMs).map(postFromItem);
   }
 
   async getPost(postId: string): Promise<Post | undefined> {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { firstJsonValue } from '../http/body.js';
+import { encodeGoForm } from '../http/form.js';
 import { OutboundError, outboundRequest, type OutboundResponse } from '../http/outbound.js';
 import { deriveId } from '../ids.js';
 import type { OutgoingWebhook } from '../model.js';
@@ -34,13 +35,6 @@ export interface OutgoingPayload {
   file_ids: string;
 }
 
-/** Go's `url.QueryEscape`: only letters, digits and `-_.~` stay; spaces become `+`. */
-function goQueryEscape(value: string): string {
-  return encodeURIComponent(value)
-    .replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%20/g, '+');
-}
-
 /**
  * The request body, as Mattermost sends it (reference §3.3): JSON with the timestamp in
  * milliseconds when the hook's content type is exactly `application/json`; otherwise form fields,
@@ -49,11 +43,7 @@ function goQueryEscape(value: string): string {
 export function encodePayload(payload: OutgoingPayload, contentType: string): { body: string; contentType: string } {
   if (contentType === 'application/json') return { body: JSON.stringify(payload), contentType: 'application/json' };
   const fields: Record<string, string> = { ...payload, timestamp: String(Math.floor(payload.timestamp / 1000)) } as never;
-  const body = Object.keys(fields)
-    .sort()
-    .map((key) => `${goQueryEscape(key)}=${goQueryEscape(fields[key]!)}`)
-    .join('&');
-  return { body, contentType: 'application/x-www-form-urlencoded' };
+  return { body: encodeGoForm(fields), contentType: 'application/x-www-form-urlencoded' };
 }
 
 const RESPONSE_KEYS = ['text', 'username', 'icon_url', 'props', 'attachments', 'type', 'response_type', 'priority'] as const;

@@ -1,0 +1,23 @@
+import { authenticate } from '../lib/auth.js';
+import { executeCommand, commandArgsSchema } from '../lib/commands/execute.js';
+import { errors } from '../lib/errors.js';
+import { parseJsonBody } from '../lib/http/body.js';
+import { httpHandler, json } from '../lib/http/handler.js';
+import { runtimeFromEnv, type Runtime } from '../lib/runtime.js';
+
+/** `POST /api/v4/commands/execute`. */
+export const createHandler = (runtime: Runtime) =>
+  httpHandler(
+    'execute-command',
+    async (request, rt) => {
+      const user = await authenticate(rt, request.headers.authorization);
+      const args = commandArgsSchema.safeParse(parseJsonBody(request.body, 'command_args'));
+      if (!args.success) throw errors.invalidParam('command_args');
+      const proto = request.headers['x-forwarded-proto'] ?? 'http';
+      const siteUrl = rt.config.siteUrl ?? `${proto}://${request.headers.host ?? 'localhost'}`;
+      return json(200, await executeCommand(rt, { user, siteUrl }, args.data));
+    },
+    runtime,
+  );
+
+export const handler = createHandler(runtimeFromEnv());

@@ -1,0 +1,175 @@
+import { STATUS_CODES } from 'node:http';
+import { z } from 'zod';
+import { AppError, errors } from '../errors.js';
+import { encodeGoForm } from '../http/form.js';
+import { OutboundError, outboundRequest } from '../http/outbound.js';
+import { AllowList } from '../http/ssrf.js';
+import { isValidId, newId } from '../ids.js';
+import type { Channel, Command, User } from '../model.js';
+import type { Runtime } from '../runtime.js';
+import { signatureHeaders } from '../webhooks/signing.js';
+import { CommandResponseError, decodeCommandResponse, handleCommandResponse, type CommandResponse } from './response.js';
+
+/** `CommandArgs`, the body of `POST /api/v4/commands/execute`. */
+export const commandArgsSchema = z.object({
+  command: z.string().optional().default(''),
+  channel_id: z.string().optional().default(''),
+  team_id: z.string().optional().default(''),
+  root_id: z.string().optional().default(''),
+  parent_id: z.string().optional().default(''),
+});
+export type CommandArgsBody = z.infer<typeof commandArgsSchema>;
+
+/** A `response_url` lives 30 minutes and takes at most 5 answers. */
+export const COMMAND_WEBHOOK_LIFETIME_MS = 30 * 60 * 1000;
+export const COMMAND_WEBHOOK_MAX_USES = 5;
+/** Commands answer within API Gateway's 30 s, with room for the rest of the request. */
+const MAX_COMMAND_TIMEOUT_MS = 25_000;
+
+const failed = (trigger: string, detail: string) =>
+  new AppError('api.command.execute_command.failed.app_error', `Command with a trigger of '${trigger}' failed.`, 500, detail);
+
+/** Splits `/Trigger rest` at the first whitespace: the trigger lower-cased, the rest after that one character. */
+export function parseCommand(command: string): { trigger: string; message: string } {
+  const match = /\s/u.exec(command);
+  if (!match) return { trigger: command.toLowerCase(), message: '' };
+  return { trigger: command.slice(0, match.index).toLowerCase(), message: command.slice(match.index + match[0].length) };
+}
+
+/** Mattermost's `possibleAtMentions`: `@name` words (ASCII start), de-duplicated, lower-cased. */
+export function possibleAtMentions(message: string): string[] {
+  return [...new Set([...message.matchAll(/\B@([0-9A-Za-z][0-9A-Za-z.\-_:]*)/g)].map((match) => match[1]!.toLowerCase()))];
+}
+
+/** `trimUsernameSpecialChar`: drops one trailing `.`, `-` or `_`; false when there is none. */
+export function trimUsernameSpecialChar(name: string): [string, boolean] {
+  return /[.\-_]$/.test(name) ? [name.slice(0, -1), true] : [name, false];
+}
+
+async function mentions(runtime: Runtime, message: string, teamId: string) {
+  const users: Array<{ name: string; id: string }> = [];
+  for (const candidate of possibleAtMentions(message)) {
+    let name = candidate;
+    for (;;) {
+      const user = await runtime.directory.userByUsername(name);
+      if (user && (await runtime.entities.isTeamMember(teamId, user.id))) {
+        if (!users.some((known) => known.id === user.id)) users.push({ name, id: user.id });
+        break;
+      }
+      const [trimmed, changed] = trimUsernameSpecialChar(name);
+      if (!changed) break;
+      name = trimmed;
+    }
+  }
+  const channels: Array<{ name: string; id: string }> = [];
+  for (const name of new Set([...message.matchAll(/\B~([a-z0-9\-_]+)/g)].map((match) => match[1]!))) {
+    const channel = await runtime.directory.channelByName(teamId, name);
+    if (channel && channel.type === 'O' && channel.delete_at === 0) channels.push({ name, id: channel.id });
+  }
+  return { users, channels };
+}
+
+export interface ExecuteContext {
+  user: User;
+  /** Base of `response_url`: the configured SITE_URL, else the request's own origin. */
+  siteUrl: string;
+}
+
+/** `POST /api/v4/commands/execute` (reference §4.2 - §4.5). Returns the integration's answer with a client trigger id. */
+export async function executeCommand(runtime: Runtime, context: ExecuteContext, args: CommandArgsBody): Promise<CommandResponse> {
+  const { config, directory } = runtime;
+  const { user } = context;
+  if (args.command.length <= 1 || !args.command.startsWith('/') || !isValidId(args.channel_id)) {
+    throw new AppError('api.command.execute_command.start.app_error', 'No command trigger found.', 400);
+  }
+  const channel: Channel | undefined = await directory.channel(args.channel_id);
+  if (!channel || !(await directory.isChannelMember(channel.id, user.id))) throw errors.permissions();
+  if (channel.delete_at !== 0) throw new AppError('api.command.execute_command.deleted.error', 'Can not run command in deleted channel.', 400);
+  let teamId = channel.team_id;
+  if (channel.type === 'D') {
+    if (!isValidId(args.team_id) || !(await runtime.entities.isTeamMember(args.team_id, user.id))) throw errors.permissions();
+    teamId = args.team_id;
+  }
+  if (args.root_id !== '' && !isValidId(args.root_id)) throw errors.invalidParam('root_id');
+
+  const { trigger, message } = parseCommand(args.command);
+  if (!config.enableCommands) throw new AppError('api.command.disabled.app_error', 'Commands have been disabled by the system admin.', 501);
+  const command: Command | undefined = await runtime.entities.getCommandByTrigger(teamId, trigger.slice(1));
+  if (!command || command.delete_at !== 0) {
+    const shown = Buffer.byteLength(trigger) > 512 ? `${Buffer.from(trigger).subarray(0, 512).toString()}...` : trigger;
+    throw new AppError(
+      'api.command.execute_command.not_found.app_error',
+      `Command with a trigger of '${shown}' not found. To send a message beginning with "/", try adding an empty space at the beginning of the message.`,
+      404,
+    );
+  }
+  const team = await directory.team(teamId);
+  const nowMs = runtime.nowMs();
+  // Every execution gets its response_url, as in Mattermost, whether or not the integration uses it.
+  const webhookId = newId();
+  await runtime.entities.createCommandWebhook(
+    { id: webhookId, create_at: nowMs, command_id: command.id, user_id: user.id, channel_id: channel.id, team_id: teamId, root_id: args.root_id, use_count: 0 },
+    Math.floor((nowMs + COMMAND_WEBHOOK_LIFETIME_MS) / 1000),
+  );
+  const clientTriggerId = newId();
+  const { users, channels } = await mentions(runtime, message, teamId);
+  const params: Record<string, string | string[]> = {
+    token: command.token,
+    team_id: command.team_id,
+    team_domain: team?.name ?? '',
+    channel_id: channel.id,
+    channel_name: channel.name,
+    user_id: user.id,
+    user_name: user.username,
+    command: trigger,
+    text: message,
+    trigger_id: Buffer.from(`${clientTriggerId}:${user.id}:${nowMs}`).toString('base64'),
+    response_url: `${context.siteUrl}/hooks/commands/${webhookId}`,
+    ...(users.length ? { user_mentions: users.map((entry) => entry.name), user_mentions_ids: users.map((entry) => entry.id) } : {}),
+    ...(channels.length ? { channel_mentions: channels.map((entry) => entry.name), channel_mentions_ids: channels.map((entry) => entry.id) } : {}),
+  };
+  const encoded = encodeGoForm(params);
+  const url = command.method === 'G' ? `${command.url}${command.url.includes('?') ? '&' : '?'}${encoded}` : command.url;
+  const body = command.method === 'G' ? '' : encoded;
+
+  let response;
+  try {
+    response = await outboundRequest({
+      url,
+      method: command.method === 'G' ? 'GET' : 'POST',
+      headers: {
+        accept: 'application/json',
+        ...(command.token ? { authorization: `Token ${command.token}` } : {}),
+        ...(command.method === 'G' ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
+        ...signatureHeaders(command.signing_secret, clientTriggerId, body, new Date(nowMs)),
+      },
+      ...(command.method === 'G' ? {} : { body }),
+      timeoutMs: Math.min(config.outgoingRequestsTimeoutMs, MAX_COMMAND_TIMEOUT_MS),
+      allowList: new AllowList(config.allowedUntrustedInternalConnections),
+    });
+  } catch (error) {
+    if (error instanceof OutboundError) throw failed(trigger, error.message);
+    throw error;
+  }
+  if (response.status !== 200) {
+    throw new AppError(
+      'api.command.execute_command.failed_resp.app_error',
+      `Command with a trigger of '${trigger}' returned response ${response.status} ${STATUS_CODES[response.status] ?? ''}.`.replace(' .', '.'),
+      500,
+      response.body.toString('utf8'),
+    );
+  }
+  if (response.body.length === 0) {
+    throw new AppError('api.command.execute_command.failed_empty.app_error', `Command with a trigger of '${trigger}' returned an empty response.`, 500);
+  }
+  const contentType = Array.isArray(response.headers['content-type']) ? response.headers['content-type'][0] : response.headers['content-type'];
+  let answer: CommandResponse;
+  try {
+    answer = decodeCommandResponse(contentType, response.body);
+  } catch (error) {
+    if (error instanceof CommandResponseError) throw failed(trigger, error.message);
+    throw error;
+  }
+  await handleCommandResponse(runtime, command, { userId: user.id, channelId: channel.id, teamId, rootId: args.root_id }, answer);
+  return { ...answer, trigger_id: clientTriggerId };
+}

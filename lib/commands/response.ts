@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+import { firstJsonValue } from '../http/body.js';
+import type { Command, Post } from '../model.js';
+import { buildPost, checkPostType, countRunes, MAX_POST_RUNES } from '../posts/rules.js';
+import type { Runtime } from '../runtime.js';
+import {
+  canonicalizeKeys,
+  convertAttachmentLinks,
+  convertModelLinks,
+  decodeAttachments,
+  goProps,
+  goString,
+  isPlainObject,
+  processSlackAttachments,
+  processSlackText,
+  SlackDecodeError,
+  type SlackAttachment,
+} from '../slack.js';
+
+/** Mattermost's `CommandResponse` (reference §4.5). */
+export interface CommandResponse {
+  response_type: string;
+  text: string;
+  username: string;
+  channel_id: string;
+  icon_url: string;
+  type: string;
+  props: Record<string, unknown>;
+  goto_location: string;
+  trigger_id: string;
+  skip_slack_parsing: boolean;
+  attachments: SlackAttachment[] | null;
+  extra_responses: CommandResponse[] | null;
+}
+
+const KEYS = [
+  'response_type', 'text', 'username', 'channel_id', 'icon_url', 'type', 'props', 'goto_location', 'trigger_id',
+  'skip_slack_parsing', 'attachments', 'extra_responses',
+] as const;
+
+const schema = z.object({
+  response_type: goString,
+  text: goString,
+  username: goString,
+  channel_id: goString,
+  icon_url: goString,
+  type: goString,
+  props: goProps,
+  goto_location: goString,
+  trigger_id: goString,
+  skip_slack_parsing: z.boolean().nullish().transform((value) => value ?? false),
+  attachments: z.unknown().optional(),
+  extra_responses: z.array(z.unknown()).nullish(),
+});
+
+export class CommandResponseError extends Error {}
+
+function decodeObject(raw: unknown, nested: boolean): CommandResponse | null {
+  if (raw === null) return null;
+  if (!isPlainObject(raw)) throw new CommandResponseError('not an object');
+  const parsed = schema.safeParse(canonicalizeKeys(raw, KEYS));
+  if (!parsed.success) throw new CommandResponseError(parsed.error.issues[0]?.message ?? 'invalid');
+  let attachments: SlackAttachment[] | null;
+  try {
+    attachments = decodeAttachments(parsed.data.attachments);
+  } catch (error) {
+    throw new CommandResponseError(error instanceof SlackDecodeError ? error.message : String(error));
+  }
+  const extra = nested || !parsed.data.extra_responses
+    ? null
+    : parsed.data.extra_responses.map((entry) => decodeObject(entry, true)).filter((entry): entry is CommandResponse => entry !== null);
+  return { ...parsed.data, attachments, extra_responses: extra };
+}
+
+/**
+ * `CommandResponseFromHTTPBody`: JSON when the media type is exactly `application/json` (then the
+ * whole body must be one JSON value, as with `json.Unmarshal`), otherwise the text is the answer.
+ */
+export function decodeCommandResponse(contentType: string | undefined, body: Buffer): CommandResponse {
+  const text = body.toString('utf8');
+  if ((contentType ?? '').split(';')[0]!.trim() === 'application/json') {
+    const first = firstJsonValue(text);
+    if (first === undefined || text.slice(text.indexOf(first) + first.length).trim() !== '') {
+      throw new CommandResponseError('the JSON answer is incomplete or has trailing data');
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(first);
+    } catch (error) {
+      throw new CommandResponseError((error as Error).message);
+    }
+    const decoded = decodeObject(raw, false);
+    if (!decoded) throw new CommandResponseError('null answer');
+    return decoded;
+  }
+  return { ...decodeObject({}, false)!, text };
+}
+
+export interface CommandArgs {
+  userId: string;
+  channelId: string;
+  teamId: string;
+  rootId: string;
+}
+
+/**
+ * `HandleCommandResponse`: the main answer, then each extra response, in order. `in_channel`
+ * answers are posted as the invoking user and trigger outgoing webhooks; the default, `ephemeral`,
+ * is stored for the invoking user alone. The command's configured username and icon beat the
+ * answer's. One failing answer does not stop the others; the call then fails with Mattermost's error.
+ */
+export async function handleCommandResponse(runtime: Runtime, command: Command, args: CommandArgs, response: CommandResponse): Promise<void> {
+  let failure: AppError | undefined;
+  for (const answer of [response, ...(response.extra_responses ?? [])]) {
+    try {
+      await postAnswer(runtime, command, args, answer);
+    } catch (error) {
+      if (error instanceof AppError && error.statusCode === 403) throw error;
+      failure = new AppError(
+        'api.command.execute_command.create_post_failed.app_error',
+        `Command '${command.trigger}' failed to post response. Please contact your System Administrator.`,
+        500,
+        error instanceof Error ? error.message : String(error),
+      );
+    }
+  }
+  if (failure) throw failure;
+}
+
+async function postAnswer(runtime: Runtime, command: Command, args: CommandArgs, answer: CommandResponse): Promise<void> {
+  const { config } = runtime;
+  let channelId = args.channelId;
+  if (answer.channel_id !== '') {
+    if (!(await runtime.directory.isChannelMember(answer.channel_id, args.userId))) {
+      throw new AppError('api.command.command_post.forbidden.app_error', 'Specified user is not a member of specified channel.', 403);
+    }
+    channelId = answer.channel_id;
+  }
+  const props: Record<string, unknown> = { ...answer.props, from_webhook: 'true' };
+  delete props.override_username;
+  delete props.override_icon_url;
+  delete props.override_icon_emoji;
+  if (config.enablePostUsernameOverride) {
+    const username = command.username || answer.username;
+    if (username) props.override_username = username;
+  }
+  if (config.enablePostIconOverride) props.override_icon_url = command.icon_url || answer.icon_url || '';
+
+  const usernameOf = async (userId: string) => (await runtime.directory.user(userId))?.username;
+  let text = answer.text;
+  let attachments = answer.attachments;
+  if (!answer.skip_slack_parsing) {
+    text = convertModelLinks(await processSlackText(text, usernameOf));
+    if (attachments) attachments = await processSlackAttachments(attachments, usernameOf);
+  }
+  let type = answer.type;
+  checkPostType(type);
+  if (attachments) {
+    props.attachments = convertAttachmentLinks(attachments);
+    if (type === '') type = 'slack_attachment';
+  }
+  if (countRunes(text) > MAX_POST_RUNES) throw new AppError('model.post.is_valid.message_length.app_error', 'Invalid Message property length.', 400);
+
+  const inChannel = answer.response_type === 'in_channel';
+  const ephemeral = answer.response_type === '' || answer.response_type === 'ephemeral';
+  if (!inChannel && !(ephemeral && (text !== '' || attachments))) return;
+  const post: Post = buildPost({ userId: args.userId, channelId, rootId: args.rootId, message: text, type, props }, runtime.nowMs());
+  if (inChannel) {
+    await runtime.posts.createPosts([post], { triggerWebhooks: true });
+  } else {
+    if (post.type === '') post.type = 'system_ephemeral';
+    await runtime.posts.createEphemeralPost(post, args.userId, Math.floor(runtime.nowMs() / 1000) + config.ephemeralPostTtlSeconds);
+  }
+}
