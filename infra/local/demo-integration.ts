@@ -6,25 +6,46 @@ import { Webhook } from 'standardwebhooks';
  * receives the demo outgoing webhook, checks its Standard Webhooks signature, and answers in the
  * thread of the triggering post.
  */
-export async function startDemoIntegration(options: { port: number; host: string; outgoingSecrets: () => string[] }): Promise<Server> {
+export async function startDemoIntegration(options: {
+  port: number;
+  host: string;
+  outgoingSecrets: () => string[];
+  commandSecrets: () => string[];
+}): Promise<Server> {
   const server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
-    if (request.method !== 'POST' || request.url !== '/outgoing') {
+    const path = request.url ?? '';
+    if (request.method !== 'POST' || (path !== '/outgoing' && path !== '/command')) {
       response.writeHead(404).end();
       return;
     }
-    const verified = options.outgoingSecrets().some((secret) => {
-      try {
-        new Webhook(secret).verify(body, request.headers as Record<string, string>);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    if (!verified) {
+    // Standard Webhooks: the signature over "id.timestamp.body" with one of the integration's secrets.
+    const id = String(request.headers['webhook-id'] ?? '');
+    const timestamp = new Date(Number(request.headers['webhook-timestamp']) * 1000);
+    const secrets = path === '/command' ? options.commandSecrets() : options.outgoingSecrets();
+    const signatures = String(request.headers['webhook-signature'] ?? '').split(' ');
+    if (!secrets.some((secret) => signatures.includes(new Webhook(secret).sign(id, timestamp, body)))) {
       response.writeHead(401).end();
+      return;
+    }
+    if (path === '/command') {
+      const form = new URLSearchParams(body);
+      const service = form.get('text')?.trim() || 'everything';
+      const responseUrl = form.get('response_url');
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ response_type: 'ephemeral', text: `Deploying **${service}**… (only you see this)` }));
+      // A second answer later, for the channel, through the response_url.
+      if (responseUrl) {
+        setTimeout(() => {
+          fetch(responseUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ response_type: 'in_channel', text: `:rocket: **${service}** deployed by @${form.get('user_name')}` }),
+          }).catch(() => undefined);
+        }, 500);
+      }
       return;
     }
     const fields = request.headers['content-type']?.startsWith('application/json')

@@ -91,6 +91,7 @@ try {
     port: demoIntegrationPort,
     host,
     outgoingSecrets: () => demoSummary.outgoing_webhooks.map((hook) => hook.signing_secret),
+    commandSecrets: () => demoSummary.commands.map((command) => command.signing_secret),
   });
   stops.push(() => new Promise<void>((resolve) => integration.close(() => resolve())));
 
@@ -115,6 +116,8 @@ Try:
   curl -s -X POST ${apiUrl}/api/v4/posts -H 'Authorization: Bearer ${alice?.token}' \\
        -d '{"channel_id":"${townSquare?.id}","message":"build api"}'     # the demo integration replies in the thread
   npm run deliveries -- list                                            # what was delivered, what failed
+  curl -s -X POST ${apiUrl}/api/v4/commands/execute -H 'Authorization: Bearer ${alice?.token}' \\
+       -d '{"channel_id":"${townSquare?.id}","command":"/deploy api"}'  # ephemeral answer, then one in the channel
 `);
 } catch (error) {
   console.error(error);

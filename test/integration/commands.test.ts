@@ -61,6 +61,27 @@ describe('pre-checks', () => {
     expect(otherTeam.team.id).not.toBe(world.team.id);
   });
 
+  it('SC-08 runs in a direct channel with the team_id of a team the user belongs to', async () => {
+    answer = () => json({ text: 'in dm' });
+    const dm = await api.runtime.entities.getOrCreateDirectChannel(world.user('creator').id, world.user('other').id, Date.now());
+    const run = (teamId?: string) =>
+      api.postJson('/api/v4/commands/execute', { command: '/postcmd', channel_id: dm.id, ...(teamId ? { team_id: teamId } : {}) }, auth());
+    expect((await run(world.team.id)).status).toBe(200);
+    expect((await run()).status).toBe(403);
+    const stranger = await seedWorld(api.runtime);
+    expect((await run(stranger.team.id)).status).toBe(403);
+  });
+
+  it('SC-19 lists only mentioned users who belong to the team', async () => {
+    answer = () => json({ text: 'ok' });
+    const stranger = await seedWorld(api.runtime);
+    const before = server.received.length;
+    await execute(`/postcmd @${world.user('other').username} @${stranger.user('creator').username} @${world.user('other').username}.`);
+    const form = new URLSearchParams(server.received[before]!.body);
+    expect(form.getAll('user_mentions')).toEqual([world.user('other').username]);
+    expect(form.getAll('user_mentions_ids')).toEqual([world.user('other').id]);
+  });
+
   it('answers 501 for every command when commands are disabled', async () => {
     const disabled = await startApi({ ENABLE_COMMANDS: 'false' });
     try {

@@ -83,6 +83,21 @@ describe('npm start', () => {
     }
     expect(reply?.message).toMatch(/Build of \*\*api\*\* queued by @alice \(signature verified/);
 
+    // The demo slash command: an ephemeral answer at once, then one in the channel via response_url.
+    const executed = await fetch(`http://127.0.0.1:${port}/api/v4/commands/execute`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ channel_id: channelId, command: '/deploy web' }),
+    });
+    expect(((await executed.json()) as { text: string }).text).toMatch(/Deploying \*\*web\*\*/);
+    let deployed: { message: string } | undefined;
+    while (!deployed && Date.now() < deadline + 15_000) {
+      const list = (await (await fetch(channelsUrl!, { headers: { authorization: `Bearer ${token}` } })).json()) as { posts: Record<string, { message: string }> };
+      deployed = Object.values(list.posts).find((post) => post.message.includes('**web** deployed by @alice'));
+      if (!deployed) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(deployed).toBeDefined();
+
     // The child runs npm, which runs tsx, which runs the stack; SIGINT to npm must stop all of them.
     await stop(first.child);
     await expect(fetch(dynamoEndpoint!, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
