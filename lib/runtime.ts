@@ -6,7 +6,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './store/dynamo.js';
 import { EntityStore } from './store/entities.js';
 import { PostStore } from './store/posts.js';
-import type { Channel, IncomingWebhook, OutgoingWebhook, Team, User } from './model.js';
+import type { Channel, Command, IncomingWebhook, OutgoingWebhook, Team, User } from './model.js';
 
 /**
  * Reads of configuration-like entities (hooks, channels, users, memberships) through per-instance
@@ -24,6 +24,7 @@ export class Directory {
   private readonly teams: TtlCache<Team | undefined>;
   private readonly outgoingHooks: TtlCache<OutgoingWebhook[]>;
   private readonly outgoingHook: TtlCache<OutgoingWebhook | undefined>;
+  private readonly commands: TtlCache<Command | undefined>;
 
   constructor(
     readonly store: EntityStore,
@@ -40,6 +41,7 @@ export class Directory {
     this.teams = new TtlCache(ttlMs);
     this.outgoingHooks = new TtlCache(ttlMs);
     this.outgoingHook = new TtlCache(ttlMs);
+    this.commands = new TtlCache(ttlMs);
   }
 
   incomingWebhook(hookId: string) {
@@ -68,6 +70,9 @@ export class Directory {
   }
   outgoingWebhook(hookId: string) {
     return this.outgoingHook.get(hookId, () => this.store.getOutgoingWebhook(hookId));
+  }
+  commandByTrigger(teamId: string, trigger: string) {
+    return this.commands.get(`${teamId}/${trigger}`, () => this.store.getCommandByTrigger(teamId, trigger));
   }
   userIdForTokenHash(tokenHash: string) {
     return this.tokens.get(tokenHash, () => this.store.resolveUserToken(tokenHash));

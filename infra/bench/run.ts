@@ -27,6 +27,7 @@ import { createHandler } from '../../functions/incoming-webhook.js';
 import { projectRoot } from '../local/serverless-definition.js';
 import { provisionLocalResources, startDynamoDbLocal, startSqsEmulator } from '../local/stack.js';
 import { bundleFunctions } from './bundle.js';
+import { benchCommands } from './commands.js';
 import { benchOutgoing } from './outgoing.js';
 
 const { values } = parseArgs({
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     'outgoing-posts': { type: 'string', default: '50' },
     'fanout-posts': { type: 'string', default: '30' },
+    executions: { type: 'string', default: '200' },
   },
 });
 const concurrency = Number(values.concurrency);
@@ -187,6 +189,13 @@ Outgoing webhooks (local stack: stream and queue polled every 20 ms, callback an
   deliveries per second, 10 hooks matching every post                   ${outgoing.deliveriesPerSecond.toFixed(0)} /s   (${outgoing.deliveries} deliveries)
   DynamoDB requests per delivery (post, dispatch, delivery, log)         ${outgoing.dynamoPerDelivery.toFixed(2)}   (${outgoing.dynamoBreakdown})
   SQS requests per delivery                                              ${outgoing.sqsPerDelivery.toFixed(2)}   (${outgoing.sqsBreakdown})
+`);
+
+  // 5. Slash commands.
+  const commands = await benchCommands(environment, Number(values.executions));
+  console.log(`Slash commands (local API, command server answering at once, in_channel answer):
+  overhead of POST /api/v4/commands/execute over the command server's own round trip   p50 ${commands.p50Ms.toFixed(1)} ms   p95 ${commands.p95Ms.toFixed(1)} ms
+  DynamoDB requests per execution                                                        ${commands.dynamoPerExecution.toFixed(2)}   (${commands.breakdown})
 `);
 } finally {
   await sqs.stop();

@@ -94,7 +94,7 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
 
   const { trigger, message } = parseCommand(args.command);
   if (!config.enableCommands) throw new AppError('api.command.disabled.app_error', 'Commands have been disabled by the system admin.', 501);
-  const command: Command | undefined = await runtime.entities.getCommandByTrigger(teamId, trigger.slice(1));
+  const command: Command | undefined = await directory.commandByTrigger(teamId, trigger.slice(1));
   if (!command || command.delete_at !== 0) {
     const shown = Buffer.byteLength(trigger) > 512 ? `${Buffer.from(trigger).subarray(0, 512).toString()}...` : trigger;
     throw new AppError(
