@@ -14,6 +14,7 @@ export const routes: RouteDefinition[] = [
   { method: 'POST', path: '/api/v4/posts', functionName: 'createPost' },
   { method: 'GET', path: '/api/v4/posts/{post_id}', functionName: 'getPost' },
   { method: 'GET', path: '/api/v4/channels/{channel_id}/posts', functionName: 'getChannelPosts' },
+  { method: 'POST', path: '/api/v4/posts/{post_id}/actions/{action_id}', functionName: 'postAction' },
   { method: 'POST', path: '/api/v4/commands/execute', functionName: 'executeCommand' },
   { method: 'POST', path: '/hooks/commands/{id}', functionName: 'commandWebhook' },
   { method: 'GET', path: '/api/v4/teams/{team_id}/commands/autocomplete', functionName: 'commandsAutocomplete' },

@@ -5,6 +5,7 @@ import { TtlCache } from './cache.js';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './store/dynamo.js';
 import { EntityStore } from './store/entities.js';
+import { keys } from './store/keys.js';
 import { PostStore } from './store/posts.js';
 import type { Channel, Command, IncomingWebhook, OutgoingWebhook, Team, User } from './model.js';
 
@@ -25,6 +26,7 @@ export class Directory {
   private readonly outgoingHooks: TtlCache<OutgoingWebhook[]>;
   private readonly outgoingHook: TtlCache<OutgoingWebhook | undefined>;
   private readonly commands: TtlCache<Command | undefined>;
+  private readonly system: TtlCache<string | undefined>;
 
   constructor(
     readonly store: EntityStore,
@@ -42,6 +44,7 @@ export class Directory {
     this.outgoingHooks = new TtlCache(ttlMs);
     this.outgoingHook = new TtlCache(ttlMs);
     this.commands = new TtlCache(ttlMs);
+    this.system = new TtlCache(ttlMs);
   }
 
   incomingWebhook(hookId: string) {
@@ -70,6 +73,13 @@ export class Directory {
   }
   outgoingWebhook(hookId: string) {
     return this.outgoingHook.get(hookId, () => this.store.getOutgoingWebhook(hookId));
+  }
+  /** The deployment's action signing secret, written by the seed. */
+  actionSigningSecret() {
+    return this.system.get('action_signing_secret', async () => {
+      const item = await this.store.getRaw(keys.system('action_signing_secret'));
+      return typeof item?.value === 'string' ? item.value : undefined;
+    });
   }
   commandByTrigger(teamId: string, trigger: string) {
     return this.commands.get(`${teamId}/${trigger}`, () => this.store.getCommandByTrigger(teamId, trigger));

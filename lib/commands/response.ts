@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { prepareActions } from '../actions/model.js';
 import { AppError } from '../errors.js';
 import { firstJsonValue } from '../http/body.js';
 import type { Command, Post } from '../model.js';
@@ -157,7 +158,7 @@ async function postAnswer(runtime: Runtime, command: Command, args: CommandArgs,
   let type = answer.type;
   checkPostType(type);
   if (attachments) {
-    props.attachments = convertAttachmentLinks(attachments);
+    props.attachments = prepareActions(convertAttachmentLinks(attachments));
     if (type === '') type = 'slack_attachment';
   }
   if (countRunes(text) > MAX_POST_RUNES) throw new AppError('model.post.is_valid.message_length.app_error', 'Invalid Message property length.', 400);

@@ -1,3 +1,4 @@
+import { stripActionIntegrations } from '../actions/model.js';
 import type { Config } from '../config.js';
 import emojiImages from '../emoji-images.json' with { type: 'json' };
 import type { Post } from '../model.js';
@@ -10,7 +11,9 @@ import type { Post } from '../model.js';
  * `/static/emoji/1f3c0.png`); unknown names are left alone.
  */
 export function postForClient(stored: Post, config: Pick<Config, 'enablePostIconOverride'>): Post {
-  const { ephemeral_for: _audience, ...post } = stored;
+  const { ephemeral_for: _audience, ...rest } = stored;
+  // Clients never see an action's integration URL or context.
+  const post = { ...rest, props: stripActionIntegrations(rest.props) };
   const emoji = post.props.override_icon_emoji;
   if (!config.enablePostIconOverride || typeof emoji !== 'string') return post;
   const image = (emojiImages as Record<string, string>)[emoji.replace(/^:+|:+$/g, '').toLowerCase()];

@@ -2,6 +2,7 @@ import { AppError } from '../errors.js';
 import type { Post, PostPriority } from '../model.js';
 import type { Runtime } from '../runtime.js';
 import { convertAppLinks, convertAttachmentLinks, type SlackAttachment } from '../slack.js';
+import { prepareActions } from '../actions/model.js';
 import { isConditionFailure } from '../store/dynamo.js';
 import { PostTooLargeError } from '../store/posts.js';
 import {
@@ -143,7 +144,7 @@ export async function createWebhookPost(
   if (input.webhookDisplayName !== undefined) props.webhook_display_name = input.webhookDisplayName;
 
   let type = input.type;
-  const attachments = input.attachments ? convertAttachmentLinks(input.attachments) : [];
+  const attachments = input.attachments ? (prepareActions(convertAttachmentLinks(input.attachments)) ?? []) : [];
   if (input.attachments && type === '') type = 'slack_attachment';
 
   if (input.rootId) checkRootPost(await runtime.posts.getPost(input.rootId), input.channelId);

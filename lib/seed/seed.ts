@@ -32,6 +32,8 @@ export interface SeedSummary {
   incoming_webhooks: Array<{ id: string; team: string; channel: string; display_name: string; url: string }>;
   outgoing_webhooks: Array<{ id: string; team: string; display_name: string; token: string; signing_secret: string }>;
   commands: Array<{ id: string; team: string; trigger: string; token: string; signing_secret: string }>;
+  /** Signs the requests of interactive message actions (Standard Webhooks); generated once. */
+  action_signing_secret: string;
 }
 
 export interface SeedOptions {
@@ -98,7 +100,11 @@ export async function applySeed(fileName: string, seed: SeedFile, options: SeedO
     incoming_webhooks: [],
     outgoing_webhooks: [],
     commands: [],
+    action_signing_secret: '',
   };
+  const storedSecret = await store.getRaw(keys.system('action_signing_secret'));
+  summary.action_signing_secret = typeof storedSecret?.value === 'string' ? storedSecret.value : newSigningSecret();
+  writes.push({ item: { ...keys.system('action_signing_secret'), kind: 'system', value: summary.action_signing_secret } });
 
   const pointerTarget = async (key: ReturnType<typeof keys.seedKey>) => {
     const item = await store.getRaw(key);

@@ -33,6 +33,8 @@ export const keys = {
   /** A slash command's `response_url`: 30 minutes, 5 uses. */
   commandWebhook: (id: string) => entity('CMDHOOK', id),
 
+  /** Deployment-wide values (the action signing secret), like Mattermost's Systems table. */
+  system: (name: string) => entity('SYSTEM', name),
   /** Remembers which generated id a seed entry without an id received, so later runs keep it. */
   seedKey: (kind: string, naturalKey: string) => pointer('SEEDKEY', kind, naturalKey),
 

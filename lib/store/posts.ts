@@ -146,6 +146,20 @@ export class PostStore {
     return items.filter((item) => Number(item.expires_at ?? Infinity) * 1000 > nowMs).map(postFromItem);
   }
 
+  /**
+   * Replaces a stored post with its updated version, keeping where it is indexed (a channel's pages,
+   * or one user's ephemeral posts) and when it expires.
+   */
+  async updatePost(post: Post): Promise<void> {
+    const current = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.post(post.id), ConsistentRead: true }));
+    if (!current.Item) throw new Error(`post ${post.id} not found`);
+    const { ephemeral_for: audience, ...fields } = post;
+    const item: Record<string, unknown> = { ...toItem(fields), GSI1PK: current.Item.GSI1PK, GSI2PK: current.Item.GSI2PK };
+    for (const kept of ['ephemeral_for', 'expires_at']) if (current.Item[kept] !== undefined) item[kept] = current.Item[kept];
+    void audience;
+    await this.db.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_exists(PK)' }));
+  }
+
   async getPost(postId: string): Promise<Post | undefined> {
     const result = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.post(postId) }));
     return result.Item ? postFromItem(result.Item) : undefined;

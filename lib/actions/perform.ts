@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import { AppError, errors } from '../errors.js';
+import { firstJsonValue } from '../http/body.js';
+import { OutboundError, outboundRequest } from '../http/outbound.js';
+import { AllowList } from '../http/ssrf.js';
+import { isValidId, newId } from '../ids.js';
+import type { Post, User } from '../model.js';
+import { buildPost } from '../posts/rules.js';
+import type { Runtime } from '../runtime.js';
+import { canonicalizeKeys, convertModelLinks, decodeAttachments, isPlainObject } from '../slack.js';
+import { signatureHeaders } from '../webhooks/signing.js';
+import { findAction, prepareActions, RETAINED_PROPS } from './model.js';
+
+export const actionRequestSchema = z.object({
+  selected_option: z.string().optional().default(''),
+  /** Mattermost's cookie authenticates ephemeral posts it does not store; Hookline stores them, so it is ignored. */
+  cookie: z.string().optional().default(''),
+});
+export type ActionRequest = z.infer<typeof actionRequestSchema>;
+
+const integrationError = (detail: string) =>
+  new AppError('api.post.do_action.action_integration.app_error', 'Action integration error.', 400, detail);
+const actionNotFound = () => new AppError('api.post.do_action.action_id.app_error', 'Unable to find the action.', 404);
+
+/** The integration's answer: `update` (a post), `ephemeral_text`, `skip_slack_parsing`. */
+function decodeActionResponse(body: Buffer) {
+  const text = body.toString('utf8');
+  if (text.trim() === '') return undefined;
+  const first = firstJsonValue(text);
+  if (first === undefined) throw integrationError('the answer is not complete JSON');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(first);
+  } catch (error) {
+    throw integrationError((error as Error).message);
+  }
+  if (raw === null) return undefined;
+  if (!isPlainObject(raw)) throw integrationError('the answer is not a JSON object');
+  const answer = canonicalizeKeys(raw, ['update', 'ephemeral_text', 'skip_slack_parsing']);
+  if (answer.update !== undefined && answer.update !== null && !isPlainObject(answer.update)) throw integrationError('update is not an object');
+  if (answer.ephemeral_text !== undefined && answer.ephemeral_text !== null && typeof answer.ephemeral_text !== 'string') throw integrationError('ephemeral_text is not a string');
+  return {
+    update: (answer.update ?? null) as Record<string, unknown> | null,
+    ephemeralText: (answer.ephemeral_text ?? '') as string,
+    skipSlackParsing: answer.skip_slack_parsing === true,
+  };
+}
+
+/** A `selected_option` of a users or channels menu must name something the clicking user can see. */
+async function checkSelection(runtime: Runtime, user: User, dataSource: string, selected: string, teamId: string): Promise<void> {
+  if (dataSource === 'users') {
+    const chosen = isValidId(selected) ? await runtime.directory.user(selected) : undefined;
+    const visible = chosen && chosen.delete_at === 0 && (teamId === '' ? true : await runtime.entities.isTeamMember(teamId, chosen.id));
+    if (!visible) throw errors.invalidParam('selected_option');
+  } else if (dataSource === 'channels') {
+    const chosen = isValidId(selected) ? await runtime.directory.channel(selected) : undefined;
+    const visible =
+      chosen && chosen.delete_at === 0 && ((chosen.type === 'O' && chosen.team_id === teamId) || (await runtime.directory.isChannelMember(chosen.id, user.id)));
+    if (!visible) throw errors.invalidParam('selected_option');
+  }
+}
+
+/**
+ * `POST /api/v4/posts/{post_id}/actions/{action_id}` (reference §5.3, §5.4): the request to the
+ * action's integration, then its `update` of the post (message and props replaced, the retained
+ * props kept) and its `ephemeral_text` for the clicking user alone. Returns the client trigger id.
+ */
+export async function performPostAction(runtime: Runtime, user: User, postId: string, actionId: string, request: ActionRequest): Promise<string> {
+  if (!isValidId(postId)) throw errors.invalidUrlParam('post_id');
+  const post = await runtime.posts.getPost(postId);
+  if (!post || post.delete_at !== 0 || (post.ephemeral_for !== undefined && post.ephemeral_for !== user.id)) {
+    throw new AppError('app.post.get.app_error', 'Unable to get the post.', 404);
+  }
+  const channel = await runtime.directory.channel(post.channel_id);
+  if (!channel || !(await runtime.directory.isChannelMember(channel.id, user.id))) throw errors.permissions();
+  const action = findAction(post.props, actionId);
+  if (!action?.integration?.url) throw actionNotFound();
+
+  const teamId = channel.type === 'D' ? '' : channel.team_id;
+  const team = teamId ? await runtime.directory.team(teamId) : undefined;
+  const type = action.type ?? '';
+  const context: Record<string, unknown> | undefined = action.integration.context ? { ...action.integration.context } : undefined;
+  let dataSource = '';
+  let finalContext = context;
+  if (type === 'select' && request.selected_option !== '') {
+    await checkSelection(runtime, user, action.data_source ?? '', request.selected_option, channel.team_id);
+    dataSource = action.data_source ?? '';
+    finalContext = { ...(context ?? {}), selected_option: request.selected_option };
+  }
+  const clientTriggerId = newId();
+  const nowMs = runtime.nowMs();
+  const payload = {
+    user_id: user.id,
+    user_name: user.username,
+    channel_id: channel.id,
+    channel_name: channel.name,
+    team_id: teamId,
+    team_domain: team?.name ?? '',
+    post_id: post.id,
+    trigger_id: Buffer.from(`${clientTriggerId}:${user.id}:${nowMs}`).toString('base64'),
+    type,
+    data_source: dataSource,
+    ...(finalContext ? { context: finalContext } : {}),
+  };
+  const body = JSON.stringify(payload);
+  const secret = await runtime.directory.actionSigningSecret();
+  let response;
+  try {
+    response = await outboundRequest({
+      url: action.integration.url,
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        ...(secret ? signatureHeaders(secret, clientTriggerId, body, new Date(nowMs)) : {}),
+      },
+      body,
+      timeoutMs: Math.min(runtime.config.outgoingRequestsTimeoutMs, 25_000),
+      allowList: new AllowList(runtime.config.allowedUntrustedInternalConnections),
+    });
+  } catch (error) {
+    if (error instanceof OutboundError) throw integrationError(error.message);
+    throw error;
+  }
+  if (response.status !== 200) throw integrationError(`status=${response.status}`);
+  if (response.truncated) throw integrationError('the answer is longer than 1 MiB');
+  const answer = decodeActionResponse(response.body);
+  if (!answer) return clientTriggerId;
+
+  const retained: Record<string, unknown> = {};
+  for (const key of RETAINED_PROPS) if (post.props[key] !== undefined) retained[key] = post.props[key];
+  if (answer.update) await applyUpdate(runtime, post, answer.update, retained);
+  if (answer.ephemeralText !== '') {
+    const ephemeral = buildPost(
+      {
+        userId: post.user_id,
+        channelId: channel.id,
+        rootId: post.root_id || post.id,
+        message: answer.skipSlackParsing ? answer.ephemeralText : convertModelLinks(answer.ephemeralText),
+        type: 'system_ephemeral',
+        props: { ...retained },
+      },
+      runtime.nowMs(),
+    );
+    await runtime.posts.createEphemeralPost(ephemeral, user.id, Math.floor(runtime.nowMs() / 1000) + runtime.config.ephemeralPostTtlSeconds);
+  }
+  return clientTriggerId;
+}
+
+/** Step 6 of `DoPostActionWithCookie`: message and props replaced, retained props and pins kept. */
+async function applyUpdate(runtime: Runtime, post: Post, update: Record<string, unknown>, retained: Record<string, unknown>): Promise<void> {
+  const message = typeof update.message === 'string' ? update.message : '';
+  let props: Record<string, unknown>;
+  if (update.props === undefined || update.props === null) {
+    props = post.props;
+  } else {
+    if (!isPlainObject(update.props)) throw integrationError('update.props is not an object');
+    props = { ...update.props };
+    for (const key of RETAINED_PROPS) delete props[key];
+    Object.assign(props, retained);
+    if (props.attachments !== undefined) {
+      try {
+        props.attachments = prepareActions(decodeAttachments(props.attachments)) ?? [];
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        throw integrationError(`update.props.attachments: ${(error as Error).message}`);
+      }
+    }
+  }
+  const nowMs = runtime.nowMs();
+  const updated: Post = {
+    ...post,
+    message,
+    props,
+    update_at: nowMs,
+    edit_at: message !== post.message ? nowMs : post.edit_at,
+  };
+  await runtime.posts.updatePost(updated);
+}
