@@ -92,6 +92,7 @@ try {
     host,
     outgoingSecrets: () => demoSummary.outgoing_webhooks.map((hook) => hook.signing_secret),
     commandSecrets: () => demoSummary.commands.map((command) => command.signing_secret),
+    actionSecret: () => demoSummary.action_signing_secret,
   });
   stops.push(() => new Promise<void>((resolve) => integration.close(() => resolve())));
 
@@ -118,6 +119,8 @@ Try:
   npm run deliveries -- list                                            # what was delivered, what failed
   curl -s -X POST ${apiUrl}/api/v4/commands/execute -H 'Authorization: Bearer ${alice?.token}' \\
        -d '{"channel_id":"${townSquare?.id}","command":"/deploy api"}'  # ephemeral answer, then one in the channel
+  curl -s -X POST ${apiUrl}/api/v4/posts/<reply post id>/actions/approve -H 'Authorization: Bearer ${alice?.token}'
+                                                      # click Approve on the build reply (or /reject, or /environment with -d '{"selected_option":"staging"}')
 `);
 } catch (error) {
   console.error(error);

@@ -75,13 +75,24 @@ describe('npm start', () => {
     });
     const buildPost = (await build.json()) as { id: string };
     const deadline = Date.now() + 15_000;
-    let reply: { message: string; root_id: string } | undefined;
+    let reply: { message: string; root_id: string; id: string } | undefined;
     while (!reply && Date.now() < deadline) {
-      const list = (await (await fetch(channelsUrl!, { headers: { authorization: `Bearer ${token}` } })).json()) as { posts: Record<string, { message: string; root_id: string }> };
+      const list = (await (await fetch(channelsUrl!, { headers: { authorization: `Bearer ${token}` } })).json()) as { posts: Record<string, { message: string; root_id: string; id: string }> };
       reply = Object.values(list.posts).find((post) => post.root_id === buildPost.id);
       if (!reply) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(reply?.message).toMatch(/Build of \*\*api\*\* queued by @alice \(signature verified/);
+
+    // Its buttons call the demo integration, which updates the post.
+    const replyId = reply!.id;
+    const clicked = await fetch(`http://127.0.0.1:${port}/api/v4/posts/${replyId}/actions/environment`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ selected_option: 'staging' }),
+    });
+    expect(clicked.status).toBe(200);
+    const updated = (await (await fetch(`http://127.0.0.1:${port}/api/v4/posts/${replyId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { message: string };
+    expect(updated.message).toBe('Build of **api** sent to staging by @alice.');
 
     // The demo slash command: an ephemeral answer at once, then one in the channel via response_url.
     const executed = await fetch(`http://127.0.0.1:${port}/api/v4/commands/execute`, {
