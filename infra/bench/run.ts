@@ -27,6 +27,7 @@ import { createHandler } from '../../functions/incoming-webhook.js';
 import { projectRoot } from '../local/serverless-definition.js';
 import { provisionLocalResources, startDynamoDbLocal, startSqsEmulator } from '../local/stack.js';
 import { bundleFunctions } from './bundle.js';
+import { benchActions } from './actions.js';
 import { benchCommands } from './commands.js';
 import { benchOutgoing } from './outgoing.js';
 
@@ -196,6 +197,13 @@ Outgoing webhooks (local stack: stream and queue polled every 20 ms, callback an
   console.log(`Slash commands (local API, command server answering at once, in_channel answer):
   overhead of POST /api/v4/commands/execute over the command server's own round trip   p50 ${commands.p50Ms.toFixed(1)} ms   p95 ${commands.p95Ms.toFixed(1)} ms
   DynamoDB requests per execution                                                        ${commands.dynamoPerExecution.toFixed(2)}   (${commands.breakdown})
+`);
+
+  // 6. Interactive message actions.
+  const actions = await benchActions(environment, Number(values.executions));
+  console.log(`Interactive messages (local API, integration answering at once with an update):
+  overhead of POST /api/v4/posts/{id}/actions/{action_id} over the integration's own round trip   p50 ${actions.p50Ms.toFixed(1)} ms   p95 ${actions.p95Ms.toFixed(1)} ms
+  DynamoDB requests per click                                                                     ${actions.dynamoPerClick.toFixed(2)}   (${actions.breakdown})
 `);
 } finally {
   await sqs.stop();

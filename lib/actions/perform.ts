@@ -175,5 +175,5 @@ async function applyUpdate(runtime: Runtime, post: Post, update: Record<string, 
     update_at: nowMs,
     edit_at: message !== post.message ? nowMs : post.edit_at,
   };
-  await runtime.posts.updatePost(updated);
+  await runtime.posts.updatePost(updated, Math.floor(nowMs / 1000) + runtime.config.ephemeralPostTtlSeconds);
 }

@@ -147,16 +147,20 @@ export class PostStore {
   }
 
   /**
-   * Replaces a stored post with its updated version, keeping where it is indexed (a channel's pages,
-   * or one user's ephemeral posts) and when it expires.
+   * Replaces a stored post with its updated version, where it is indexed: a channel's pages, or,
+   * for an ephemeral post, its user's partition (with a fresh expiry, `ephemeralExpiresAtSeconds`).
    */
-  async updatePost(post: Post): Promise<void> {
-    const current = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.post(post.id), ConsistentRead: true }));
-    if (!current.Item) throw new Error(`post ${post.id} not found`);
+  async updatePost(post: Post, ephemeralExpiresAtSeconds?: number): Promise<void> {
     const { ephemeral_for: audience, ...fields } = post;
-    const item: Record<string, unknown> = { ...toItem(fields), GSI1PK: current.Item.GSI1PK, GSI2PK: current.Item.GSI2PK };
-    for (const kept of ['ephemeral_for', 'expires_at']) if (current.Item[kept] !== undefined) item[kept] = current.Item[kept];
-    void audience;
+    const item: Record<string, unknown> = toItem(fields);
+    if (audience !== undefined) {
+      Object.assign(item, {
+        GSI1PK: keys.ephemeralPostsOf(post.channel_id, audience),
+        GSI2PK: keys.ephemeralPostsOf(post.channel_id, audience),
+        ephemeral_for: audience,
+        expires_at: ephemeralExpiresAtSeconds,
+      });
+    }
     await this.db.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_exists(PK)' }));
   }
 

@@ -214,6 +214,12 @@ describe('ephemeral posts', () => {
       expect((await click(ephemeral.id, 'yes', { cookie: 'anything' }, local.user('creator').token)).status).toBe(200);
       expect(server.received[before]!.url).toBe('/eph');
       expect((await click(ephemeral.id, 'yes', {}, local.user('other').token)).status).toBe(404);
+      // An update keeps it ephemeral: still only its user sees it.
+      responder = (_request, _index, response) => replyJson(response, { update: { message: 'answered' } });
+      expect((await click(ephemeral.id, 'yes', {}, local.user('creator').token)).status).toBe(200);
+      const read = (token: string) => api.request('GET', `/api/v4/channels/${local.channel('town-square').id}/posts`, { headers: auth(token) });
+      expect((await read(local.user('creator').token)).text).toContain('answered');
+      expect((await read(local.user('other').token)).text).not.toContain('answered');
     } finally {
       await commandServer.close();
     }
