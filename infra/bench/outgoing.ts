@@ -11,11 +11,8 @@ import { countRequests } from '../../lib/store/dynamo.js';
 import { createOutgoingRuntime } from '../../lib/webhooks/outgoing-runtime.js';
 import { startQueueSource, startStreamSource } from '../local/event-sources.js';
 import { startGateway } from '../local/gateway.js';
+import { percentile, perOperation } from './support.js';
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-};
 
 /**
  * The outgoing pipeline as `npm start` runs it (gateway, posts stream poller, dispatcher, SQS
@@ -106,17 +103,16 @@ ${Array.from({ length: 10 }, (_unused, index) => `  - {team: fanout, channel: to
     await waitFor(start + deliveries);
     const seconds = (performance.now() - startedAt) / 1000;
     await new Promise((resolve) => setTimeout(resolve, 300)); // the last attempts' log writes
-    const total = (counts: Map<string, number>) => [...counts.values()].reduce((sum, count) => sum + count, 0);
-    const breakdown = (counts: Map<string, number>) =>
-      [...counts.entries()].map(([command, count]) => `${command.replace(/Command$/, '')} ${(count / deliveries).toFixed(2)}`).join(', ');
+    const dynamo = perOperation(dynamoCounts, deliveries);
+    const queue = perOperation(sqsCounts, deliveries);
     return {
       delayP50Ms: percentile(delaysMs, 50),
       delayP95Ms: percentile(delaysMs, 95),
       deliveriesPerSecond: deliveries / seconds,
-      dynamoPerDelivery: total(dynamoCounts) / deliveries,
-      dynamoBreakdown: breakdown(dynamoCounts),
-      sqsPerDelivery: total(sqsCounts) / deliveries,
-      sqsBreakdown: breakdown(sqsCounts),
+      dynamoPerDelivery: dynamo.total,
+      dynamoBreakdown: dynamo.breakdown,
+      sqsPerDelivery: queue.total,
+      sqsBreakdown: queue.breakdown,
       deliveries,
     };
   } finally {

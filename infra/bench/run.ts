@@ -21,12 +21,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig } from '../../lib/config.js';
 import { createRuntime } from '../../lib/runtime.js';
-import { applySeed, parseSeedFile } from '../../lib/seed/seed.js';
 import { countRequests } from '../../lib/store/dynamo.js';
 import { createHandler } from '../../functions/incoming-webhook.js';
 import { projectRoot } from '../local/serverless-definition.js';
 import { provisionLocalResources, startDynamoDbLocal, startSqsEmulator } from '../local/stack.js';
 import { bundleFunctions } from './bundle.js';
+import { perOperation, seed } from './support.js';
 import { benchActions } from './actions.js';
 import { benchCommands } from './commands.js';
 import { benchOutgoing } from './outgoing.js';
@@ -65,18 +65,15 @@ try {
   const { environment } = await provisionLocalResources({ stage: 'bench', dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint });
   const config = loadConfig({ ...environment });
   const runtime = createRuntime(config, new Logger({ serviceName: 'bench', logLevel: 'SILENT' }));
-  const seed = await applySeed(
+  const summary = await seed(
+    runtime,
     'bench.yaml',
-    parseSeedFile(
-      'bench.yaml',
-      `teams: [{name: bench}]
+    `teams: [{name: bench}]
 channels: [{team: bench, name: town-square}]
 users: [{username: bencher, teams: [bench], channels: [bench/town-square]}]
 incoming_webhooks: [{team: bench, channel: town-square, creator: bencher, display_name: bench}]`,
-    ),
-    { store: runtime.entities, siteUrl: '' },
   );
-  const hookId = seed.incoming_webhooks[0]!.id;
+  const hookId = summary.incoming_webhooks[0]!.id;
 
   const outDir = mkdtempSync(path.join(tmpdir(), 'hookline-bench-'));
   console.log(`Bundling functions into ${outDir} ...`);
@@ -146,7 +143,7 @@ incoming_webhooks: [{team: bench, channel: town-square, creator: bencher, displa
   counts.clear();
   const countedPosts = 200;
   for (let i = 0; i < countedPosts; i++) await handler(event(i));
-  const perPost = [...counts.entries()].map(([command, count]) => `${command} ${(count / countedPosts).toFixed(2)}`).join(', ');
+  const perPost = perOperation(counts, countedPosts).breakdown;
 
   // 3. Bundle sizes and module load times, each in a fresh Node process.
   const loadTimes: Record<string, number> = {};
