@@ -26,26 +26,48 @@ export class PostTooLargeError extends Error {
   }
 }
 
+/** A UTF-16 string needs at most 3 bytes per unit in UTF-8: a cheap bound before counting bytes. */
+const maxUtf8Bytes = (text: string) => text.length * 3;
+
 function toItem(post: Post): Record<string, unknown> {
-  const { props, metadata, ...fields } = post;
-  const propsJson = JSON.stringify(props);
-  const storedProps: { props_gz?: Buffer; props_json?: string } =
-    Buffer.byteLength(propsJson, 'utf8') > COMPRESS_PROPS_ABOVE_BYTES
-      ? { props_gz: gzipSync(propsJson) }
-      : { props_json: propsJson };
-  const item = {
-    ...keys.post(post.id),
-    GSI1PK: keys.postsOfChannel(post.channel_id),
-    GSI1SK: keys.postOrder(post.create_at, post.id),
-    GSI2PK: keys.postsOfChannel(post.channel_id),
-    GSI2SK: keys.postOrder(post.update_at, post.id),
-    ...fields,
-    ...storedProps,
-    metadata_json: JSON.stringify(metadata),
+  const propsJson = JSON.stringify(post.props);
+  // Only props that may exceed the threshold are measured exactly (this runs on every write).
+  const compress = maxUtf8Bytes(propsJson) > COMPRESS_PROPS_ABOVE_BYTES && Buffer.byteLength(propsJson, 'utf8') > COMPRESS_PROPS_ABOVE_BYTES;
+  const compressed = compress ? gzipSync(propsJson) : undefined;
+  const order = keys.postOrder(post.create_at, post.id);
+  const channelKey = keys.postsOfChannel(post.channel_id);
+  const { PK, SK } = keys.post(post.id);
+  const item: Record<string, unknown> = {
+    PK,
+    SK,
+    GSI1PK: channelKey,
+    GSI1SK: order,
+    GSI2PK: channelKey,
+    GSI2SK: post.update_at === post.create_at ? order : keys.postOrder(post.update_at, post.id),
+    id: post.id,
+    create_at: post.create_at,
+    update_at: post.update_at,
+    edit_at: post.edit_at,
+    delete_at: post.delete_at,
+    is_pinned: post.is_pinned,
+    user_id: post.user_id,
+    channel_id: post.channel_id,
+    root_id: post.root_id,
+    original_id: post.original_id,
+    message: post.message,
+    type: post.type,
+    hashtags: post.hashtags,
+    pending_post_id: post.pending_post_id,
+    reply_count: post.reply_count,
+    metadata_json: JSON.stringify(post.metadata),
   };
-  const propsBytes = storedProps.props_gz ? storedProps.props_gz.length : Buffer.byteLength(propsJson, 'utf8');
-  const sizeBytes = Buffer.byteLength(post.message, 'utf8') + propsBytes + 1024;
-  if (sizeBytes > MAX_STORED_POST_BYTES) throw new PostTooLargeError(sizeBytes);
+  if (compressed) item.props_gz = compressed;
+  else item.props_json = propsJson;
+  const worstCaseBytes = maxUtf8Bytes(post.message) + (compressed ? compressed.length : maxUtf8Bytes(propsJson)) + 1024;
+  if (worstCaseBytes > MAX_STORED_POST_BYTES) {
+    const sizeBytes = Buffer.byteLength(post.message, 'utf8') + (compressed ? compressed.length : Buffer.byteLength(propsJson, 'utf8')) + 1024;
+    if (sizeBytes > MAX_STORED_POST_BYTES) throw new PostTooLargeError(sizeBytes);
+  }
   return item;
 }
 
@@ -98,7 +120,11 @@ export class PostStore {
    * `triggerWebhooks` marks posts whose stream record must reach the outgoing-webhook dispatcher.
    */
   async createPosts(posts: Post[], options: { triggerWebhooks?: boolean } = {}): Promise<void> {
-    const items = posts.map((post) => (options.triggerWebhooks ? { ...toItem(post), trigger_webhooks: true } : toItem(post)));
+    const items = posts.map((post) => {
+      const item = toItem(post);
+      if (options.triggerWebhooks) item.trigger_webhooks = true;
+      return item;
+    });
     if (items.length === 1) {
       await this.db.send(
         new PutCommand({ TableName: this.table, Item: items[0], ConditionExpression: 'attribute_not_exists(PK)' }),
@@ -151,8 +177,8 @@ export class PostStore {
    * for an ephemeral post, its user's partition (with a fresh expiry, `ephemeralExpiresAtSeconds`).
    */
   async updatePost(post: Post, ephemeralExpiresAtSeconds?: number): Promise<void> {
-    const { ephemeral_for: audience, ...fields } = post;
-    const item: Record<string, unknown> = toItem(fields);
+    const audience = post.ephemeral_for;
+    const item = toItem(post);
     if (audience !== undefined) {
       Object.assign(item, {
         GSI1PK: keys.ephemeralPostsOf(post.channel_id, audience),

@@ -10,7 +10,8 @@ let world: World;
 let responder: Responder = (_request, _index, response) => void response.end();
 
 beforeAll(async () => {
-  api = await startApi({ ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: '127.0.0.0/8', OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: '1' });
+  // A generous timeout: a loaded CI machine must not turn a slow first click into a failure.
+  api = await startApi({ ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: '127.0.0.0/8', OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: '5' });
   server = await startCallbackServer((request, index, response) => responder(request, index, response));
   world = await seedWorld(api.runtime);
 });
@@ -158,8 +159,17 @@ describe('answers', () => {
     responder = (_request, _index, response) => void response.end();
     expect((await click(postId, 'approve-1_ok')).status).toBe(200);
     const before = await readPost(postId);
+    // The hanging integration against an API with a one-second timeout.
+    responder = () => undefined;
+    const impatient = await startApi({ ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: '127.0.0.0/8', OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: '1' });
+    try {
+      const timedOut = await impatient.postJson(`/api/v4/posts/${postId}/actions/approve-1_ok`, {}, auth());
+      expect(timedOut.status).toBe(400);
+      expect(timedOut.json().id).toBe('api.post.do_action.action_integration.app_error');
+    } finally {
+      await impatient.close();
+    }
     for (const failing of [
-      (() => undefined) as Responder,
       ((_request, _index, response) => {
         response.writeHead(500);
         response.end();
