@@ -16,8 +16,12 @@ export interface RequestLog {
 
 export function requestLog(logger: Logger, keys: Record<string, unknown>): RequestLog {
   const merge = (extra?: Record<string, unknown>) => (extra ? { ...keys, ...extra } : keys);
+  // Powertools reads the environment on every call, even below its level; skip debug lines early.
+  const debugEnabled = logger.getLevelName() === 'DEBUG' || logger.getLevelName() === 'TRACE';
   return {
-    debug: (message, extra) => logger.debug(message, merge(extra)),
+    debug: (message, extra) => {
+      if (debugEnabled) logger.debug(message, merge(extra));
+    },
     info: (message, extra) => logger.info(message, merge(extra)),
     warn: (message, extra) => logger.warn(message, merge(extra)),
     error: (message, extra) =>

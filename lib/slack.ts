@@ -218,6 +218,7 @@ export function formatGoValue(value: unknown): string {
 
 /** `expandAnnouncement`: Slack's special mentions to Mattermost's. */
 export function expandAnnouncement(text: string): string {
+  if (!text.includes('<!')) return text;
   return text.replaceAll('<!channel>', '@channel').replaceAll('<!here>', '@here').replaceAll('<!all>', '@all');
 }
 
@@ -227,6 +228,7 @@ export type UsernameLookup = (userId: string) => Promise<string | undefined>;
 
 /** `replaceUserIds`: `<@id>` becomes `@username` for ids of known users; others stay as they are. */
 export async function replaceUserIds(text: string, usernameOf: UsernameLookup): Promise<string> {
+  if (!text.includes('<@')) return text;
   const ids = [...new Set([...text.matchAll(USER_ID_MENTION)].map((match) => match[1]!))];
   if (ids.length === 0) return text;
   const names = new Map<string, string>();
@@ -270,12 +272,12 @@ const MODEL_LINK = /<([^<|]+)\|([^>]+)>/g;
 
 /** `<url|label>` to `[label](url)`, with the app's pattern. */
 export function convertAppLinks(text: string): string {
-  return text.replace(APP_LINK, '[$2]($1)');
+  return text.includes('|') ? text.replace(APP_LINK, '[$2]($1)') : text;
 }
 
 /** `ParseSlackLinksToMarkdown`, the model's pattern. */
 export function convertModelLinks(text: string): string {
-  return text.replace(MODEL_LINK, '[$2]($1)');
+  return text.includes('|') ? text.replace(MODEL_LINK, '[$2]($1)') : text;
 }
 
 /**
