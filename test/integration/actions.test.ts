@@ -103,6 +103,15 @@ describe('clicks', () => {
     expect((await click(postId, 'people', { selected_option: world.user('other').id })).status).toBe(200);
   });
 
+  it('refuses a channels-menu choice the clicker cannot see', async () => {
+    responder = (_request, _index, response) => replyJson(response, {});
+    const postId = await postWithActions('', [{ id: 'where', name: 'Where', type: 'select', data_source: 'channels', integration: { url: `${server.url}/action` } }]);
+    // Private channel the clicker (other) is not in: refused; a public channel of the team: fine.
+    expect((await click(postId, 'where', { selected_option: world.channel('private').id }, world.user('other').token)).status).toBe(400);
+    expect((await click(postId, 'where', { selected_option: world.channel('off-topic').id }, world.user('other').token)).status).toBe(200);
+    expect((await click(postId, 'where', { selected_option: world.channel('private').id })).status).toBe(200);
+  });
+
   it('refuses non-members (403), malformed bodies (400), and invalid actions when the post is created', async () => {
     const postId = await postWithActions();
     expect((await click(postId, 'approve-1_ok', {}, world.user('outsider').token)).status).toBe(403);
@@ -136,6 +145,14 @@ describe('answers', () => {
     expect(ephemeral).toMatchObject({ root_id: postId, type: 'system_ephemeral' });
     const theirs = await api.request('GET', `/api/v4/channels/${world.channel('town-square').id}/posts`, { headers: auth(world.user('other').token) });
     expect(theirs.text).not.toContain('foo [x]');
+  });
+
+  it('keeps ephemeral_text as sent with skip_slack_parsing', async () => {
+    responder = (_request, _index, response) => replyJson(response, { ephemeral_text: 'raw <https://x.io|x>', skip_slack_parsing: true });
+    const postId = await postWithActions();
+    expect((await click(postId, 'approve-1_ok')).status).toBe(200);
+    const mine = await api.request('GET', `/api/v4/channels/${world.channel('town-square').id}/posts`, { headers: auth() });
+    expect(mine.text).toContain('raw <https://x.io|x>');
   });
 
   it('keeps the old props when the update has none, and gives new actions ids', async () => {
