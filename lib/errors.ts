@@ -1,8 +1,9 @@
 /**
  * Errors. `AppError` is Mattermost's error: an i18n id, an English message and the HTTP status it
- * answers with. Storage throws its own typed errors (`NotFoundError`, `ConflictError`), which the
- * use cases translate into an `AppError` where the status depends on the situation; anything else
- * reaching the HTTP edge becomes a 500 with a fixed message (see lib/http/handler.ts).
+ * answers with. Stores answer `undefined` for what is absent and typed errors where a write cannot
+ * happen (`PostTooLargeError`, failed conditions via `isConditionFailure`); the use cases turn those
+ * into an `AppError`, whose status depends on the situation. Anything else reaching the HTTP edge
+ * becomes a 500 with a fixed message (see lib/http/handler.ts).
  */
 export class AppError extends Error {
   constructor(
@@ -13,20 +14,6 @@ export class AppError extends Error {
   ) {
     super(message);
     this.name = 'AppError';
-  }
-}
-
-export class NotFoundError extends Error {
-  constructor(readonly entity: string, readonly key: string) {
-    super(`${entity} ${key} not found`);
-    this.name = 'NotFoundError';
-  }
-}
-
-export class ConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConflictError';
   }
 }
 

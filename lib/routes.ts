@@ -1,6 +1,6 @@
 /**
  * The public routes and the function serving each. serverless.yml declares the same routes for
- * API Gateway (a test keeps the two equal); the local gateway and the fallback function read this.
+ * API Gateway (a test keeps the two equal); the catch-all function reads this to tell 405 from 404.
  */
 export interface RouteDefinition {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -36,14 +36,4 @@ export function matchPath(template: string, path: string): Record<string, string
     } else if (expected !== actual) return undefined;
   }
   return parameters;
-}
-
-/** API Gateway prefers literal segments over parameters; so does this. */
-export function findRoute(method: string, path: string): { route: RouteDefinition; parameters: Record<string, string> } | undefined {
-  const candidates = routes
-    .filter((route) => route.method === method)
-    .map((route) => ({ route, parameters: matchPath(route.path, path) }))
-    .filter((match): match is { route: RouteDefinition; parameters: Record<string, string> } => match.parameters !== undefined)
-    .sort((a, b) => Object.keys(a.parameters).length - Object.keys(b.parameters).length);
-  return candidates[0];
 }

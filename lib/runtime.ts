@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig, type Config } from './config.js';
 import type { EdgeRuntime } from './edge-runtime.js';
 import { TtlCache } from './cache.js';
+import { AllowList } from './http/ssrf.js';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './store/dynamo.js';
 import { EntityStore } from './store/entities.js';
@@ -24,7 +25,6 @@ export class Directory {
   private readonly tokens: TtlCache<string | undefined>;
   private readonly teams: TtlCache<Team | undefined>;
   private readonly outgoingHooks: TtlCache<OutgoingWebhook[]>;
-  private readonly outgoingHook: TtlCache<OutgoingWebhook | undefined>;
   private readonly commands: TtlCache<Command | undefined>;
   private readonly system: TtlCache<string | undefined>;
 
@@ -42,7 +42,6 @@ export class Directory {
     this.tokens = new TtlCache(ttlMs);
     this.teams = new TtlCache(ttlMs);
     this.outgoingHooks = new TtlCache(ttlMs);
-    this.outgoingHook = new TtlCache(ttlMs);
     this.commands = new TtlCache(ttlMs);
     this.system = new TtlCache(ttlMs);
   }
@@ -71,9 +70,6 @@ export class Directory {
   outgoingWebhooksOfTeam(teamId: string) {
     return this.outgoingHooks.get(teamId, () => this.store.listOutgoingWebhooksOfTeam(teamId));
   }
-  outgoingWebhook(hookId: string) {
-    return this.outgoingHook.get(hookId, () => this.store.getOutgoingWebhook(hookId));
-  }
   /** The deployment's action signing secret, written by the seed. */
   actionSigningSecret() {
     return this.system.get('action_signing_secret', async () => {
@@ -98,6 +94,8 @@ export interface Runtime extends EdgeRuntime {
   entities: EntityStore;
   posts: PostStore;
   directory: Directory;
+  /** The outbound SSRF allow list, parsed once from ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS. */
+  allowList: AllowList;
   nowMs: () => number;
 }
 
@@ -112,6 +110,7 @@ export function createRuntime(
     entities,
     posts: new PostStore(db, config.tables.posts),
     directory: new Directory(entities, config.entityCacheTtlMs),
+    allowList: new AllowList(config.allowedUntrustedInternalConnections),
     logger,
     nowMs: Date.now,
   };

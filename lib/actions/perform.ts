@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { AppError, errors } from '../errors.js';
 import { firstJsonValue } from '../http/body.js';
 import { OutboundError, outboundRequest } from '../http/outbound.js';
-import { AllowList } from '../http/ssrf.js';
 import { isValidId, newId } from '../ids.js';
 import type { Post, User } from '../model.js';
 import { buildPost } from '../posts/rules.js';
@@ -116,7 +115,7 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
       },
       body,
       timeoutMs: Math.min(runtime.config.outgoingRequestsTimeoutMs, 25_000),
-      allowList: new AllowList(runtime.config.allowedUntrustedInternalConnections),
+      allowList: runtime.allowList,
     });
   } catch (error) {
     if (error instanceof OutboundError) throw integrationError(error.message);

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { AppError, errors } from '../errors.js';
 import { encodeGoForm } from '../http/form.js';
 import { OutboundError, outboundRequest } from '../http/outbound.js';
-import { AllowList } from '../http/ssrf.js';
 import { isValidId, newId } from '../ids.js';
 import type { Channel, Command, User } from '../model.js';
 import type { Runtime } from '../runtime.js';
@@ -145,7 +144,7 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
       },
       ...(command.method === 'G' ? {} : { body }),
       timeoutMs: Math.min(config.outgoingRequestsTimeoutMs, MAX_COMMAND_TIMEOUT_MS),
-      allowList: new AllowList(config.allowedUntrustedInternalConnections),
+      allowList: runtime.allowList,
     });
   } catch (error) {
     if (error instanceof OutboundError) throw failed(trigger, error.message);

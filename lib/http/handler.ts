@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AppError, errors } from '../errors.js';
 import { newId } from '../ids.js';
 import { requestLog, type RequestLog } from '../log.js';
@@ -113,4 +113,3 @@ export function httpHandler<R extends EdgeRuntime>(route: string, handle: RouteH
   };
 }
 
-export type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 };

@@ -167,14 +167,8 @@ export class EntityStore {
     return commandId ? this.getCommand(commandId) : undefined;
   }
 
-  async listCommandsOfTeam(teamId: string): Promise<Command[]> {
-    const items = await queryAll(this.db, {
-      TableName: this.table,
-      IndexName: indexes.byParent,
-      KeyConditionExpression: 'GSI1PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.integrationsOfTeam('COMMAND', teamId) },
-    });
-    return items.map((item) => stripKeys<Command>(item)!);
+  listCommandsOfTeam(teamId: string): Promise<Command[]> {
+    return this.listChildren<Command>(keys.integrationsOfTeam('COMMAND', teamId));
   }
 
   /** Stores a `response_url`; DynamoDB's TTL removes it some time after `expiresAtSeconds`. */
@@ -278,25 +272,23 @@ export class EntityStore {
     }
   }
 
-  async listIncomingWebhooksOfChannel(channelId: string): Promise<IncomingWebhook[]> {
-    // GSI1 projects every attribute, so the query returns whole hooks.
-    const items = await queryAll(this.db, {
-      TableName: this.table,
-      IndexName: indexes.byParent,
-      KeyConditionExpression: 'GSI1PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.hooksOfChannel(channelId) },
-    });
-    return items.map((item) => stripKeys<IncomingWebhook>(item)!);
+  listIncomingWebhooksOfChannel(channelId: string): Promise<IncomingWebhook[]> {
+    return this.listChildren<IncomingWebhook>(keys.hooksOfChannel(channelId));
   }
 
-  async listOutgoingWebhooksOfTeam(teamId: string): Promise<OutgoingWebhook[]> {
+  listOutgoingWebhooksOfTeam(teamId: string): Promise<OutgoingWebhook[]> {
+    return this.listChildren<OutgoingWebhook>(keys.integrationsOfTeam('OUTHOOK', teamId));
+  }
+
+  /** The entities listed under a GSI1 partition; GSI1 projects every attribute, so they come whole. */
+  private async listChildren<T>(parentKey: string): Promise<T[]> {
     const items = await queryAll(this.db, {
       TableName: this.table,
       IndexName: indexes.byParent,
       KeyConditionExpression: 'GSI1PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.integrationsOfTeam('OUTHOOK', teamId) },
+      ExpressionAttributeValues: { ':pk': parentKey },
     });
-    return items.map((item) => stripKeys<OutgoingWebhook>(item)!);
+    return items.map((item) => stripKeys<T>(item)!);
   }
 
   /**

@@ -30,10 +30,10 @@ export interface IncomingWebhookRequest {
 
 const parseDataError = () =>
   new AppError('model.incoming_hook.parse_data.app_error', 'Unable to parse incoming data.', 400);
-const mediaTypeError = () =>
-  new AppError('api.webhook.incoming.error', 'Could not decode the multipart data of incoming webhook.', 400);
-const multipartError = () =>
-  new AppError('api.webhook.incoming.error', 'Could not decode the multipart data of incoming webhook.', 400);
+/** Mattermost's stable id for both a malformed media type and an undecodable multipart body. */
+const incomingError = (message: string) => new AppError('api.webhook.incoming.error', message, 400);
+const mediaTypeError = () => incomingError('Could not parse the media type of the incoming webhook.');
+const multipartError = () => incomingError('Could not decode the multipart data of incoming webhook.');
 
 const REQUEST_KEYS = [
   'text',

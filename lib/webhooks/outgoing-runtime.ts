@@ -1,4 +1,3 @@
-import { AllowList } from '../http/ssrf.js';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeliveryQueue, sqsClient } from '../queue.js';
@@ -8,13 +7,12 @@ import { documentClient } from '../store/dynamo.js';
 import { DeliveryStore } from '../store/deliveries.js';
 
 /**
- * What the outgoing-webhook functions need beyond the common runtime: the queue, the delivery log
- * and the outbound allow list. Kept apart so the other functions carry no SQS client.
+ * What the outgoing-webhook functions need beyond the common runtime: the queue and the delivery
+ * log. Kept apart so the other functions carry no SQS client.
  */
 export interface OutgoingRuntime extends Runtime {
   queue: DeliveryQueue;
   deliveries: DeliveryStore;
-  allowList: AllowList;
 }
 
 export function createOutgoingRuntime(
@@ -32,7 +30,6 @@ export function createOutgoingRuntime(
       config.tables.deliveries,
       config.deliveryLogTtlSeconds,
     ),
-    allowList: new AllowList(config.allowedUntrustedInternalConnections),
   };
 }
 
