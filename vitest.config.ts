@@ -8,6 +8,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // The tests share one DynamoDB Local; two workers match the two cores here.
     maxWorkers: 2,
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
   },
 });

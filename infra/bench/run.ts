@@ -8,8 +8,6 @@
  *  3. each function's bundle size and module load time in a fresh Node process, and the peak memory
  *     of the handler process under the load of (1).
  */
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -85,7 +83,7 @@ incoming_webhooks: [{team: bench, channel: town-square, creator: bencher, displa
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node24',
     banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
     logLevel: 'error',
   });

@@ -1,6 +1,3 @@
-// The SDK warns that releases after January 2027 need Node 22; this machine runs Node 20 by design.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 import type { TestProject } from 'vitest/node';
 import { provisionLocalResources, startDynamoDbLocal, startSqsEmulator } from '../../infra/local/stack.js';
 
