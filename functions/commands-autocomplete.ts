@@ -19,7 +19,7 @@ export const createHandler = (runtime: Runtime) =>
       const commands = (await rt.entities.listCommandsOfTeam(teamId))
         .filter((command) => command.auto_complete && command.delete_at === 0)
         .sort((a, b) => a.trigger.localeCompare(b.trigger))
-        .map(({ token: _token, signing_secret: _secret, url: _url, method: _method, creator_id: _creator, username: _username, icon_url: _icon, ...rest }) => ({
+        .map(({ url: _url, method: _method, creator_id: _creator, username: _username, icon_url: _icon, ...rest }) => ({
           ...rest,
           token: '',
           creator_id: '',

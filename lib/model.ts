@@ -45,10 +45,18 @@ export interface IncomingWebhook {
   delete_at: number;
 }
 
-export interface OutgoingWebhook {
-  id: string;
+/**
+ * An integration's credentials: Mattermost's `token` (sent in every request) and the Standard
+ * Webhooks signing secret. Stored apart from the integration (see keys.secrets), so that only the
+ * functions that call integrations can read them.
+ */
+export interface IntegrationSecrets {
   token: string;
   signing_secret: string;
+}
+
+export interface OutgoingWebhook {
+  id: string;
   creator_id: string;
   channel_id: string;
   team_id: string;
@@ -67,8 +75,6 @@ export interface OutgoingWebhook {
 
 export interface Command {
   id: string;
-  token: string;
-  signing_secret: string;
   creator_id: string;
   team_id: string;
   trigger: string;

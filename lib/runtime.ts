@@ -6,9 +6,8 @@ import { AllowList } from './http/ssrf.js';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './store/dynamo.js';
 import { EntityStore } from './store/entities.js';
-import { keys } from './store/keys.js';
 import { PostStore } from './store/posts.js';
-import type { Channel, Command, IncomingWebhook, OutgoingWebhook, Team, User } from './model.js';
+import type { Channel, Command, IncomingWebhook, IntegrationSecrets, OutgoingWebhook, Team, User } from './model.js';
 
 /**
  * Reads of configuration-like entities (hooks, channels, users, memberships) through per-instance
@@ -27,6 +26,7 @@ export class Directory {
   private readonly outgoingHooks: TtlCache<OutgoingWebhook[]>;
   private readonly commands: TtlCache<Command | undefined>;
   private readonly system: TtlCache<string | undefined>;
+  private readonly secrets: TtlCache<IntegrationSecrets | undefined>;
 
   constructor(
     readonly store: EntityStore,
@@ -44,6 +44,7 @@ export class Directory {
     this.outgoingHooks = new TtlCache(ttlMs);
     this.commands = new TtlCache(ttlMs);
     this.system = new TtlCache(ttlMs);
+    this.secrets = new TtlCache(ttlMs);
   }
 
   incomingWebhook(hookId: string) {
@@ -72,10 +73,11 @@ export class Directory {
   }
   /** The deployment's action signing secret, written by the seed. */
   actionSigningSecret() {
-    return this.system.get('action_signing_secret', async () => {
-      const item = await this.store.getRaw(keys.system('action_signing_secret'));
-      return typeof item?.value === 'string' ? item.value : undefined;
-    });
+    return this.system.get('action_signing_secret', () => this.store.getActionSigningSecret());
+  }
+  /** A command's token and signing secret, cached like the command itself. */
+  commandSecrets(commandId: string) {
+    return this.secrets.get(commandId, () => this.store.getIntegrationSecrets('COMMAND', commandId));
   }
   commandByTrigger(teamId: string, trigger: string) {
     return this.commands.get(`${teamId}/${trigger}`, () => this.store.getCommandByTrigger(teamId, trigger));

@@ -102,7 +102,8 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
       404,
     );
   }
-  const team = await directory.team(teamId);
+  const [team, secrets] = await Promise.all([directory.team(teamId), directory.commandSecrets(command.id)]);
+  if (!secrets) throw new Error(`command ${command.id} has no stored credentials`);
   const nowMs = runtime.nowMs();
   // Every execution gets its response_url, as in Mattermost, whether or not the integration uses it.
   const webhookId = newId();
@@ -113,7 +114,7 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
   const clientTriggerId = newId();
   const { users, channels } = await mentions(runtime, message, teamId);
   const params: Record<string, string | string[]> = {
-    token: command.token,
+    token: secrets.token,
     team_id: command.team_id,
     team_domain: team?.name ?? '',
     channel_id: channel.id,
@@ -138,9 +139,9 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
       method: command.method === 'G' ? 'GET' : 'POST',
       headers: {
         accept: 'application/json',
-        ...(command.token ? { authorization: `Token ${command.token}` } : {}),
+        ...(secrets.token ? { authorization: `Token ${secrets.token}` } : {}),
         ...(command.method === 'G' ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
-        ...signatureHeaders(command.signing_secret, clientTriggerId, body, new Date(nowMs)),
+        ...signatureHeaders(secrets.signing_secret, clientTriggerId, body, new Date(nowMs)),
       },
       ...(command.method === 'G' ? {} : { body }),
       timeoutMs: Math.min(config.outgoingRequestsTimeoutMs, MAX_COMMAND_TIMEOUT_MS),

@@ -102,9 +102,8 @@ export async function applySeed(fileName: string, seed: SeedFile, options: SeedO
     commands: [],
     action_signing_secret: '',
   };
-  const storedSecret = await store.getRaw(keys.system('action_signing_secret'));
-  summary.action_signing_secret = typeof storedSecret?.value === 'string' ? storedSecret.value : newSigningSecret();
-  writes.push({ item: { ...keys.system('action_signing_secret'), kind: 'system', value: summary.action_signing_secret } });
+  summary.action_signing_secret = (await store.getActionSigningSecret()) ?? newSigningSecret();
+  writes.push(itemsFor.actionSigningSecret(summary.action_signing_secret));
 
   const pointerTarget = async (key: ReturnType<typeof keys.seedKey>) => {
     const item = await store.getRaw(key);
@@ -336,12 +335,14 @@ export async function applySeed(fileName: string, seed: SeedFile, options: SeedO
     const id = await seededId(where, 'outgoing', `${entry.team}/${label}`, entry.id, outgoingKeys);
     if (!creator) continue;
     const existing = await store.getRaw(keys.outgoingWebhook(id));
+    const existingSecrets = await store.getIntegrationSecrets('OUTHOOK', id);
+    const secrets = {
+      token: entry.token ?? existingSecrets?.token ?? newId(),
+      signing_secret: entry.signing_secret ?? existingSecrets?.signing_secret ?? newSigningSecret(),
+    };
     const hook = withTimestamps<OutgoingWebhook>(
       {
         id,
-        token: entry.token ?? (typeof existing?.token === 'string' ? existing.token : newId()),
-        signing_secret:
-          entry.signing_secret ?? (typeof existing?.signing_secret === 'string' ? existing.signing_secret : newSigningSecret()),
         creator_id: creator.id,
         channel_id: channelId,
         team_id: team.id,
@@ -358,13 +359,13 @@ export async function applySeed(fileName: string, seed: SeedFile, options: SeedO
       existing,
       nowMs,
     );
-    writes.push(...itemsFor.outgoingWebhook(hook));
+    writes.push(...itemsFor.outgoingWebhook(hook, secrets));
     summary.outgoing_webhooks.push({
       id,
       team: entry.team,
       display_name: entry.display_name,
-      token: hook.token,
-      signing_secret: hook.signing_secret,
+      token: secrets.token,
+      signing_secret: secrets.signing_secret,
     });
   }
 
@@ -390,12 +391,14 @@ export async function applySeed(fileName: string, seed: SeedFile, options: SeedO
     if (claimedBy && claimedBy !== id) problem(where, `trigger: "/${trigger}" is already used by command ${claimedBy}`);
     if (!creator) continue;
     const existing = await store.getRaw(keys.command(id));
+    const existingSecrets = await store.getIntegrationSecrets('COMMAND', id);
+    const secrets = {
+      token: entry.token ?? existingSecrets?.token ?? newId(),
+      signing_secret: entry.signing_secret ?? existingSecrets?.signing_secret ?? newSigningSecret(),
+    };
     const command = withTimestamps<Command>(
       {
         id,
-        token: entry.token ?? (typeof existing?.token === 'string' ? existing.token : newId()),
-        signing_secret:
-          entry.signing_secret ?? (typeof existing?.signing_secret === 'string' ? existing.signing_secret : newSigningSecret()),
         creator_id: creator.id,
         team_id: team.id,
         trigger,
@@ -413,8 +416,8 @@ export async function applySeed(fileName: string, seed: SeedFile, options: SeedO
       existing,
       nowMs,
     );
-    writes.push(...itemsFor.command(command));
-    summary.commands.push({ id, team: entry.team, trigger, token: command.token, signing_secret: command.signing_secret });
+    writes.push(...itemsFor.command(command, secrets));
+    summary.commands.push({ id, team: entry.team, trigger, token: secrets.token, signing_secret: secrets.signing_secret });
   }
 
   if (problems.length > 0) throw new SeedValidationError(problems);

@@ -1,11 +1,12 @@
 import {
+  BatchGetCommand,
   GetCommand,
   PutCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { Channel, Command, CommandWebhook, IncomingWebhook, OutgoingWebhook, Team, User } from '../model.js';
+import type { Channel, Command, CommandWebhook, IncomingWebhook, IntegrationSecrets, OutgoingWebhook, Team, User } from '../model.js';
 import { newId } from '../ids.js';
 import { directChannelName, indexes, keys, type Key } from './keys.js';
 import { isConditionFailure, queryAll } from './dynamo.js';
@@ -59,7 +60,9 @@ export const itemsFor = {
       },
     },
   ],
-  outgoingWebhook: (hook: OutgoingWebhook): ItemWrite[] => [
+  /** An outgoing hook, and its credentials in their own item (keys.secrets). */
+  outgoingWebhook: (hook: OutgoingWebhook, secrets: IntegrationSecrets): ItemWrite[] => [
+    { item: { ...keys.secrets('OUTHOOK', hook.id), kind: 'secrets', ...secrets } },
     {
       item: {
         ...keys.outgoingWebhook(hook.id),
@@ -70,7 +73,9 @@ export const itemsFor = {
       },
     },
   ],
-  command: (command: Command): ItemWrite[] => [
+  /** A command, its trigger's pointer, and its credentials in their own item (keys.secrets). */
+  command: (command: Command, secrets: IntegrationSecrets): ItemWrite[] => [
+    { item: { ...keys.secrets('COMMAND', command.id), kind: 'secrets', ...secrets } },
     {
       item: {
         ...keys.command(command.id),
@@ -82,10 +87,18 @@ export const itemsFor = {
     },
     { item: { ...keys.commandTrigger(command.team_id, command.trigger), kind: 'pointer', target_id: command.id } },
   ],
+  actionSigningSecret: (secret: string): ItemWrite => ({
+    item: { ...keys.actionSigningSecret(), kind: 'secrets', signing_secret: secret },
+  }),
   seedKey: (kind: string, naturalKey: string, targetId: string): ItemWrite => ({
     item: { ...keys.seedKey(kind, naturalKey), kind: 'pointer', target_id: targetId },
   }),
 };
+
+function secretsFrom(item: Record<string, unknown> | undefined): IntegrationSecrets | undefined {
+  if (typeof item?.token !== 'string' || typeof item.signing_secret !== 'string') return undefined;
+  return { token: item.token, signing_secret: item.signing_secret };
+}
 
 /** DynamoDB allows 100 items in one transaction. */
 const MAX_TRANSACTION_ITEMS = 100;
@@ -160,6 +173,36 @@ export class EntityStore {
 
   getCommand(commandId: string) {
     return this.get<Command>(keys.command(commandId));
+  }
+
+  /** An integration's token and signing secret; only the functions that call integrations may read them. */
+  async getIntegrationSecrets(kind: 'OUTHOOK' | 'COMMAND', id: string): Promise<IntegrationSecrets | undefined> {
+    return secretsFrom(await this.getRaw(keys.secrets(kind, id)));
+  }
+
+  /**
+   * An outgoing hook with its credentials, in one request (BatchGetItem), strongly consistent:
+   * the worker reads both at every attempt, so a changed token or URL applies at once.
+   */
+  async getOutgoingWebhookWithSecrets(hookId: string): Promise<{ hook: OutgoingWebhook; secrets: IntegrationSecrets } | undefined> {
+    const wanted = [keys.outgoingWebhook(hookId), keys.secrets('OUTHOOK', hookId)];
+    const found: Record<string, unknown>[] = [];
+    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
+      [this.table]: { Keys: wanted.map((key) => ({ ...key })), ConsistentRead: true },
+    };
+    while (request && Object.keys(request).length > 0) {
+      const result = await this.db.send(new BatchGetCommand({ RequestItems: request }));
+      found.push(...(result.Responses?.[this.table] ?? []));
+      request = result.UnprocessedKeys as typeof request;
+    }
+    const hookItem = found.find((item) => item.PK === wanted[0]!.PK);
+    const secrets = secretsFrom(found.find((item) => item.PK === wanted[1]!.PK));
+    return hookItem && secrets ? { hook: stripKeys<OutgoingWebhook>(hookItem)!, secrets } : undefined;
+  }
+
+  async getActionSigningSecret(): Promise<string | undefined> {
+    const item = await this.getRaw(keys.actionSigningSecret());
+    return typeof item?.signing_secret === 'string' ? item.signing_secret : undefined;
   }
 
   async getCommandByTrigger(teamId: string, trigger: string): Promise<Command | undefined> {

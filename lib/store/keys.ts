@@ -9,6 +9,9 @@ export interface Key {
   SK: string;
 }
 
+/** The partition-key prefix that IAM keeps from the functions that do not sign (serverless.yml). */
+export const SECRET_PREFIX = 'SECRET#';
+
 const entity = (kind: string, id: string): Key => ({ PK: `${kind}#${id}`, SK: `#${kind}` });
 const pointer = (kind: string, ...parts: string[]): Key => ({ PK: `${kind}#${parts.join('#')}`, SK: '#POINTER' });
 
@@ -33,8 +36,15 @@ export const keys = {
   /** A slash command's `response_url`: 30 minutes, 5 uses. */
   commandWebhook: (id: string) => entity('CMDHOOK', id),
 
-  /** Deployment-wide values (the action signing secret), like Mattermost's Systems table. */
-  system: (name: string) => entity('SYSTEM', name),
+  /**
+   * Secrets live in partitions of their own, all starting with `SECRET#`, and in no index: IAM
+   * denies every function that does not call integrations any read of a `SECRET#` partition
+   * (a `dynamodb:LeadingKeys` condition in serverless.yml), so a bug or an injected read in
+   * those functions cannot reach a token or a signing secret.
+   */
+  secrets: (kind: 'OUTHOOK' | 'COMMAND', id: string): Key => ({ PK: `${SECRET_PREFIX}${kind}#${id}`, SK: '#SECRET' }),
+  /** The deployment's action signing secret, like a row of Mattermost's Systems table. */
+  actionSigningSecret: (): Key => ({ PK: `${SECRET_PREFIX}SYSTEM#action_signing_secret`, SK: '#SECRET' }),
   /** Remembers which generated id a seed entry without an id received, so later runs keep it. */
   seedKey: (kind: string, naturalKey: string) => pointer('SEEDKEY', kind, naturalKey),
 

@@ -152,14 +152,15 @@ export async function deliver(runtime: OutgoingRuntime, message: DeliveryMessage
     });
 
   // Read at every attempt, not cached: a changed token or removed URL takes effect at once (OW-12).
-  const hook = await runtime.entities.getOutgoingWebhook(message.hook_id);
-  if (!hook || hook.delete_at !== 0 || !hook.callback_urls.includes(message.callback_url)) {
+  const found = await runtime.entities.getOutgoingWebhookWithSecrets(message.hook_id);
+  const hook = found?.hook;
+  if (!found || !hook || hook.delete_at !== 0 || !hook.callback_urls.includes(message.callback_url)) {
     await record('skipped', { error: 'the hook or this callback URL no longer exists' });
     return { kind: 'done' };
   }
   const { post } = message;
   const payload: OutgoingPayload = {
-    token: hook.token,
+    token: found.secrets.token,
     team_id: post.team_id,
     team_domain: post.team_domain,
     channel_id: post.channel_id,
@@ -182,7 +183,7 @@ export async function deliver(runtime: OutgoingRuntime, message: DeliveryMessage
       headers: {
         'content-type': contentType,
         accept: 'application/json',
-        ...signatureHeaders(hook.signing_secret, message.delivery_id, body, new Date(runtime.nowMs())),
+        ...signatureHeaders(found.secrets.signing_secret, message.delivery_id, body, new Date(runtime.nowMs())),
       },
       body,
       timeoutMs: runtime.config.outgoingRequestsTimeoutMs,

@@ -5,7 +5,7 @@ import { newId } from '../../lib/ids.js';
 import { buildPost } from '../../lib/posts/rules.js';
 import { countRequests } from '../../lib/store/dynamo.js';
 import { itemsFor } from '../../lib/store/entities.js';
-import { directChannelName } from '../../lib/store/keys.js';
+import { directChannelName, keys, SECRET_PREFIX } from '../../lib/store/keys.js';
 import { seedWorld, stackEnvironment, testRuntime } from '../support/harness.js';
 
 /** The stores against the real DynamoDB Local. */
@@ -33,6 +33,32 @@ describe('EntityStore', () => {
       ]),
     ).rejects.toMatchObject({ name: 'TransactionCanceledException' });
     expect(await runtime.entities.isTeamMember(world.team.id, newcomer)).toBe(false);
+  });
+
+  it('keeps integration tokens and signing secrets out of the integration items, in unindexed SECRET# partitions', async () => {
+    const runtime = testRuntime();
+    const world = await seedWorld(runtime, (names) => ({
+      outgoing_webhooks: [{ team: names.team, creator: names.creator, trigger_words: ['x'], callback_urls: ['https://example.com/x'] }],
+      commands: [{ team: names.team, trigger: 'x', url: 'https://example.com/x', creator: names.creator }],
+    }));
+    const [hook] = world.summary.outgoing_webhooks;
+    const [command] = world.summary.commands;
+    for (const [kind, entity, entityKey] of [
+      ['OUTHOOK', hook!, keys.outgoingWebhook(hook!.id)],
+      ['COMMAND', command!, keys.command(command!.id)],
+    ] as const) {
+      const stored = await runtime.entities.getRaw(entityKey);
+      expect(stored).toBeDefined();
+      expect(JSON.stringify(stored)).not.toContain(entity.token);
+      expect(JSON.stringify(stored)).not.toContain(entity.signing_secret);
+      const secrets = await runtime.entities.getRaw(keys.secrets(kind, entity.id));
+      expect(secrets!.PK.startsWith(SECRET_PREFIX)).toBe(true);
+      expect(secrets).toMatchObject({ token: entity.token, signing_secret: entity.signing_secret });
+      expect(secrets).not.toHaveProperty('GSI1PK');
+    }
+    expect((await runtime.entities.getOutgoingWebhookWithSecrets(hook!.id))?.secrets.signing_secret).toBe(hook!.signing_secret);
+    expect(await runtime.entities.getActionSigningSecret()).toBe(world.summary.action_signing_secret);
+    expect(keys.actionSigningSecret().PK.startsWith(SECRET_PREFIX)).toBe(true);
   });
 
   it('archives a channel and soft-deletes its incoming webhooks', async () => {

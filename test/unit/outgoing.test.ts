@@ -8,7 +8,7 @@ import { encodePayload, decodeOutgoingResponse } from '../../lib/webhooks/outgoi
 import { firstWord, matchOutgoingWebhooks } from '../../lib/webhooks/outgoing-match.js';
 
 const hook = (overrides: Partial<OutgoingWebhook>): OutgoingWebhook => ({
-  id: 'h', token: 't', signing_secret: 's', creator_id: 'u', channel_id: '', team_id: 'team', trigger_words: [], trigger_when: 0,
+  id: 'h', creator_id: 'u', channel_id: '', team_id: 'team', trigger_words: [], trigger_when: 0,
   callback_urls: ['http://x/'], display_name: '', description: '', content_type: '', username: '', icon_url: '', create_at: 1, update_at: 1, delete_at: 0,
   ...overrides,
 });
