@@ -14,6 +14,7 @@ export const createHandler = (runtime: Runtime) =>
       return text(200, 'ok');
     },
     runtime,
+    { credentialParameters: ['id'] },
   );
 
 export const handler = createHandler(runtimeFromEnv());

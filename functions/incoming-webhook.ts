@@ -24,6 +24,7 @@ export const createHandler = (runtime: Runtime) =>
       return response;
     },
     runtime,
+    { credentialParameters: ['hook_id'] },
   );
 
 export const handler = createHandler(runtimeFromEnv());

@@ -61,3 +61,11 @@ export function newSigningSecret(): string {
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
+
+/**
+ * A short, stable stand-in for a credential in logs (an incoming hook's id is its posting secret):
+ * 12 hex digits of its SHA-256, enough to tell lines of one hook from another's, useless to post.
+ */
+export function logHash(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex').slice(0, 12);
+}

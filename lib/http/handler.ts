@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { AppError, errors } from '../errors.js';
-import { newId } from '../ids.js';
+import { logHash, newId } from '../ids.js';
 import { requestLog, type RequestLog } from '../log.js';
 import type { EdgeRuntime } from '../edge-runtime.js';
 
@@ -57,20 +57,45 @@ function normalizeHeaders(headers: APIGatewayProxyEventV2['headers']): Record<st
   return normalized;
 }
 
+export interface HttpHandlerOptions {
+  /**
+   * Path parameters that are credentials (an incoming hook's id, a response_url's id): logs carry
+   * `<name>_hash`, a short hash that correlates lines, never the value, which would let anyone
+   * who reads the logs post.
+   */
+  credentialParameters?: string[];
+}
+
+/** The log keys of a request's path parameters, with credentials replaced by their short hash. */
+export function loggedPathParameters(parameters: Record<string, string | undefined> | undefined, credentials: string[] = []) {
+  const logged: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parameters ?? {})) {
+    if (value === undefined) continue;
+    if (credentials.includes(name)) logged[`${name}_hash`] = logHash(value);
+    else logged[name] = value;
+  }
+  return logged;
+}
+
 /**
  * The one edge of every HTTP function: decodes the event, enforces the body size limit, runs the
  * route, and maps errors to responses. An `AppError` answers with its own status; anything else is
  * logged with its detail and answers a fixed 500, so internals never reach the caller.
  */
-export function httpHandler<R extends EdgeRuntime>(route: string, handle: RouteHandler<R>, runtime: R): LambdaHttpHandler {
+export function httpHandler<R extends EdgeRuntime>(
+  route: string,
+  handle: RouteHandler<R>,
+  runtime: R,
+  options: HttpHandlerOptions = {},
+): LambdaHttpHandler {
   return async (event) => {
     const requestId = newId();
-    // Path parameters (hook_id, post_id, ...) go on every line; the body never does.
+    // Path parameters (post_id, ...) go on every line, credentials only hashed; the body never does.
     const logger = requestLog(runtime.logger, {
       request_id: requestId,
       route,
       aws_request_id: event.requestContext?.requestId,
-      ...event.pathParameters,
+      ...loggedPathParameters(event.pathParameters, options.credentialParameters),
     });
     let response: HttpResponse;
     try {

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seedWorld, startApi, type Api, type World } from '../support/harness.js';
+import { logHash } from '../../lib/ids.js';
 
 /**
  * Every route answers bad input with a 4xx and Mattermost's error JSON, never a 500, and writes
@@ -92,7 +93,7 @@ describe('bad input on the REST routes', () => {
 });
 
 describe('logging', () => {
-  it('logs structured JSON with the request id and hook id, never the body', async () => {
+  it('logs structured JSON with the request id and a short hash of the hook id, never the id or the body', async () => {
     const lines: string[] = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       lines.push(String(chunk));
@@ -114,9 +115,14 @@ describe('logging', () => {
     }
     const entries = lines.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line));
     const posted = entries.find((entry) => entry.message === 'incoming webhook posted');
-    expect(posted).toMatchObject({ hook_id: world.hook('main').id, route: 'incoming-webhook' });
+    const hookIdHash = logHash(world.hook('main').id);
+    expect(hookIdHash).toMatch(/^[0-9a-f]{12}$/);
+    expect(posted).toMatchObject({ hook_id_hash: hookIdHash, route: 'incoming-webhook' });
+    expect(posted).not.toHaveProperty('hook_id');
     expect(posted.request_id).toMatch(/^[a-z0-9]{26}$/);
-    expect(entries.find((entry) => entry.message === 'request refused')).toMatchObject({ status: 400, hook_id: world.hook('main').id });
+    expect(entries.find((entry) => entry.message === 'request refused')).toMatchObject({ status: 400, hook_id_hash: hookIdHash });
+    // The hook id is the posting credential: no line may carry it.
+    expect(lines.join('')).not.toContain(world.hook('main').id);
     expect(lines.join('')).not.toContain('very-secret-value-in-the-body');
   });
 });

@@ -52,7 +52,7 @@ describe('EntityStore', () => {
       expect(JSON.stringify(stored)).not.toContain(entity.token);
       expect(JSON.stringify(stored)).not.toContain(entity.signing_secret);
       const secrets = await runtime.entities.getRaw(keys.secrets(kind, entity.id));
-      expect(secrets!.PK.startsWith(SECRET_PREFIX)).toBe(true);
+      expect(String(secrets!.PK).startsWith(SECRET_PREFIX)).toBe(true);
       expect(secrets).toMatchObject({ token: entity.token, signing_secret: entity.signing_secret });
       expect(secrets).not.toHaveProperty('GSI1PK');
     }
