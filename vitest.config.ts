@@ -8,6 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // The tests share one DynamoDB Local; two workers match the two cores here.
     maxWorkers: 2,
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    // Logs and EMF metrics stay quiet; the tests about them turn them on for their own instances.
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
   },
 });

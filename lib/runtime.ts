@@ -7,6 +7,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from './store/dynamo.js';
 import { EntityStore } from './store/entities.js';
 import { PostStore } from './store/posts.js';
+import { createBusinessMetrics, type BusinessMetrics } from './metrics.js';
 import type { Channel, Command, IncomingWebhook, IntegrationSecrets, OutgoingWebhook, Team, User } from './model.js';
 
 /**
@@ -98,6 +99,8 @@ export interface Runtime extends EdgeRuntime {
   directory: Directory;
   /** The outbound SSRF allow list, parsed once from ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS. */
   allowList: AllowList;
+  /** EMF business metrics: posts by source, deliveries by outcome, integration calls and latency. */
+  metrics: BusinessMetrics;
   nowMs: () => number;
 }
 
@@ -105,6 +108,7 @@ export function createRuntime(
   config: Config,
   logger = new Logger({ serviceName: 'hookline' }),
   db: DynamoDBDocumentClient = documentClient({ endpoint: config.dynamodbEndpoint, region: config.region }),
+  metrics: BusinessMetrics = createBusinessMetrics(),
 ): Runtime {
   const entities = new EntityStore(db, config.tables.entities);
   return {
@@ -114,6 +118,7 @@ export function createRuntime(
     directory: new Directory(entities, config.entityCacheTtlMs),
     allowList: new AllowList(config.allowedUntrustedInternalConnections),
     logger,
+    metrics,
     nowMs: Date.now,
   };
 }

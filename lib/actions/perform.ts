@@ -104,6 +104,7 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
   const body = JSON.stringify(payload);
   const secret = await runtime.directory.actionSigningSecret();
   let response;
+  const callStartedMs = runtime.nowMs();
   try {
     response = await outboundRequest({
       url: action.integration.url,
@@ -118,9 +119,13 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
       allowList: runtime.allowList,
     });
   } catch (error) {
-    if (error instanceof OutboundError) throw integrationError(error.message);
+    if (error instanceof OutboundError) {
+      runtime.metrics.integrationCall('action', 'failed', runtime.nowMs() - callStartedMs);
+      throw integrationError(error.message);
+    }
     throw error;
   }
+  runtime.metrics.integrationCall('action', response.status === 200 ? 'answered' : 'failed', response.latencyMs);
   if (response.status !== 200) throw integrationError(`status=${response.status}`);
   if (response.truncated) throw integrationError('the answer is longer than 1 MiB');
   const answer = decodeActionResponse(response.body);
@@ -142,6 +147,7 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
       runtime.nowMs(),
     );
     await runtime.posts.createEphemeralPost(ephemeral, user.id, Math.floor(runtime.nowMs() / 1000) + runtime.config.ephemeralPostTtlSeconds);
+    runtime.metrics.postsCreated('ephemeral', 1);
   }
   return clientTriggerId;
 }

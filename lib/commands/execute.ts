@@ -133,6 +133,7 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
   const body = command.method === 'G' ? '' : encoded;
 
   let response;
+  const callStartedMs = runtime.nowMs();
   try {
     response = await outboundRequest({
       url,
@@ -148,9 +149,13 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
       allowList: runtime.allowList,
     });
   } catch (error) {
-    if (error instanceof OutboundError) throw failed(trigger, error.message);
+    if (error instanceof OutboundError) {
+      runtime.metrics.integrationCall('command', 'failed', runtime.nowMs() - callStartedMs);
+      throw failed(trigger, error.message);
+    }
     throw error;
   }
+  runtime.metrics.integrationCall('command', response.status === 200 ? 'answered' : 'failed', response.latencyMs);
   if (response.status !== 200) {
     throw new AppError(
       'api.command.execute_command.failed_resp.app_error',
@@ -170,6 +175,6 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
     if (error instanceof CommandResponseError) throw failed(trigger, error.message);
     throw error;
   }
-  await handleCommandResponse(runtime, command, { userId: user.id, channelId: channel.id, teamId, rootId: args.root_id }, answer);
+  await handleCommandResponse(runtime, command, { source: 'command', userId: user.id, channelId: channel.id, teamId, rootId: args.root_id }, answer);
   return { ...answer, trigger_id: clientTriggerId };
 }

@@ -99,6 +99,8 @@ export function decodeCommandResponse(contentType: string | undefined, body: Buf
 }
 
 export interface CommandArgs {
+  /** The path that posts the answers, for the PostsCreated metric. */
+  source: 'command' | 'command_response_url';
   userId: string;
   channelId: string;
   teamId: string;
@@ -169,8 +171,10 @@ async function postAnswer(runtime: Runtime, command: Command, args: CommandArgs,
   const post: Post = buildPost({ userId: args.userId, channelId, rootId: args.rootId, message: text, type, props }, runtime.nowMs());
   if (inChannel) {
     await runtime.posts.createPosts([post], { triggerWebhooks: true });
+    runtime.metrics.postsCreated(args.source, 1);
   } else {
     if (post.type === '') post.type = 'system_ephemeral';
     await runtime.posts.createEphemeralPost(post, args.userId, Math.floor(runtime.nowMs() / 1000) + config.ephemeralPostTtlSeconds);
+    runtime.metrics.postsCreated('ephemeral', 1);
   }
 }

@@ -25,5 +25,5 @@ export async function handleCommandWebhook(runtime: Runtime, hookId: string, con
   if (!(await runtime.entities.tryUseCommandWebhook(hookId, COMMAND_WEBHOOK_MAX_USES))) {
     throw new AppError('app.command_webhook.try_use.invalid', 'Invalid webhook: it has been used too many times.', 400);
   }
-  await handleCommandResponse(runtime, command, { userId: hook.user_id, channelId: hook.channel_id, teamId: command.team_id, rootId: hook.root_id }, answer);
+  await handleCommandResponse(runtime, command, { source: 'command_response_url', userId: hook.user_id, channelId: hook.channel_id, teamId: command.team_id, rootId: hook.root_id }, answer);
 }

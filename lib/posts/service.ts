@@ -61,6 +61,7 @@ export async function createUserPost(runtime: Runtime, user: User, body: CreateP
   );
   // User posts, and only they, may trigger outgoing webhooks (through the posts stream).
   await runtime.posts.createPosts([post], { triggerWebhooks: true });
+  runtime.metrics.postsCreated('user', 1);
   return postForClient(post, runtime.config);
 }
 

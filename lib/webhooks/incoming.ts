@@ -79,7 +79,7 @@ export async function handleIncomingWebhook(
   if (!creator || creator.delete_at !== 0) throw creatorMissing();
   if (channel.type !== 'O' && !(await directory.isChannelMember(channel.id, creator.id))) throw noPermission();
 
-  return createWebhookPost(runtime, {
+  const posts = await createWebhookPost(runtime, {
     userId: hook.user_id,
     channelId: channel.id,
     text,
@@ -93,4 +93,6 @@ export async function handleIncomingWebhook(
     priority: request.priority,
     webhookDisplayName: hook.display_name,
   });
+  runtime.metrics.postsCreated('incoming_webhook', posts.length);
+  return posts;
 }

@@ -10,6 +10,7 @@ import type { DeliveryMessage } from '../queue.js';
 import { MAX_VISIBILITY_SECONDS } from '../queue.js';
 import { canonicalizeKeys, decodeAttachments, goPriority, goProps, goString, isPlainObject, processSlackAttachments, processSlackText, SlackDecodeError } from '../slack.js';
 import type { AttemptOutcome } from '../store/deliveries.js';
+import type { DeliveryOutcome } from '../metrics.js';
 import type { OutgoingRuntime } from './outgoing-runtime.js';
 import { signatureHeaders } from './signing.js';
 
@@ -85,6 +86,15 @@ function retryDelaySeconds(runtime: OutgoingRuntime, attempt: number, response?:
   return Math.min(delay, MAX_VISIBILITY_SECONDS);
 }
 
+/** The delivery log's outcomes, as the DeliveryAttempts metric names them. */
+const METRIC_OUTCOMES: Record<AttemptOutcome, DeliveryOutcome> = {
+  delivered: 'succeeded',
+  retrying: 'retried',
+  refused: 'dead_lettered',
+  gone: 'gone',
+  skipped: 'skipped',
+};
+
 interface Context {
   hook: OutgoingWebhook;
 }
@@ -120,6 +130,7 @@ async function postReply(runtime: OutgoingRuntime, message: DeliveryMessage, con
       },
       { postIdFor: (index) => deriveId('reply', message.delivery_id, String(index)) },
     );
+    runtime.metrics.postsCreated('outgoing_reply', posts.length);
     return { replyIds: posts.map((post) => post.id), error: '' };
   } catch (error) {
     if (error instanceof PostsAlreadyExistError) return { replyIds: [deriveId('reply', message.delivery_id, '0')], error: 'reply already posted' };
@@ -136,8 +147,9 @@ async function postReply(runtime: OutgoingRuntime, message: DeliveryMessage, con
  */
 export async function deliver(runtime: OutgoingRuntime, message: DeliveryMessage, attempt: number): Promise<DeliveryResult> {
   const startedAt = runtime.nowMs();
-  const record = (outcome: AttemptOutcome, details: { status?: number; latencyMs?: number; error?: string; replyIds?: string[] }) =>
-    runtime.deliveries.record({
+  const record = (outcome: AttemptOutcome, details: { status?: number; latencyMs?: number; error?: string; replyIds?: string[] }) => {
+    runtime.metrics.deliveryAttempt(METRIC_OUTCOMES[outcome], details.status ? details.latencyMs : undefined);
+    return runtime.deliveries.record({
       delivery_id: message.delivery_id,
       attempt,
       attempted_at: startedAt,
@@ -150,6 +162,7 @@ export async function deliver(runtime: OutgoingRuntime, message: DeliveryMessage
       error: details.error ?? '',
       reply_post_ids: details.replyIds ?? [],
     });
+  };
 
   // Read at every attempt, not cached: a changed token or removed URL takes effect at once (OW-12).
   const found = await runtime.entities.getOutgoingWebhookWithSecrets(message.hook_id);

@@ -4,6 +4,7 @@ import { inject } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { newId } from '../../lib/ids.js';
 import { createRuntime, type Runtime } from '../../lib/runtime.js';
+import type { BusinessMetrics } from '../../lib/metrics.js';
 import { applySeed, type SeedSummary } from '../../lib/seed/seed.js';
 import type { z } from 'zod';
 import { seedFileSchema } from '../../lib/seed/schema.js';
@@ -17,13 +18,11 @@ export function stackEnvironment(): Record<string, string> {
 }
 
 /** A runtime against the test stack, with configuration overrides as environment variables. */
-export function testRuntime(overrides: Record<string, string> = {}, logger?: Logger): Runtime {
+export function testRuntime(overrides: Record<string, string> = {}, logger?: Logger, metrics?: BusinessMetrics): Runtime {
   const environment = stackEnvironment();
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
-  return createRuntime(
-    loadConfig({ ...environment, ...overrides }),
-    logger ?? new Logger({ serviceName: 'hookline-test', logLevel: 'SILENT' }),
-  );
+  const config = loadConfig({ ...environment, ...overrides });
+  return createRuntime(config, logger ?? new Logger({ serviceName: 'hookline-test', logLevel: 'SILENT' }), undefined, metrics);
 }
 
 export interface Api {
@@ -42,8 +41,8 @@ export interface ApiResponse {
 }
 
 /** The HTTP API on a loopback port, served by the real handlers, with the given configuration. */
-export async function startApi(overrides: Record<string, string> = {}, logger?: Logger): Promise<Api> {
-  const runtime = testRuntime(overrides, logger);
+export async function startApi(overrides: Record<string, string> = {}, logger?: Logger, metrics?: BusinessMetrics): Promise<Api> {
+  const runtime = testRuntime(overrides, logger, metrics);
   const gateway = await startGateway({ runtime });
   const request: Api['request'] = async (method, path, options = {}) => {
     const response = await fetch(`${gateway.url}${path}`, {
