@@ -57,6 +57,13 @@ const envSchema = z.object({
   TABLE_DELIVERIES: z.string().min(1).default('hookline-local-deliveries'),
   QUEUE_URL: optionalString,
   DEAD_LETTER_QUEUE_URL: optionalString,
+  /** Where the dispatcher parks posts it could not dispatch (the posts stream's failure queue). */
+  DISPATCH_FAILURE_QUEUE_URL: optionalString,
+  /**
+   * How long the dispatcher lets the stream retry a failing post before parking it in the failure
+   * queue and moving on, so that one bad post holds its shard for minutes, not a day.
+   */
+  DISPATCH_PARK_AFTER_SECONDS: integerFromEnv(300, 0, 86_400),
   /** Delays before the 2nd, 3rd, ... attempt of an outgoing delivery; the last repeats. */
   OUTGOING_RETRY_DELAYS_SECONDS: z
     .string()
@@ -94,6 +101,8 @@ export interface Config {
   tables: { entities: string; posts: string; deliveries: string };
   queueUrl: string | undefined;
   deadLetterQueueUrl: string | undefined;
+  dispatchFailureQueueUrl: string | undefined;
+  dispatchParkAfterMs: number;
   outgoingRetryDelaysSeconds: number[];
   deliveryLogTtlSeconds: number;
   ephemeralPostTtlSeconds: number;
@@ -128,6 +137,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tables: { entities: e.TABLE_ENTITIES, posts: e.TABLE_POSTS, deliveries: e.TABLE_DELIVERIES },
     queueUrl: e.QUEUE_URL,
     deadLetterQueueUrl: e.DEAD_LETTER_QUEUE_URL,
+    dispatchFailureQueueUrl: e.DISPATCH_FAILURE_QUEUE_URL,
+    dispatchParkAfterMs: e.DISPATCH_PARK_AFTER_SECONDS * 1000,
     outgoingRetryDelaysSeconds: e.OUTGOING_RETRY_DELAYS_SECONDS,
     deliveryLogTtlSeconds: e.DELIVERY_LOG_TTL_DAYS * 86_400,
     ephemeralPostTtlSeconds: e.EPHEMERAL_POST_TTL_MINUTES * 60,

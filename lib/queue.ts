@@ -33,6 +33,21 @@ export const deliveryMessageSchema = z.object({
 });
 export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
 
+/**
+ * A post the dispatcher could not turn into deliveries, parked so the stream can move on. The post
+ * itself stays in the posts table, so this is all a replay needs (npm run deliveries -- replay-dispatch).
+ */
+export const parkedDispatchSchema = z.object({
+  version: z.literal(1),
+  kind: z.literal('parked_post'),
+  post_id: z.string().min(1),
+  channel_id: z.string(),
+  sequence_number: z.string(),
+  parked_at: z.number(),
+  error: z.string(),
+});
+export type ParkedDispatch = z.infer<typeof parkedDispatchSchema>;
+
 /** SQS's longest visibility timeout: 12 hours. */
 export const MAX_VISIBILITY_SECONDS = 43_200;
 
@@ -67,6 +82,11 @@ export class DeliveryQueue {
   /** Puts a message straight into the dead-letter queue (a failure no retry can mend). */
   async deadLetter(body: string): Promise<void> {
     await this.sqs.send(new SendMessageCommand({ QueueUrl: this.deadLetterQueueUrl, MessageBody: body }));
+  }
+
+  /** Parks a post the dispatcher cannot handle now in the posts stream's failure queue. */
+  async parkDispatch(failureQueueUrl: string, parked: ParkedDispatch): Promise<void> {
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrl, MessageBody: JSON.stringify(parked) }));
   }
 
   /** Hides a received message for `seconds`: the delay before SQS offers it again. */

@@ -163,7 +163,14 @@ export async function startStreamSource(options: {
         eventSource: 'aws:dynamodb',
         eventSourceARN: streamArn,
         awsRegion: LOCAL_REGION,
-        dynamodb: record.dynamodb,
+        // Lambda sends ApproximateCreationDateTime as epoch seconds; the SDK parsed it into a Date.
+        dynamodb: {
+          ...record.dynamodb,
+          ApproximateCreationDateTime:
+            record.dynamodb?.ApproximateCreationDateTime instanceof Date
+              ? Math.floor(record.dynamodb.ApproximateCreationDateTime.getTime() / 1000)
+              : record.dynamodb?.ApproximateCreationDateTime,
+        },
       })),
     } as unknown as DynamoDBStreamEvent;
     try {

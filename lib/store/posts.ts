@@ -6,6 +6,8 @@ import {
   TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Post } from '../model.js';
 import { queryAll } from './dynamo.js';
 import { indexes, keys } from './keys.js';
@@ -71,7 +73,17 @@ function toItem(post: Post): Record<string, unknown> {
   return item;
 }
 
-/** A stored post item (also as a stream image) back to the post. */
+/** A DynamoDB stream image of a post item back to the post; the id alone when the rest cannot be read. */
+export function postFromStreamImage(image: Record<string, AttributeValue>): { postId: string; post?: Post; error?: unknown } {
+  const postId = image.id?.S ?? '';
+  try {
+    return { postId, post: postFromItem(unmarshall(image)) };
+  } catch (error) {
+    return { postId, error };
+  }
+}
+
+/** A stored post item back to the post. */
 export function postFromItem(item: Record<string, unknown>): Post {
   const propsJson =
     item.props_gz instanceof Uint8Array ? gunzipSync(item.props_gz).toString('utf8') : String(item.props_json ?? '{}');

@@ -3,6 +3,7 @@ import type { Post } from '../model.js';
 import type { DeliveryMessage } from '../queue.js';
 import type { Runtime } from '../runtime.js';
 import { matchOutgoingWebhooks } from './outgoing-match.js';
+import type { OutgoingRuntime } from './outgoing-runtime.js';
 
 /**
  * The deliveries a stored post calls for: one per (matching hook, callback URL), in public channels
@@ -39,4 +40,57 @@ export async function planDeliveries(runtime: Runtime, post: Post): Promise<Deli
       post: snapshot,
     })),
   );
+}
+
+/** What became of one post on the stream: dispatched, parked for a later replay, or to be retried. */
+export type DispatchOutcome = 'dispatched' | 'parked' | 'retry';
+
+/** Error texts reach the failure queue and the logs; 1 KB says what went wrong. */
+const MAX_ERROR_TEXT_CHARS = 1024;
+
+/**
+ * Dispatches one post from the stream. A failure asks the stream to retry until the record is
+ * `dispatchParkAfterMs` old; then the post is parked in the failure queue (it stays in the posts
+ * table, so a replay needs only its id) and the shard moves on. Deliveries keep their derived ids,
+ * so a replay of a post that was in fact partly dispatched sends no duplicate reply.
+ */
+export async function dispatchPost(
+  runtime: OutgoingRuntime,
+  decoded: { postId: string; post?: Post; error?: unknown },
+  record: { sequenceNumber: string; createdAtMs: number | undefined },
+): Promise<DispatchOutcome> {
+  let failure: unknown = decoded.error;
+  if (decoded.post) {
+    try {
+      const deliveries = await planDeliveries(runtime, decoded.post);
+      await runtime.queue.enqueue(deliveries);
+      if (deliveries.length > 0) runtime.logger.debug('deliveries enqueued', { post_id: decoded.postId, deliveries: deliveries.length });
+      return 'dispatched';
+    } catch (error) {
+      failure = error;
+    }
+  }
+  const error = String(failure instanceof Error ? failure.message : failure).slice(0, MAX_ERROR_TEXT_CHARS);
+  const ageMs = record.createdAtMs === undefined ? 0 : runtime.nowMs() - record.createdAtMs;
+  const { dispatchFailureQueueUrl, dispatchParkAfterMs } = runtime.config;
+  if (dispatchFailureQueueUrl && decoded.postId && ageMs >= dispatchParkAfterMs) {
+    try {
+      await runtime.queue.parkDispatch(dispatchFailureQueueUrl, {
+        version: 1,
+        kind: 'parked_post',
+        post_id: decoded.postId,
+        channel_id: decoded.post?.channel_id ?? '',
+        sequence_number: record.sequenceNumber,
+        parked_at: runtime.nowMs(),
+        error,
+      });
+      runtime.logger.warn('dispatch failed; post parked for replay', { post_id: decoded.postId, sequence_number: record.sequenceNumber, error });
+      return 'parked';
+    } catch (parkError) {
+      runtime.logger.error('dispatch failed and the post could not be parked', { post_id: decoded.postId, error: parkError as Error });
+      return 'retry';
+    }
+  }
+  runtime.logger.error('dispatch failed; the stream retries it', { post_id: decoded.postId, sequence_number: record.sequenceNumber, age_ms: ageMs, error });
+  return 'retry';
 }

@@ -166,6 +166,7 @@ export async function startOutgoingStack(
   });
   const environment: Record<string, string> = {
     ...provisioned.environment,
+    DISPATCH_FAILURE_QUEUE_URL: provisioned.queueUrls.DispatchFailureQueue!,
     ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: '127.0.0.0/8',
     OUTGOING_RETRY_DELAYS_SECONDS: '1',
     OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: '2',
