@@ -2,6 +2,7 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../lib/ids.js';
 import { buildPost } from '../../lib/posts/rules.js';
@@ -108,8 +109,9 @@ describe('a post the dispatcher cannot handle', () => {
       }),
     );
     await new Promise((resolve) => setTimeout(resolve, 1_200));
-    const replayed = await replayDispatchFailures(stack.runtime, sqs(), { failureQueueUrl: failureQueueUrl(), streams });
-    expect(replayed).toMatchObject({ messages: 1, posts: 1, deliveries: 1, kept: [] });
+    // The operator's command, against the stage's tables and queues by name.
+    const output = await runDeliveriesCli(['replay-dispatch']);
+    expect(output).toContain('replayed 1 failure record(s): 1 post(s) dispatched again, 1 delivery(ies) enqueued');
     const requests = await server.waitFor(2);
     expect(JSON.parse(requests[1]!.body)).toMatchObject({ text: 'build poison', post_id: poisonId });
     expect(await failureQueueDepth()).toBe(0);
@@ -155,6 +157,28 @@ describe('a post the dispatcher cannot handle', () => {
     expect(JSON.parse(again!.body)).toMatchObject({ post_id: post.id });
   });
 });
+
+/** `npm run deliveries -- ARGS --stage <the test stack's stage>`, with the AWS endpoints pointed at the local emulators. */
+async function runDeliveriesCli(args: string[]): Promise<string> {
+  const stage = stack.environment.TABLE_POSTS!.replace(/^hookline-/, '').replace(/-posts$/, '');
+  return new Promise<string>((resolve, reject) =>
+    execFile(
+      'npx',
+      ['tsx', 'infra/deliveries/cli.ts', ...args, '--stage', stage],
+      {
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL_DYNAMODB: stack.environment.DYNAMODB_ENDPOINT,
+          AWS_ENDPOINT_URL_DYNAMODB_STREAMS: stack.environment.DYNAMODB_ENDPOINT,
+          AWS_ENDPOINT_URL_SQS: stack.environment.SQS_ENDPOINT,
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+        },
+      },
+      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout)),
+    ),
+  );
+}
 
 async function rawPost(postId: string): Promise<Record<string, unknown>> {
   const result = await documentClient({ endpoint: stack.environment.DYNAMODB_ENDPOINT, region: LOCAL_REGION }).send(
