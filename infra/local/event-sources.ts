@@ -7,7 +7,8 @@ import {
   GetShardIteratorCommand,
   type _Record,
 } from '@aws-sdk/client-dynamodb-streams';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './stack.js';
 
@@ -119,6 +120,12 @@ export async function startStreamSource(options: {
   onError?: (error: unknown) => void;
   /** Where to remember the position per shard, so a restart resumes instead of starting over. */
   checkpointFile?: string;
+  /**
+   * The event source mapping's MaximumRecordAgeInSeconds and on-failure destination: a failing
+   * record older than this is discarded, and Lambda's metadata record of it goes to the queue.
+   */
+  maximumRecordAgeSeconds?: number;
+  onFailure?: { sqsEndpoint: string; queueUrl: string };
 }): Promise<EventSource> {
   const dynamo = new DynamoDBClient({ endpoint: options.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const streams = new DynamoDBStreamsClient({ endpoint: options.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
@@ -137,6 +144,38 @@ export async function startStreamSource(options: {
     if (options.checkpointFile) writeFileSync(options.checkpointFile, JSON.stringify(Object.fromEntries(handledUpTo)));
   };
   let running = true;
+  const failureSqs = options.onFailure
+    ? new SQSClient({ endpoint: options.onFailure.sqsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })
+    : undefined;
+
+  /** Lambda's on-failure record for a discarded record: where it was in the stream, not what it held. */
+  const discard = async (shardId: string, record: _Record) => {
+    const sequenceNumber = record.dynamodb?.SequenceNumber ?? '';
+    const arrival = record.dynamodb?.ApproximateCreationDateTime?.toISOString();
+    await failureSqs!.send(
+      new SendMessageCommand({
+        QueueUrl: options.onFailure!.queueUrl,
+        MessageBody: JSON.stringify({
+          requestContext: { requestId: randomUUID(), condition: 'RecordAgeExceeded', approximateInvokeCount: 1 },
+          version: '1.0',
+          timestamp: new Date().toISOString(),
+          DDBStreamBatchInfo: {
+            shardId,
+            startSequenceNumber: sequenceNumber,
+            endSequenceNumber: sequenceNumber,
+            approximateArrivalOfFirstRecord: arrival,
+            approximateArrivalOfLastRecord: arrival,
+            batchSize: 1,
+            streamArn,
+          },
+        }),
+      }),
+    );
+  };
+  const tooOld = (record: _Record | undefined) =>
+    options.maximumRecordAgeSeconds !== undefined &&
+    record?.dynamodb?.ApproximateCreationDateTime !== undefined &&
+    Date.now() - record.dynamodb.ApproximateCreationDateTime.getTime() > options.maximumRecordAgeSeconds * 1000;
 
   const refreshShards = async () => {
     const description = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
@@ -213,7 +252,11 @@ export async function startStreamSource(options: {
           }
           if (batch.length === 0) continue;
           busy = true;
-          const handled = await invoke(batch);
+          let handled = await invoke(batch);
+          if (handled < batch.length && failureSqs && tooOld(batch[handled])) {
+            await discard(shardId, batch[handled]!);
+            handled++;
+          }
           const lastHandled = batch[handled - 1]?.dynamodb?.SequenceNumber;
           if (lastHandled) {
             handledUpTo.set(shardId, lastHandled);
@@ -235,6 +278,7 @@ export async function startStreamSource(options: {
       await loop;
       dynamo.destroy();
       streams.destroy();
+      failureSqs?.destroy();
     },
   };
 }

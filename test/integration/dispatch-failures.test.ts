@@ -11,6 +11,7 @@ import { documentClient } from '../../lib/store/dynamo.js';
 import { replayDispatchFailures } from '../../lib/webhooks/dispatch-replay.js';
 import { dispatchPost } from '../../lib/webhooks/outgoing-dispatch.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/stack.js';
+import { resourceName } from '../../infra/stage-resources.js';
 import { startCallbackServer, type CallbackServer } from '../support/callback-server.js';
 import { seedWorld, startOutgoingStack, type OutgoingStack, type World } from '../support/harness.js';
 
@@ -60,8 +61,8 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
 }
 
 /** A stored post item that the dispatcher cannot read (its props are not JSON), as a bug could leave one. */
-async function storePoisonPost(message: string, props: string): Promise<string> {
-  const post = buildPost({ userId: world.user('creator').id, channelId: world.channel('town-square').id, rootId: '', message, type: '', props: {} }, Date.now());
+async function storePoisonPost(message: string, props: string, where: { stack: OutgoingStack; world: World } = { stack, world }): Promise<string> {
+  const post = buildPost({ userId: where.world.user('creator').id, channelId: where.world.channel('town-square').id, rootId: '', message, type: '', props: {} }, Date.now());
   const item = {
     PK: `POST#${post.id}`,
     SK: '#POST',
@@ -77,8 +78,8 @@ async function storePoisonPost(message: string, props: string): Promise<string> 
     metadata_json: '{}',
     trigger_webhooks: true,
   };
-  await documentClient({ endpoint: stack.environment.DYNAMODB_ENDPOINT, region: LOCAL_REGION }).send(
-    new PutCommand({ TableName: stack.environment.TABLE_POSTS, Item: item }),
+  await documentClient({ endpoint: where.stack.environment.DYNAMODB_ENDPOINT, region: LOCAL_REGION }).send(
+    new PutCommand({ TableName: where.stack.environment.TABLE_POSTS, Item: item }),
   );
   return post.id;
 }
@@ -180,9 +181,9 @@ async function runDeliveriesCli(args: string[]): Promise<string> {
   );
 }
 
-async function rawPost(postId: string): Promise<Record<string, unknown>> {
-  const result = await documentClient({ endpoint: stack.environment.DYNAMODB_ENDPOINT, region: LOCAL_REGION }).send(
-    new GetCommand({ TableName: stack.environment.TABLE_POSTS, Key: { PK: `POST#${postId}`, SK: '#POST' } }),
+async function rawPost(postId: string, of: OutgoingStack = stack): Promise<Record<string, unknown>> {
+  const result = await documentClient({ endpoint: of.environment.DYNAMODB_ENDPOINT, region: LOCAL_REGION }).send(
+    new GetCommand({ TableName: of.environment.TABLE_POSTS, Key: { PK: `POST#${postId}`, SK: '#POST' } }),
   );
   return result.Item!;
 }
@@ -206,4 +207,46 @@ async function streamRecordOf(postId: string) {
     }
   }
   throw new Error(`no stream record of post ${postId}`);
+}
+
+describe('a batch the dispatcher keeps failing without parking it', () => {
+  it('is discarded once older than the maximum record age, with Lambda\'s record in the failure queue, and replayed from the stream', async () => {
+    // No failure queue for the dispatcher itself: only the event source mapping can give up.
+    const unparked = await startOutgoingStack({ DISPATCH_FAILURE_QUEUE_URL: '' }, { maximumRecordAgeSeconds: 1 });
+    const callbacks = await startCallbackServer();
+    try {
+      const local = await seedWorld(unparked.api.runtime, (names) => ({
+        outgoing_webhooks: [
+          { team: names.team, channel: 'town-square', creator: names.creator, trigger_words: ['build'], callback_urls: [`${callbacks.url}/hook`], content_type: 'application/json' },
+        ],
+      }));
+      const stage = { stack: unparked, world: local };
+      const poisonId = await storePoisonPost('build stuck', '{not json', stage);
+      const queueUrl = await failureQueueOf(unparked);
+      const sqsOfStage = sqsClient({ endpoint: unparked.environment.SQS_ENDPOINT, region: LOCAL_REGION });
+      const depth = async () =>
+        Number(
+          (await sqsOfStage.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes
+            ?.ApproximateNumberOfMessages ?? 0,
+        );
+      expect(await eventually(depth, (value) => value === 1, 15_000)).toBe(1);
+      await documentClient({ endpoint: unparked.environment.DYNAMODB_ENDPOINT, region: LOCAL_REGION }).send(
+        new PutCommand({ TableName: unparked.environment.TABLE_POSTS, Item: { ...(await rawPost(poisonId, unparked)), props_json: '{}' } }),
+      );
+      const replayed = await replayDispatchFailures(unparked.runtime, sqsOfStage, { failureQueueUrl: queueUrl, streams });
+      expect(replayed).toMatchObject({ messages: 1, posts: 1, deliveries: 1, kept: [] });
+      const [delivered] = await callbacks.waitFor(1);
+      expect(JSON.parse(delivered!.body)).toMatchObject({ text: 'build stuck', post_id: poisonId });
+    } finally {
+      await callbacks.close();
+      await unparked.close();
+    }
+  }, 40_000);
+});
+
+async function failureQueueOf(of: OutgoingStack): Promise<string> {
+  const { GetQueueUrlCommand } = await import('@aws-sdk/client-sqs');
+  const stage = of.environment.TABLE_POSTS!.replace(/^hookline-/, '').replace(/-posts$/, '');
+  const sqsOfStage = sqsClient({ endpoint: of.environment.SQS_ENDPOINT, region: LOCAL_REGION });
+  return (await sqsOfStage.send(new GetQueueUrlCommand({ QueueName: resourceName('DispatchFailureQueue', stage) }))).QueueUrl!;
 }

@@ -154,6 +154,8 @@ export async function startOutgoingStack(
   overrides: Record<string, string> = {},
   options: {
     visibilityTimeoutSeconds?: number;
+    /** The stream mapping's maximum record age (serverless.yml's default is an hour). */
+    maximumRecordAgeSeconds?: number;
     wrapWorker?: (handler: (event: SQSEvent) => Promise<SQSBatchResponse>) => (event: SQSEvent) => Promise<SQSBatchResponse>;
   } = {},
 ): Promise<OutgoingStack> {
@@ -181,7 +183,10 @@ export async function startOutgoingStack(
     tableName: environment.TABLE_POSTS!,
     handler: dispatcher(runtime),
     intervalMs: 50,
+    retryDelayMs: 100,
     onError: (error) => console.error('stream source:', error),
+    maximumRecordAgeSeconds: options.maximumRecordAgeSeconds ?? 3_600,
+    onFailure: { sqsEndpoint: environment.SQS_ENDPOINT!, queueUrl: provisioned.queueUrls.DispatchFailureQueue! },
   });
   const queue = startQueueSource({ sqsEndpoint: environment.SQS_ENDPOINT!, queueUrl: environment.QUEUE_URL!, handler: options.wrapWorker ? options.wrapWorker(worker(runtime)) : worker(runtime), intervalMs: 50, onError: (error) => console.error('queue source:', error) });
   return {
