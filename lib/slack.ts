@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_ACTIONS_PER_ATTACHMENT, MAX_ATTACHMENTS, MAX_FIELDS_PER_ATTACHMENT, MAX_OPTIONS_PER_ACTION } from './limits.js';
 
 /**
  * Slack compatibility, as Mattermost applies it (reference §2.8): announcements, user-id mentions,
@@ -139,10 +140,28 @@ function decodeField(raw: unknown): SlackAttachmentField | null {
   return { title: parsed.data.title, value: parsed.data.value ?? null, short: parsed.data.short };
 }
 
+/** The list caps of one attachment, checked before anything in it is decoded. */
+function checkAttachmentLists(attachment: Record<string, unknown>): void {
+  const { fields, actions } = attachment;
+  if (Array.isArray(fields) && fields.length > MAX_FIELDS_PER_ATTACHMENT) {
+    throw new SlackDecodeError(`an attachment has more than ${MAX_FIELDS_PER_ATTACHMENT} fields`);
+  }
+  if (!Array.isArray(actions)) return;
+  if (actions.length > MAX_ACTIONS_PER_ATTACHMENT) throw new SlackDecodeError(`an attachment has more than ${MAX_ACTIONS_PER_ATTACHMENT} actions`);
+  for (const action of actions) {
+    const options = isPlainObject(action) ? action.options : undefined;
+    if (Array.isArray(options) && options.length > MAX_OPTIONS_PER_ACTION) {
+      throw new SlackDecodeError(`an action has more than ${MAX_OPTIONS_PER_ACTION} options`);
+    }
+  }
+}
+
 function decodeAttachment(raw: unknown): SlackAttachment | null {
   if (raw === null) return null;
   if (!isPlainObject(raw)) throw new SlackDecodeError('attachment is not an object');
-  const parsed = attachmentSchema.safeParse(canonicalizeKeys(raw, ATTACHMENT_KEYS));
+  const canonical = canonicalizeKeys(raw, ATTACHMENT_KEYS);
+  checkAttachmentLists(canonical);
+  const parsed = attachmentSchema.safeParse(canonical);
   if (!parsed.success) throw new SlackDecodeError(parsed.error.issues[0]?.message ?? 'invalid attachment');
   const d = parsed.data;
   // Key order of Mattermost's Go struct, so stored JSON reads (and measures) the same.
@@ -178,6 +197,7 @@ function decodeAttachment(raw: unknown): SlackAttachment | null {
 export function decodeAttachments(raw: unknown): SlackAttachment[] | null {
   if (raw === undefined || raw === null) return null;
   if (!Array.isArray(raw)) throw new SlackDecodeError('attachments is not an array');
+  if (raw.length > MAX_ATTACHMENTS) throw new SlackDecodeError(`more than ${MAX_ATTACHMENTS} attachments`);
   const attachments = raw.map(decodeAttachment).filter((attachment): attachment is SlackAttachment => attachment !== null);
   if (attachments.length === 0) return null;
   for (const attachment of attachments) {

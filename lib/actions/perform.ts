@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError, errors } from '../errors.js';
 import { firstJsonValue } from '../http/body.js';
+import { checkJsonTextDepth } from '../limits.js';
 import { OutboundError, outboundRequest } from '../http/outbound.js';
 import { isValidId, newId } from '../ids.js';
 import type { Post, User } from '../model.js';
@@ -29,6 +30,7 @@ function decodeActionResponse(body: Buffer) {
   if (first === undefined) throw integrationError('the answer is not complete JSON');
   let raw: unknown;
   try {
+    checkJsonTextDepth(first);
     raw = JSON.parse(first);
   } catch (error) {
     throw integrationError((error as Error).message);

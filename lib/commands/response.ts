@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { prepareActions } from '../actions/model.js';
 import { AppError } from '../errors.js';
 import { firstJsonValue } from '../http/body.js';
+import { checkJsonTextDepth, MAX_EXTRA_RESPONSES } from '../limits.js';
 import type { Command, Post } from '../model.js';
 import { buildPost, checkPostType, countRunes, MAX_POST_RUNES } from '../posts/rules.js';
 import type { Runtime } from '../runtime.js';
@@ -60,7 +61,12 @@ export class CommandResponseError extends Error {}
 function decodeObject(raw: unknown, nested: boolean): CommandResponse | null {
   if (raw === null) return null;
   if (!isPlainObject(raw)) throw new CommandResponseError('not an object');
-  const parsed = schema.safeParse(canonicalizeKeys(raw, KEYS));
+  const canonical = canonicalizeKeys(raw, KEYS);
+  // Each extra response is a post: counted before any of them is decoded.
+  if (Array.isArray(canonical.extra_responses) && canonical.extra_responses.length > MAX_EXTRA_RESPONSES) {
+    throw new CommandResponseError(`more than ${MAX_EXTRA_RESPONSES} extra_responses`);
+  }
+  const parsed = schema.safeParse(canonical);
   if (!parsed.success) throw new CommandResponseError(parsed.error.issues[0]?.message ?? 'invalid');
   let attachments: SlackAttachment[] | null;
   try {
@@ -87,6 +93,7 @@ export function decodeCommandResponse(contentType: string | undefined, body: Buf
     }
     let raw: unknown;
     try {
+      checkJsonTextDepth(first);
       raw = JSON.parse(first);
     } catch (error) {
       throw new CommandResponseError((error as Error).message);

@@ -1,4 +1,5 @@
 import { errors } from '../errors.js';
+import { checkJsonTextDepth } from '../limits.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -76,10 +77,14 @@ export function firstJsonValue(input: string): string | undefined {
   return input.slice(start, end);
 }
 
-/** Parses a JSON request body (UTF-8 checked), refusing it with Mattermost's error naming `name`. */
+/**
+ * Parses a JSON request body (UTF-8 checked, nesting bounded by MAX_JSON_DEPTH), refusing it with
+ * Mattermost's error naming `name`.
+ */
 export function parseJsonBody(body: Buffer, name: string): unknown {
   const text = decodeUtf8(body);
   try {
+    checkJsonTextDepth(text);
     return JSON.parse(text) as unknown;
   } catch {
     throw errors.invalidBodyParam(name);

@@ -32,10 +32,18 @@ export interface Split {
   props: Record<string, unknown>;
 }
 
+/** The JSON of `{...props, attachments: [a, b]}` is the props' own JSON with `,"attachments":[` ... `]` spliced before the `}`. */
+const ATTACHMENTS_KEY_RUNES = '"attachments":['.length + ']'.length;
+
 /**
  * Mattermost's `splitWebhookPost` (reference §2.6): text in chunks of `maxPostRunes`, then the
  * attachments packed onto the last chunk while the props stay within `maxPropsRunes`, a new
  * empty-text post taking over when they do not fit, and a lone oversized attachment's text cut.
+ *
+ * Linear: Mattermost re-measures the whole candidate props for every attachment, which is
+ * quadratic in their number. JSON's size is additive, so each attachment is measured once (twice
+ * when its text is cut) and the last split's size is kept as a running total; the output is the
+ * same. `sizeOf` measures a value as Go's JSON would (a parameter so tests can count the calls).
  */
 export function splitWebhookPost(
   message: string,
@@ -43,43 +51,61 @@ export function splitWebhookPost(
   attachments: SlackAttachment[],
   maxPostRunes = MAX_POST_RUNES,
   maxPropsRunes = MAX_USER_PROPS_RUNES,
+  sizeOf: (value: unknown) => number = goJsonRunes,
 ): Split[] {
   const baseProps = { ...props };
   delete baseProps.attachments;
-  if (goJsonRunes(baseProps) > maxPropsRunes) throw splitPropsError();
+  const baseRunes = sizeOf(baseProps);
+  if (baseRunes > maxPropsRunes) throw splitPropsError();
+  // Props with attachments: the base props, a separating comma when they have keys, the key and brackets.
+  const withAttachmentsRunes = baseRunes + (Object.keys(baseProps).length > 0 ? 1 : 0) + ATTACHMENTS_KEY_RUNES;
 
   const splits: Split[] = [];
   let remaining = message;
-  while (countRunes(remaining) > maxPostRunes) {
+  let remainingRunes = countRunes(remaining);
+  while (remainingRunes > maxPostRunes) {
     const chunk = takeRunes(remaining, maxPostRunes);
     splits.push({ message: chunk, props: { ...baseProps } });
     remaining = remaining.slice(chunk.length);
+    remainingRunes -= maxPostRunes;
   }
   splits.push({ message: remaining, props: { ...baseProps } });
 
+  // The last split's attachments and the runes of their JSON elements, commas included.
+  let packed: SlackAttachment[] = [];
+  let packedRunes = 0;
+  const close = () => {
+    if (packed.length > 0) splits[splits.length - 1]!.props = { ...baseProps, attachments: packed };
+  };
   for (const attachment of attachments) {
+    const copy = structuredClone(attachment);
+    const copyRunes = sizeOf(copy);
     for (;;) {
-      const last = splits[splits.length - 1]!;
-      const existing = (last.props.attachments as SlackAttachment[] | undefined) ?? [];
-      const copy = structuredClone(attachment);
-      const candidate = { ...last.props, attachments: [...existing, copy] };
-      const size = goJsonRunes(candidate);
+      const separator = packed.length > 0 ? 1 : 0;
+      const size = withAttachmentsRunes + packedRunes + separator + copyRunes;
       if (size <= maxPropsRunes) {
-        last.props = candidate;
+        packed.push(copy);
+        packedRunes += separator + copyRunes;
         break;
       }
-      if (existing.length > 0) {
+      if (packed.length > 0) {
+        close();
         splits.push({ message: '', props: { ...baseProps } });
+        packed = [];
+        packedRunes = 0;
         continue;
       }
       const excess = size - maxPropsRunes;
       const textRunes = countRunes(copy.text);
       if (textRunes < excess) throw splitPropsError();
       copy.text = takeRunes(copy.text, textRunes - excess);
-      last.props = candidate;
+      packed.push(copy);
+      // Measured again: cutting runes of text can shrink the JSON by more (escapes), as in Mattermost.
+      packedRunes += sizeOf(copy);
       break;
     }
   }
+  close();
   return splits;
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { firstJsonValue } from '../http/body.js';
+import { checkJsonTextDepth } from '../limits.js';
 import { encodeGoForm } from '../http/form.js';
 import { OutboundError, outboundRequest, type OutboundResponse } from '../http/outbound.js';
 import { deriveId } from '../ids.js';
@@ -65,6 +66,7 @@ export function decodeOutgoingResponse(body: Buffer) {
   if (text.trim() === '') return undefined;
   const first = firstJsonValue(text);
   if (first === undefined) throw new SyntaxError('api.unmarshal_error: incomplete JSON');
+  checkJsonTextDepth(first);
   const raw = JSON.parse(first) as unknown;
   if (raw === null) return undefined;
   if (!isPlainObject(raw)) throw new SyntaxError('api.unmarshal_error: not an object');

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { countRunes, goJsonRunes, takeRunes } from '../../lib/posts/rules.js';
 import { splitWebhookPost } from '../../lib/posts/webhook-post.js';
@@ -62,5 +63,90 @@ describe('rune helpers', () => {
 
   it('measure JSON as Go encodes it, with HTML characters escaped', () => {
     expect(goJsonRunes({ a: '<&>' })).toBe(JSON.stringify({ a: '<&>' }).length + 15);
+  });
+});
+
+/** Mattermost's algorithm as written (quadratic): the reference the linear packing must equal. */
+function referenceSplit(message: string, props: Record<string, unknown>, attachments: SlackAttachment[], maxPost: number, maxProps: number) {
+  const baseProps = { ...props };
+  delete baseProps.attachments;
+  if (goJsonRunes(baseProps) > maxProps) throw new Error('split_props_length');
+  const splits: Array<{ message: string; props: Record<string, unknown> }> = [];
+  let remaining = message;
+  while (countRunes(remaining) > maxPost) {
+    const chunk = takeRunes(remaining, maxPost);
+    splits.push({ message: chunk, props: { ...baseProps } });
+    remaining = remaining.slice(chunk.length);
+  }
+  splits.push({ message: remaining, props: { ...baseProps } });
+  for (const attachment of attachments) {
+    for (;;) {
+      const last = splits[splits.length - 1]!;
+      const existing = (last.props.attachments as SlackAttachment[] | undefined) ?? [];
+      const copy = structuredClone(attachment);
+      const candidate = { ...last.props, attachments: [...existing, copy] };
+      const size = goJsonRunes(candidate);
+      if (size <= maxProps) {
+        last.props = candidate;
+        break;
+      }
+      if (existing.length > 0) {
+        splits.push({ message: '', props: { ...baseProps } });
+        continue;
+      }
+      const excess = size - maxProps;
+      const textRunes = countRunes(copy.text);
+      if (textRunes < excess) throw new Error('split_props_length');
+      copy.text = takeRunes(copy.text, textRunes - excess);
+      last.props = candidate;
+      break;
+    }
+  }
+  return splits;
+}
+
+describe('splitWebhookPost packs attachments in linear work', () => {
+  const emptyAttachment = (decodeAttachments([{}]) ?? [])[0]!;
+  const empty = () => emptyAttachment;
+
+  it('packs 5 000 attachments with one size computation each, into the same posts as Mattermost', () => {
+    const attachments = Array.from({ length: 5_000 }, (_, index) => ({ ...empty(), text: `<${index}>` }));
+    let sizeComputations = 0;
+    const counted = (value: unknown) => {
+      sizeComputations++;
+      return goJsonRunes(value);
+    };
+    // A small props limit forces many posts, so both packing and splitting are exercised.
+    const splits = splitWebhookPost('m', { k: 'v' }, attachments, MAX_POST, 20_000, counted);
+    expect(sizeComputations).toBeLessThanOrEqual(attachments.length + 1);
+    expect(splits.length).toBeGreaterThan(10);
+    expect(splits).toEqual(referenceSplit('m', { k: 'v' }, attachments, MAX_POST, 20_000));
+    expect(splits.flatMap((split) => (split.props.attachments as SlackAttachment[] | undefined) ?? [])).toHaveLength(5_000);
+    for (const split of splits) expect(goJsonRunes(split.props)).toBeLessThanOrEqual(20_000);
+  });
+
+  it('gives the same posts as the quadratic algorithm for arbitrary texts, props and limits', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', '本', '😀', '<', '"', '\\n'), maxLength: 300 });
+    fc.assert(
+      fc.property(
+        text,
+        fc.dictionary(fc.constantFrom('a', 'b', 'attachments', '<&>'), text, { maxKeys: 3 }),
+        fc.array(text, { maxLength: 12 }),
+        fc.integer({ min: 1, max: 200 }),
+        fc.integer({ min: 0, max: 1_200 }),
+        (message, props, texts, maxPost, maxProps) => {
+          const attachments = texts.map((attachmentText) => ({ ...empty(), text: attachmentText }));
+          let expected: unknown;
+          try {
+            expected = referenceSplit(message, props, attachments, maxPost, maxProps);
+          } catch {
+            expect(() => splitWebhookPost(message, props, attachments, maxPost, maxProps)).toThrow(/split/);
+            return;
+          }
+          expect(splitWebhookPost(message, props, attachments, maxPost, maxProps)).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
