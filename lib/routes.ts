@@ -20,6 +20,20 @@ export const routes: RouteDefinition[] = [
   { method: 'GET', path: '/api/v4/teams/{team_id}/commands/autocomplete', functionName: 'commandsAutocomplete' },
 ];
 
+/**
+ * A path segment percent-decoded, or as it is when it is not valid percent-encoding (`%zz`, a
+ * lone `%`, an escape that is not UTF-8). API Gateway's HTTP API hands functions the path already
+ * decoded, so a literal `%` can reach here either way; the handlers validate every parameter, so
+ * an undecodable segment is refused there with a 4xx rather than thrown here as a 500.
+ */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** Matches a concrete path against a route template; returns the path parameters or undefined. */
 export function matchPath(template: string, path: string): Record<string, string> | undefined {
   const templateParts = template.split('/');
@@ -32,7 +46,7 @@ export function matchPath(template: string, path: string): Record<string, string
     const parameter = /^\{(\w+)\}$/.exec(expected);
     if (parameter) {
       if (actual === '') return undefined;
-      parameters[parameter[1]!] = decodeURIComponent(actual);
+      parameters[parameter[1]!] = decodePathSegment(actual);
     } else if (expected !== actual) return undefined;
   }
   return parameters;

@@ -4,6 +4,7 @@ import { AppError, errors } from '../errors.js';
 import { encodeGoForm } from '../http/form.js';
 import { OutboundError, outboundRequest } from '../http/outbound.js';
 import { isValidId, newId } from '../ids.js';
+import { MAX_COMMAND_MENTIONS, MAX_NAME_LENGTH, MAX_TRIGGER_LENGTH } from '../limits.js';
 import type { Channel, Command, User } from '../model.js';
 import type { Runtime } from '../runtime.js';
 import { signatureHeaders } from '../webhooks/signing.js';
@@ -45,24 +46,73 @@ export function trimUsernameSpecialChar(name: string): [string, boolean] {
   return /[.\-_]$/.test(name) ? [name.slice(0, -1), true] : [name, false];
 }
 
-async function mentions(runtime: Runtime, message: string, teamId: string) {
-  const users: Array<{ name: string; id: string }> = [];
-  for (const candidate of possibleAtMentions(message)) {
-    let name = candidate;
-    for (;;) {
-      const user = await runtime.directory.userByUsername(name);
-      if (user && (await runtime.entities.isTeamMember(teamId, user.id))) {
-        if (!users.some((known) => known.id === user.id)) users.push({ name, id: user.id });
-        break;
-      }
-      const [trimmed, changed] = trimUsernameSpecialChar(name);
-      if (!changed) break;
-      name = trimmed;
-    }
+const tooManyMentions = () =>
+  new AppError(
+    'api.command.execute_command.too_many_mentions.app_error',
+    `A command may mention at most ${MAX_COMMAND_MENTIONS} users and ${MAX_COMMAND_MENTIONS} channels.`,
+    400,
+  );
+
+interface MentionCandidates {
+  candidates: string[];
+  channelNames: string[];
+}
+
+/** The `@name` and `~channel` words of a command's text, refused beyond MAX_COMMAND_MENTIONS before any lookup. */
+function mentionCandidates(message: string): MentionCandidates {
+  const candidates = possibleAtMentions(message);
+  const channelNames = [...new Set([...message.matchAll(/\B~([a-z0-9\-_]+)/g)].map((match) => match[1]!))];
+  if (candidates.length > MAX_COMMAND_MENTIONS || channelNames.length > MAX_COMMAND_MENTIONS) throw tooManyMentions();
+  return { candidates, channelNames };
+}
+
+/** `name`, cut as `trimUsernameSpecialChar` would until it is no longer than any username; undefined when it cannot be. */
+function withinNameLength(name: string): string | undefined {
+  let current = name;
+  while (current.length > MAX_NAME_LENGTH) {
+    const [trimmed, changed] = trimUsernameSpecialChar(current);
+    if (!changed) return undefined;
+    current = trimmed;
   }
+  return current;
+}
+
+/**
+ * The users and public channels a command's text mentions, as Mattermost's `possibleAtMentions`
+ * and `~channel` rules find them, resolved in batches: each round looks up every name still
+ * unresolved in one batch, and a name that is not a team member's loses one trailing `.`, `-` or
+ * `_` for the next round.
+ */
+async function mentions(runtime: Runtime, { candidates, channelNames }: MentionCandidates, teamId: string) {
+  const { directory } = runtime;
+
+  const matched: Array<{ name: string; id: string } | undefined> = candidates.map(() => undefined);
+  let pending = candidates
+    .map((candidate, index) => ({ index, name: withinNameLength(candidate) }))
+    .filter((entry): entry is { index: number; name: string } => entry.name !== undefined);
+  while (pending.length > 0) {
+    const users = await directory.usersByUsernames(pending.map((entry) => entry.name));
+    const members = await directory.teamMembersAmong(teamId, [...users.values()].map((user) => user.id));
+    const next: typeof pending = [];
+    for (const entry of pending) {
+      const user = users.get(entry.name);
+      if (user && members.has(user.id)) {
+        matched[entry.index] = { name: entry.name, id: user.id };
+        continue;
+      }
+      const [trimmed, changed] = trimUsernameSpecialChar(entry.name);
+      if (changed) next.push({ index: entry.index, name: trimmed });
+    }
+    pending = next;
+  }
+  const users: Array<{ name: string; id: string }> = [];
+  for (const user of matched) if (user && !users.some((known) => known.id === user.id)) users.push(user);
+
+  const named = channelNames.filter((name) => name.length <= MAX_NAME_LENGTH);
+  const found = await directory.channelsByNames(teamId, named);
   const channels: Array<{ name: string; id: string }> = [];
-  for (const name of new Set([...message.matchAll(/\B~([a-z0-9\-_]+)/g)].map((match) => match[1]!))) {
-    const channel = await runtime.directory.channelByName(teamId, name);
+  for (const name of named) {
+    const channel = found.get(name);
     if (channel && channel.type === 'O' && channel.delete_at === 0) channels.push({ name, id: channel.id });
   }
   return { users, channels };
@@ -92,8 +142,11 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
   if (args.root_id !== '' && !isValidId(args.root_id)) throw errors.invalidParam('root_id');
 
   const { trigger, message } = parseCommand(args.command);
+  const mentioned = mentionCandidates(message);
   if (!config.enableCommands) throw new AppError('api.command.disabled.app_error', 'Commands have been disabled by the system admin.', 501);
-  const command: Command | undefined = await directory.commandByTrigger(teamId, trigger.slice(1));
+  // A trigger longer than any command's cannot match; no lookup (its key could exceed DynamoDB's limit).
+  const command: Command | undefined =
+    trigger.length - 1 <= MAX_TRIGGER_LENGTH ? await directory.commandByTrigger(teamId, trigger.slice(1)) : undefined;
   if (!command || command.delete_at !== 0) {
     const shown = Buffer.byteLength(trigger) > 512 ? `${Buffer.from(trigger).subarray(0, 512).toString()}...` : trigger;
     throw new AppError(
@@ -112,7 +165,7 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
     Math.floor((nowMs + COMMAND_WEBHOOK_LIFETIME_MS) / 1000),
   );
   const clientTriggerId = newId();
-  const { users, channels } = await mentions(runtime, message, teamId);
+  const { users, channels } = await mentions(runtime, mentioned, teamId);
   const params: Record<string, string | string[]> = {
     token: secrets.token,
     team_id: command.team_id,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { prepareActions } from '../actions/model.js';
 import { AppError } from '../errors.js';
+import { isValidId } from '../ids.js';
 import { firstJsonValue } from '../http/body.js';
 import { checkJsonTextDepth, MAX_EXTRA_RESPONSES } from '../limits.js';
 import type { Command, Post } from '../model.js';
@@ -142,7 +143,7 @@ async function postAnswer(runtime: Runtime, command: Command, args: CommandArgs,
   const { config } = runtime;
   let channelId = args.channelId;
   if (answer.channel_id !== '') {
-    if (!(await runtime.directory.isChannelMember(answer.channel_id, args.userId))) {
+    if (!isValidId(answer.channel_id) || !(await runtime.directory.isChannelMember(answer.channel_id, args.userId))) {
       throw new AppError('api.command.command_post.forbidden.app_error', 'Specified user is not a member of specified channel.', 403);
     }
     channelId = answer.channel_id;

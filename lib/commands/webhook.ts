@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { isValidId } from '../ids.js';
 import type { Runtime } from '../runtime.js';
 import { COMMAND_WEBHOOK_LIFETIME_MS, COMMAND_WEBHOOK_MAX_USES } from './execute.js';
 import { CommandResponseError, decodeCommandResponse, handleCommandResponse } from './response.js';
@@ -16,7 +17,8 @@ export async function handleCommandWebhook(runtime: Runtime, hookId: string, con
     if (!(error instanceof CommandResponseError)) throw error;
     throw new AppError('web.command_webhook.parse.app_error', `Unable to parse incoming data for webhook ${hookId}.`, 400);
   }
-  const hook = await runtime.entities.getCommandWebhook(hookId);
+  // Only a Mattermost id can name a response_url; anything else is unknown, without a lookup.
+  const hook = isValidId(hookId) ? await runtime.entities.getCommandWebhook(hookId) : undefined;
   if (!hook || hook.create_at <= runtime.nowMs() - COMMAND_WEBHOOK_LIFETIME_MS) {
     throw new AppError('app.command_webhook.get.missing', 'Unable to get the webhook.', 404);
   }

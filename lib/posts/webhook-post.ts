@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { isValidId } from '../ids.js';
 import type { Post, PostPriority } from '../model.js';
 import type { Runtime } from '../runtime.js';
 import { convertAppLinks, convertAttachmentLinks, type SlackAttachment } from '../slack.js';
@@ -9,6 +10,7 @@ import {
   buildPost,
   checkPostType,
   checkRootPost,
+  invalidRootId,
   countRunes,
   goJsonRunes,
   MAX_POST_RUNES,
@@ -173,6 +175,7 @@ export async function createWebhookPost(
   const attachments = input.attachments ? (prepareActions(convertAttachmentLinks(input.attachments)) ?? []) : [];
   if (input.attachments && type === '') type = 'slack_attachment';
 
+  if (input.rootId && !isValidId(input.rootId)) throw invalidRootId();
   if (input.rootId) checkRootPost(await runtime.posts.getPost(input.rootId), input.channelId);
 
   const splits = splitWebhookPost(convertAppLinks(input.text), props, attachments);

@@ -354,4 +354,27 @@ export class EntityStore {
       );
     }
   }
+
+  /**
+   * Several items by key in BatchGetItem calls of at most 100 keys (repeated keys read once), in
+   * the order of `itemKeys`, undefined where absent. Added for batched lookups (a command's mentions).
+   */
+  async getMany<T>(itemKeys: Key[]): Promise<Array<T | undefined>> {
+    const id = (key: Key) => `${key.PK}\u0000${key.SK}`;
+    const unique = [...new Map(itemKeys.map((key) => [id(key), key])).values()];
+    const found = new Map<string, Record<string, unknown>>();
+    const chunks: Key[][] = [];
+    for (let start = 0; start < unique.length; start += 100) chunks.push(unique.slice(start, start + 100));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = { [this.table]: { Keys: chunk.map((key) => ({ PK: key.PK, SK: key.SK })) } };
+        while (request && Object.keys(request).length > 0) {
+          const result = await this.db.send(new BatchGetCommand({ RequestItems: request }));
+          for (const item of result.Responses?.[this.table] ?? []) found.set(id(item as unknown as Key), item);
+          request = result.UnprocessedKeys as typeof request;
+        }
+      }),
+    );
+    return itemKeys.map((key) => stripKeys<T>(found.get(id(key))));
+  }
 }

@@ -1,4 +1,6 @@
 import { AppError } from '../errors.js';
+import { isValidId } from '../ids.js';
+import { MAX_NAME_LENGTH } from '../limits.js';
 import type { Channel, IncomingWebhook, Post } from '../model.js';
 import { createWebhookPost } from '../posts/webhook-post.js';
 import type { Runtime } from '../runtime.js';
@@ -40,12 +42,13 @@ async function resolveChannel(runtime: Runtime, hook: IncomingWebhook, requested
   }
   if (requested.startsWith('@')) {
     const username = requested.slice(1);
-    const user = await directory.userByUsername(username);
+    // Longer than any username: unknown, without a lookup (whose key could exceed DynamoDB's limit).
+    const user = username.length <= MAX_NAME_LENGTH ? await directory.userByUsername(username) : undefined;
     if (!user || user.delete_at !== 0) throw unknownUser(username);
     return directory.directChannel(hook.user_id, user.id, runtime.nowMs());
   }
   const name = requested.startsWith('#') ? requested.slice(1) : requested;
-  const channel = await directory.channelByName(hook.team_id, name);
+  const channel = name.length <= MAX_NAME_LENGTH ? await directory.channelByName(hook.team_id, name) : undefined;
   if (!channel || channel.delete_at !== 0) throw unknownChannel();
   return channel;
 }
@@ -64,7 +67,8 @@ export async function handleIncomingWebhook(
   if (!config.enableIncomingWebhooks) throw disabled();
   if (request.text === '' && request.attachments === null) throw noText();
 
-  const hook = await directory.incomingWebhook(hookId);
+  // Only a Mattermost id can name a hook; anything else (even past DynamoDB's key size) is unknown.
+  const hook = isValidId(hookId) ? await directory.incomingWebhook(hookId) : undefined;
   if (!hook || hook.delete_at !== 0) throw invalidHook();
 
   const usernameOf = async (userId: string) => (await directory.user(userId))?.username;
