@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { AppError } from './errors.js';
+import { isValidId } from './ids.js';
+import { MAX_USER_ID_MENTIONS } from './limits.js';
 import { MAX_ACTIONS_PER_ATTACHMENT, MAX_ATTACHMENTS, MAX_FIELDS_PER_ATTACHMENT, MAX_OPTIONS_PER_ACTION } from './limits.js';
 
 /**
@@ -245,6 +248,24 @@ export function expandAnnouncement(text: string): string {
 const USER_ID_MENTION = /<@([a-zA-Z0-9]+)>/g;
 
 export type UsernameLookup = (userId: string) => Promise<string | undefined>;
+
+/**
+ * A lookup for one request: ids that are not Mattermost ids are unknown without a lookup, and more
+ * than `maxIds` distinct ids in the whole request answer 400 before the one past the cap is read.
+ */
+export function boundedUsernameLookup(usernameOf: UsernameLookup, maxIds = MAX_USER_ID_MENTIONS): UsernameLookup {
+  const seen = new Set<string>();
+  return async (userId) => {
+    if (!isValidId(userId)) return undefined;
+    if (!seen.has(userId)) {
+      if (seen.size >= maxIds) {
+        throw new AppError('api.slack.too_many_user_mentions.app_error', `A post may mention at most ${maxIds} different user ids as <@id>.`, 400);
+      }
+      seen.add(userId);
+    }
+    return usernameOf(userId);
+  };
+}
 
 /** `replaceUserIds`: `<@id>` becomes `@username` for ids of known users; others stay as they are. */
 export async function replaceUserIds(text: string, usernameOf: UsernameLookup): Promise<string> {

@@ -5,7 +5,7 @@ import { checkJsonTextDepth } from '../limits.js';
 import { OutboundError, outboundRequest } from '../http/outbound.js';
 import { isValidId, newId } from '../ids.js';
 import type { Post, User } from '../model.js';
-import { buildPost } from '../posts/rules.js';
+import { buildPost, checkPostSize, checkPropsDepth, countRunes, MAX_POST_RUNES } from '../posts/rules.js';
 import type { Runtime } from '../runtime.js';
 import { canonicalizeKeys, convertModelLinks, decodeAttachments, isPlainObject } from '../slack.js';
 import { signatureHeaders } from '../webhooks/signing.js';
@@ -132,6 +132,7 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
   if (response.truncated) throw integrationError('the answer is longer than 1 MiB');
   const answer = decodeActionResponse(response.body);
   if (!answer) return clientTriggerId;
+  if (countRunes(answer.ephemeralText) > MAX_POST_RUNES) throw integrationError('ephemeral_text is longer than a post may be');
 
   const retained: Record<string, unknown> = {};
   for (const key of RETAINED_PROPS) if (post.props[key] !== undefined) retained[key] = post.props[key];
@@ -174,6 +175,8 @@ async function applyUpdate(runtime: Runtime, post: Post, update: Record<string, 
       }
     }
   }
+  checkPostSize(message, props);
+  checkPropsDepth(props);
   const nowMs = runtime.nowMs();
   const updated: Post = {
     ...post,

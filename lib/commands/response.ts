@@ -5,9 +5,10 @@ import { isValidId } from '../ids.js';
 import { firstJsonValue } from '../http/body.js';
 import { checkJsonTextDepth, MAX_EXTRA_RESPONSES } from '../limits.js';
 import type { Command, Post } from '../model.js';
-import { buildPost, checkPostType, countRunes, MAX_POST_RUNES } from '../posts/rules.js';
+import { buildPost, checkPostSize, checkPostType } from '../posts/rules.js';
 import type { Runtime } from '../runtime.js';
 import {
+  boundedUsernameLookup,
   canonicalizeKeys,
   convertAttachmentLinks,
   convertModelLinks,
@@ -123,15 +124,19 @@ export interface CommandArgs {
  */
 export async function handleCommandResponse(runtime: Runtime, command: Command, args: CommandArgs, response: CommandResponse): Promise<void> {
   let failure: AppError | undefined;
+  let everyFailureRefused = true;
   for (const answer of [response, ...(response.extra_responses ?? [])]) {
     try {
       await postAnswer(runtime, command, args, answer);
     } catch (error) {
       if (error instanceof AppError && error.statusCode === 403) throw error;
+      everyFailureRefused &&= error instanceof AppError && error.statusCode < 500;
       failure = new AppError(
         'api.command.execute_command.create_post_failed.app_error',
         `Command '${command.trigger}' failed to post response. Please contact your System Administrator.`,
-        500,
+        // Mattermost answers 500 to the user who ran the command; on a response_url the caller is the
+        // integration whose answer was refused (a system type, too long), so that is its 400.
+        args.source === 'command_response_url' && everyFailureRefused ? 400 : 500,
         error instanceof Error ? error.message : String(error),
       );
     }
@@ -158,7 +163,7 @@ async function postAnswer(runtime: Runtime, command: Command, args: CommandArgs,
   }
   if (config.enablePostIconOverride) props.override_icon_url = command.icon_url || answer.icon_url || '';
 
-  const usernameOf = async (userId: string) => (await runtime.directory.user(userId))?.username;
+  const usernameOf = boundedUsernameLookup(async (userId: string) => (await runtime.directory.user(userId))?.username);
   let text = answer.text;
   let attachments = answer.attachments;
   if (!answer.skip_slack_parsing) {
@@ -171,7 +176,7 @@ async function postAnswer(runtime: Runtime, command: Command, args: CommandArgs,
     props.attachments = prepareActions(convertAttachmentLinks(attachments));
     if (type === '') type = 'slack_attachment';
   }
-  if (countRunes(text) > MAX_POST_RUNES) throw new AppError('model.post.is_valid.message_length.app_error', 'Invalid Message property length.', 400);
+  checkPostSize(text, props);
 
   const inChannel = answer.response_type === 'in_channel';
   const ephemeral = answer.response_type === '' || answer.response_type === 'ephemeral';

@@ -1,5 +1,6 @@
 import { AppError } from '../errors.js';
 import { newId } from '../ids.js';
+import { MAX_JSON_DEPTH, valueDepthExceeds } from '../limits.js';
 import type { Channel, Post, PostMetadata } from '../model.js';
 
 /** Mattermost's limits (reference §1.4). */
@@ -79,6 +80,24 @@ export function checkPostType(type: string): void {
   }
 }
 
+const messageTooLong = () => new AppError('model.post.is_valid.message_length.app_error', 'Invalid Message property length.', 400);
+const invalidProps = () => new AppError('model.post.is_valid.props.app_error', 'Invalid Props property length.', 400);
+
+/** Mattermost's `Post.IsValid` limits on a message and its props (runes), for posts not split on the way in. */
+export function checkPostSize(message: string, props: Record<string, unknown>, maxPropsRunes = MAX_PROPS_RUNES): void {
+  if (countRunes(message) > MAX_POST_RUNES) throw messageTooLong();
+  if (goJsonRunes(props) > maxPropsRunes) throw invalidProps();
+}
+
+/**
+ * Props nested deeper than MAX_JSON_DEPTH are refused on every write: stored, they would break
+ * every read of the post's channel. The decoders refuse such JSON already; this also covers props
+ * assembled by code.
+ */
+export function checkPropsDepth(props: Record<string, unknown>): void {
+  if (valueDepthExceeds(props, MAX_JSON_DEPTH)) throw invalidProps();
+}
+
 export interface NewPost {
   userId: string;
   channelId: string;
@@ -90,6 +109,7 @@ export interface NewPost {
 }
 
 export function buildPost(input: NewPost, createAtMs: number, id = newId()): Post {
+  checkPropsDepth(input.props);
   return {
     id,
     create_at: createAtMs,

@@ -2,16 +2,14 @@ import { z } from 'zod';
 import { AppError, errors } from '../errors.js';
 import { isValidId } from '../ids.js';
 import type { Channel, Post, PostList, User } from '../model.js';
+import { MAX_PAGE_OFFSET_POSTS, MAX_PER_PAGE } from '../limits.js';
 import type { Runtime } from '../runtime.js';
 import {
   buildPost,
   checkChannelOpenForPosts,
   checkPostType,
   checkRootPost,
-  countRunes,
-  goJsonRunes,
-  MAX_POST_RUNES,
-  MAX_PROPS_RUNES,
+  checkPostSize,
   RESERVED_PROPS,
 } from './rules.js';
 import { postForClient } from './for-client.js';
@@ -43,14 +41,9 @@ export async function createUserPost(runtime: Runtime, user: User, body: CreateP
   const channel = await channelForMember(runtime, user, body.channel_id);
   checkChannelOpenForPosts(channel);
   checkPostType(body.type);
-  if (countRunes(body.message) > MAX_POST_RUNES) {
-    throw new AppError('model.post.is_valid.message_length.app_error', 'Invalid Message property length.', 400);
-  }
   const props: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body.props ?? {})) if (!RESERVED_PROPS.includes(key)) props[key] = value;
-  if (goJsonRunes(props) > MAX_PROPS_RUNES) {
-    throw new AppError('model.post.is_valid.props.app_error', 'Invalid Props property length.', 400);
-  }
+  checkPostSize(body.message, props);
   if (body.root_id !== '') {
     if (!isValidId(body.root_id)) throw new AppError('model.post.is_valid.root_id.app_error', 'Invalid root id.', 400);
     checkRootPost(await runtime.posts.getPost(body.root_id), channel.id);
@@ -86,9 +79,12 @@ export interface ChannelPostsQuery {
 }
 
 const DEFAULT_PER_PAGE = 60;
-const MAX_PER_PAGE = 200;
 
-/** Reads Mattermost's paging parameters: page from 0, per_page 60 by default and at most 200. */
+/**
+ * Reads Mattermost's paging parameters: page from 0, per_page 60 by default and at most 200 (more
+ * is read as 200, as Mattermost does). A page starting past MAX_PAGE_OFFSET_POSTS answers 400: a
+ * read costs the posts it skips, so an unbounded `page` would read the whole channel.
+ */
 export function parseChannelPostsQuery(query: URLSearchParams): ChannelPostsQuery {
   const integer = (name: string, fallback: number) => {
     const raw = query.get(name);
@@ -102,9 +98,12 @@ export function parseChannelPostsQuery(query: URLSearchParams): ChannelPostsQuer
     if (raw !== '' && !isValidId(raw)) throw errors.invalidUrlParam(name);
     return raw;
   };
+  const page = integer('page', 0);
+  const perPage = Math.min(integer('per_page', DEFAULT_PER_PAGE), MAX_PER_PAGE);
+  if (page * perPage > MAX_PAGE_OFFSET_POSTS) throw errors.invalidUrlParam('page');
   return {
-    page: integer('page', 0),
-    perPage: Math.min(integer('per_page', DEFAULT_PER_PAGE), MAX_PER_PAGE),
+    page,
+    perPage,
     sinceMs: integer('since', 0),
     before: postId('before'),
     after: postId('after'),

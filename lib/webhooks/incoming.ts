@@ -4,7 +4,7 @@ import { MAX_NAME_LENGTH } from '../limits.js';
 import type { Channel, IncomingWebhook, Post } from '../model.js';
 import { createWebhookPost } from '../posts/webhook-post.js';
 import type { Runtime } from '../runtime.js';
-import { processSlackAttachments, processSlackText } from '../slack.js';
+import { boundedUsernameLookup, processSlackAttachments, processSlackText } from '../slack.js';
 import type { IncomingWebhookRequest } from './incoming-request.js';
 
 const disabled = () =>
@@ -71,7 +71,7 @@ export async function handleIncomingWebhook(
   const hook = isValidId(hookId) ? await directory.incomingWebhook(hookId) : undefined;
   if (!hook || hook.delete_at !== 0) throw invalidHook();
 
-  const usernameOf = async (userId: string) => (await directory.user(userId))?.username;
+  const usernameOf = boundedUsernameLookup(async (userId: string) => (await directory.user(userId))?.username);
   const text = await processSlackText(request.text, usernameOf);
   const attachments = request.attachments ? await processSlackAttachments(request.attachments, usernameOf) : null;
   const type = attachments ? 'slack_attachment' : request.type;

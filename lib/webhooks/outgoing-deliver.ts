@@ -9,7 +9,7 @@ import type { OutgoingWebhook } from '../model.js';
 import { createWebhookPost, PostsAlreadyExistError } from '../posts/webhook-post.js';
 import type { DeliveryMessage } from '../queue.js';
 import { MAX_VISIBILITY_SECONDS } from '../queue.js';
-import { canonicalizeKeys, decodeAttachments, goPriority, goProps, goString, isPlainObject, processSlackAttachments, processSlackText, SlackDecodeError } from '../slack.js';
+import { boundedUsernameLookup, canonicalizeKeys, decodeAttachments, goPriority, goProps, goString, isPlainObject, processSlackAttachments, processSlackText, SlackDecodeError } from '../slack.js';
 import type { AttemptOutcome } from '../store/deliveries.js';
 import type { DeliveryOutcome } from '../metrics.js';
 import type { OutgoingRuntime } from './outgoing-runtime.js';
@@ -110,7 +110,7 @@ async function postReply(runtime: OutgoingRuntime, message: DeliveryMessage, con
     return { replyIds: [], error: error instanceof SlackDecodeError ? 'api.unmarshal_error: attachments' : (error as Error).message };
   }
   if (!reply || (reply.text === undefined || reply.text === null ? !reply.attachments : false)) return { replyIds: [], error: '' };
-  const usernameOf = async (userId: string) => (await runtime.directory.user(userId))?.username;
+  const usernameOf = boundedUsernameLookup(async (userId: string) => (await runtime.directory.user(userId))?.username);
   // A reply in the thread of the triggering post; when that post is itself a reply, in its thread.
   const rootId = reply.response_type === 'comment' ? message.post.root_id || message.post_id : '';
   try {
