@@ -1,4 +1,4 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import {
   BatchGetCommand,
   GetCommand,
@@ -11,6 +11,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Post } from '../model.js';
 import { queryAll } from './dynamo.js';
 import { indexes, keys } from './keys.js';
+import { readStoredObject } from './stored-json.js';
 
 /**
  * Props are stored as JSON text, not as a DynamoDB map: props may hold numbers beyond DynamoDB's
@@ -83,10 +84,12 @@ export function postFromStreamImage(image: Record<string, AttributeValue>): { po
   }
 }
 
-/** A stored post item back to the post. */
+/**
+ * A stored post item back to the post. Props or metadata that cannot be read (JSON that does not
+ * parse, gzip that does not inflate, nesting deeper than reads allow) are read as `{}` and logged,
+ * so one bad item never fails a read of its channel.
+ */
 export function postFromItem(item: Record<string, unknown>): Post {
-  const propsJson =
-    item.props_gz instanceof Uint8Array ? gunzipSync(item.props_gz).toString('utf8') : String(item.props_json ?? '{}');
   return {
     id: String(item.id),
     create_at: Number(item.create_at),
@@ -100,11 +103,11 @@ export function postFromItem(item: Record<string, unknown>): Post {
     original_id: String(item.original_id ?? ''),
     message: String(item.message ?? ''),
     type: String(item.type ?? ''),
-    props: JSON.parse(propsJson) as Record<string, unknown>,
+    props: readStoredObject(item, 'props'),
     hashtags: String(item.hashtags ?? ''),
     pending_post_id: String(item.pending_post_id ?? ''),
     reply_count: Number(item.reply_count ?? 0),
-    metadata: JSON.parse(String(item.metadata_json ?? '{}')) as Post['metadata'],
+    metadata: readStoredObject(item, 'metadata') as Post['metadata'],
     ...(typeof item.ephemeral_for === 'string' ? { ephemeral_for: item.ephemeral_for } : {}),
   };
 }
