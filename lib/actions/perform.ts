@@ -23,7 +23,7 @@ const integrationError = (detail: string) =>
 const actionNotFound = () => new AppError('api.post.do_action.action_id.app_error', 'Unable to find the action.', 404);
 
 /** The integration's answer: `update` (a post), `ephemeral_text`, `skip_slack_parsing`. */
-function decodeActionResponse(body: Buffer) {
+export function decodeActionResponse(body: Buffer) {
   const text = body.toString('utf8');
   if (text.trim() === '') return undefined;
   const first = firstJsonValue(text);

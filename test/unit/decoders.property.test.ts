@@ -1,0 +1,330 @@
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { actionRequestSchema, decodeActionResponse } from '../../lib/actions/perform.js';
+import { prepareActions } from '../../lib/actions/model.js';
+import { commandArgsSchema } from '../../lib/commands/execute.js';
+import { CommandResponseError, decodeCommandResponse } from '../../lib/commands/response.js';
+import { AppError } from '../../lib/errors.js';
+import { parseJsonBody } from '../../lib/http/body.js';
+import { MAX_ATTACHMENTS, MAX_JSON_DEPTH } from '../../lib/limits.js';
+import { parseChannelPostsQuery } from '../../lib/posts/service.js';
+import { splitWebhookPost } from '../../lib/posts/webhook-post.js';
+import { decodePathSegment, matchPath, routes } from '../../lib/routes.js';
+import { decodeAttachments, SlackDecodeError } from '../../lib/slack.js';
+import { decodeIncomingWebhookBody, escapeControlCharacters } from '../../lib/webhooks/incoming-request.js';
+import { decodeOutgoingResponse } from '../../lib/webhooks/outgoing-deliver.js';
+
+/**
+ * Every decoder of outside input, fed arbitrary input (deep nesting, huge arrays, odd unicode,
+ * numbers out of range, `__proto__` keys, invalid UTF-8): it returns a value or throws a refusal
+ * its callers turn into a 4xx (an AppError below 500, or the decoder's own typed error), never
+ * anything else; and its work stays linear in the input, measured as the characters JSON.parse is
+ * given (each decoder parses at most twice its input) and, for the splitter, its size computations.
+ */
+
+// --- arbitraries --------------------------------------------------------------------------------
+
+const oddString = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.string({ unit: fc.constantFrom('<', '>', '&', '"', '\\', '\n', '\t', '\u2028', '\ud800', '😀', '本', '%', '@', '|'), maxLength: 40 }),
+  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', ''),
+);
+const oddNumberText = fc.constantFrom('1e999', '-1e999', '123456789012345678901234567890', '-0', '0.0000001', '1E400', '9007199254740993');
+
+/** Shallow JSON values with odd strings and odd keys. */
+const leaf = fc.oneof(oddString, fc.double(), fc.integer(), fc.boolean(), fc.constant(null));
+const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  any: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('array'), tie('object')),
+  array: fc.array(tie('any'), { maxLength: 4 }),
+  object: fc.dictionary(fc.oneof(oddString, fc.constantFrom('text', 'attachments', 'fields', 'actions', 'options', 'props', 'value', 'short', 'id', 'ts')), tie('any'), { maxKeys: 4 }),
+})).any;
+
+const attachment = fc.record(
+  {
+    text: fc.oneof(oddString, leaf),
+    title: oddString,
+    id: fc.oneof(fc.integer(), leaf),
+    fields: fc.oneof(fc.array(fc.oneof(fc.record({ title: oddString, value, short: fc.oneof(fc.boolean(), oddString, leaf) }, { requiredKeys: [] }), leaf), { maxLength: 5 }), leaf),
+    actions: fc.oneof(
+      fc.array(
+        fc.oneof(
+          fc.record({ id: oddString, name: oddString, type: fc.constantFrom('button', 'select', 'x'), options: fc.oneof(fc.array(fc.record({ text: oddString, value: oddString }), { maxLength: 3 }), leaf), integration: fc.oneof(fc.record({ url: fc.constantFrom('http://x.test/a', 'nope', ''), context: value }), leaf) }, { requiredKeys: [] }),
+          leaf,
+        ),
+        { maxLength: 4 },
+      ),
+      leaf,
+    ),
+    ts: value,
+  },
+  { requiredKeys: [] },
+);
+
+const requestObject = fc.record(
+  {
+    text: fc.oneof(oddString, leaf),
+    TEXT: oddString,
+    channel: oddString,
+    username: oddString,
+    props: fc.oneof(value, fc.constant({ __proto__: 'x' }), fc.constant(JSON.parse('{"__proto__":{"polluted":true}}'))),
+    attachments: fc.oneof(fc.array(fc.oneof(attachment, leaf), { maxLength: 4 }), leaf),
+    type: oddString,
+    priority: value,
+    root_id: oddString,
+    response_type: oddString,
+    extra_responses: fc.oneof(fc.array(value, { maxLength: 3 }), leaf),
+    update: value,
+    ephemeral_text: fc.oneof(oddString, leaf),
+    selected_option: fc.oneof(oddString, leaf),
+    cookie: fc.oneof(oddString, leaf),
+  },
+  { requiredKeys: [] },
+);
+
+function deepText(levels: number, open: string, close: string, inner = '1'): string {
+  return `${open.repeat(levels)}${inner}${close.repeat(levels)}`;
+}
+
+/** JSON-ish texts: valid objects, adversarial shapes, and near-JSON garbage. */
+const jsonText = fc.oneof(
+  { weight: 5, arbitrary: requestObject.map((object) => JSON.stringify(object)) },
+  { weight: 2, arbitrary: value.map((any) => JSON.stringify(any) ?? 'null') },
+  { weight: 1, arbitrary: fc.integer({ min: MAX_JSON_DEPTH - 2, max: 5_000 }).chain((levels) => fc.constantFrom(deepText(levels, '[', ']'), `{"text":"x","props":${deepText(levels, '{"a":', '}')}}`, deepText(levels, '{"text":', '}', '"x"'))) },
+  { weight: 1, arbitrary: fc.integer({ min: MAX_ATTACHMENTS - 1, max: 20_000 }).map((count) => `{"text":"x","attachments":[${'{},'.repeat(count)}{}]}`) },
+  { weight: 1, arbitrary: fc.tuple(oddNumberText, fc.constantFrom('text', 'id', 'value', 'short', 'ts')).map(([number, key]) => `{"${key}":${number},"attachments":[{"${key}":${number},"fields":[{"value":${number}}]}]}`) },
+  { weight: 1, arbitrary: fc.tuple(requestObject.map((object) => JSON.stringify(object)), fc.nat(), fc.string({ maxLength: 20 })).map(([text, at, junk]) => text.slice(0, at % (text.length + 1)) + junk) },
+  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('{', '}', '[', ']', '"', ':', ',', '\\', 'a', '\n', '\t', ' '), maxLength: 200 }) },
+  { weight: 1, arbitrary: fc.constantFrom('{"text":"line\nwith\ttab"}', '{"text":"a"} trailing', '', ' ', 'null', '"text"', '{"text":"\\ud800"}') },
+);
+
+const bytes = fc.oneof(
+  { weight: 4, arbitrary: jsonText.map((text) => Buffer.from(text, 'utf8')) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }).map((array) => Buffer.from(array)) },
+);
+
+// --- the linear-work proxy: characters handed to JSON.parse --------------------------------------
+
+let parsedCharacters = 0;
+beforeEach(() => {
+  const parse = JSON.parse.bind(JSON);
+  parsedCharacters = 0;
+  vi.spyOn(JSON, 'parse').mockImplementation((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
+    parsedCharacters += String(text).length;
+    return parse(text, reviver);
+  });
+});
+afterEach(() => vi.restoreAllMocks());
+
+type Refusal = new (...args: never[]) => Error;
+
+/** A thrown error must be a refusal: an AppError below 500, or one of the decoder's typed errors. */
+function expectRefusal(error: unknown, refusals: Refusal[]): void {
+  if (error instanceof AppError) {
+    expect(error.statusCode, `${error.id}: ${error.message}`).toBeGreaterThanOrEqual(400);
+    expect(error.statusCode, `${error.id}: ${error.message}`).toBeLessThan(500);
+    return;
+  }
+  if (!refusals.some((kind) => error instanceof kind)) throw error;
+}
+
+/** Runs a decoder: a value, or a refusal of the expected kinds; anything else fails the property. */
+function refusalOrValue(decode: () => unknown, refusals: Refusal[] = []): void {
+  try {
+    decode();
+  } catch (error) {
+    expectRefusal(error, refusals);
+  }
+}
+
+async function refusalOrValueAsync(decode: () => Promise<unknown>, refusals: Refusal[] = []): Promise<void> {
+  try {
+    await decode();
+  } catch (error) {
+    expectRefusal(error, refusals);
+  }
+}
+
+function expectLinear(inputLength: number): void {
+  // Twice the input (the control-character retry) plus room for a short replacement body.
+  expect(parsedCharacters).toBeLessThanOrEqual(2 * inputLength + 64);
+}
+
+const RUNS = { numRuns: 250 };
+
+describe('the incoming-webhook body decoder', () => {
+  it('decodes or refuses JSON bodies with a 4xx, in linear work', async () => {
+    await fc.assert(
+      fc.asyncProperty(bytes, fc.constantFrom(undefined, 'application/json', 'text/plain', 'mimetype/wrong', 'application/json; charset=utf-8'), async (body, contentType) => {
+        parsedCharacters = 0;
+        await refusalOrValueAsync(() => decodeIncomingWebhookBody(body, contentType, new URLSearchParams()));
+        expectLinear(body.length);
+      }),
+      RUNS,
+    );
+  });
+
+  it('decodes or refuses form bodies with a 4xx, in linear work', async () => {
+    await fc.assert(
+      fc.asyncProperty(jsonText, fc.string({ maxLength: 30 }), fc.boolean(), async (payload, junk, inQuery) => {
+        const form = inQuery ? junk : `payload=${encodeURIComponent(payload)}&${junk}`;
+        const query = new URLSearchParams(inQuery ? { payload } : {});
+        parsedCharacters = 0;
+        await refusalOrValueAsync(() => decodeIncomingWebhookBody(Buffer.from(form), 'application/x-www-form-urlencoded', query));
+        expectLinear(form.length + payload.length);
+      }),
+      RUNS,
+    );
+  });
+
+  it('decodes or refuses multipart bodies with a 4xx', async () => {
+    const boundary = 'XyZ';
+    const part = fc.tuple(fc.constantFrom('text', 'username', 'TEXT', 'iconurl', 'channel', 'props', 'root_id', '__proto__', ''), oddString);
+    await fc.assert(
+      fc.asyncProperty(fc.array(part, { maxLength: 6 }), fc.boolean(), fc.constantFrom(`multipart/form-data; boundary=${boundary}`, 'multipart/form-data', 'multipart/form-data; boundary=""', 'multipart/form-data; boundary=other'), async (parts, truncate, contentType) => {
+        let body = parts.map(([name, text]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${text}\r\n`).join('') + `--${boundary}--\r\n`;
+        if (truncate) body = body.slice(0, Math.floor(body.length / 2));
+        await refusalOrValueAsync(() => decodeIncomingWebhookBody(Buffer.from(body), contentType, new URLSearchParams()));
+      }),
+      RUNS,
+    );
+  });
+
+  it('escapes control characters in linear output', () => {
+    fc.assert(
+      fc.property(jsonText, (text) => {
+        expect(escapeControlCharacters(text).length).toBeLessThanOrEqual(2 * text.length);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('the Slack attachment decoder', () => {
+  it('decodes or refuses any attachments value with its typed error', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.array(fc.oneof(attachment, value), { maxLength: 6 }), value), (raw) => {
+        refusalOrValue(() => prepareActions(decodeAttachments(structuredClone(raw))), [SlackDecodeError]);
+      }),
+      RUNS,
+    );
+  });
+
+  it('refuses a list past its cap before decoding any element', () => {
+    // A million elements that would each fail to decode: the count alone refuses them.
+    const huge = new Array(1_000_000).fill(5);
+    expect(() => decodeAttachments(huge)).toThrow(/more than 100 attachments/);
+    expect(() => decodeAttachments([{ fields: new Array(1_000_000).fill(5) }])).toThrow(/fields/);
+    expect(() => decodeAttachments([{ actions: new Array(1_000_000).fill(5) }])).toThrow(/actions/);
+    expect(() => decodeAttachments([{ actions: [{ options: new Array(1_000_000).fill(5) }] }])).toThrow(/options/);
+  });
+});
+
+describe('integration answers', () => {
+  it('decodes or refuses command responses (CommandResponseError: 400 on response_url, 500 on execute as in Mattermost)', () => {
+    fc.assert(
+      fc.property(bytes, fc.constantFrom(undefined, 'application/json', 'text/plain', 'application/json; charset=utf-8'), (body, contentType) => {
+        parsedCharacters = 0;
+        refusalOrValue(() => decodeCommandResponse(contentType, body), [CommandResponseError]);
+        expectLinear(body.length);
+      }),
+      RUNS,
+    );
+  });
+
+  it('refuses more extra_responses than the cap', () => {
+    const body = Buffer.from(JSON.stringify({ text: 'x', extra_responses: new Array(21).fill({ text: 'y' }) }));
+    expect(() => decodeCommandResponse('application/json', body)).toThrow(CommandResponseError);
+  });
+
+  it('decodes or refuses outgoing-webhook replies (the worker records any throw as a refused reply)', () => {
+    fc.assert(
+      fc.property(bytes, (body) => {
+        parsedCharacters = 0;
+        refusalOrValue(() => decodeOutgoingResponse(body), [SyntaxError, SlackDecodeError]);
+        expectLinear(body.length);
+      }),
+      RUNS,
+    );
+  });
+
+  it('decodes or refuses action answers with a 400', () => {
+    fc.assert(
+      fc.property(bytes, (body) => {
+        parsedCharacters = 0;
+        refusalOrValue(() => decodeActionResponse(body));
+        expectLinear(body.length);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('request bodies and parameters of the REST routes', () => {
+  it('parses or refuses JSON bodies (action request, command args) with a 400', () => {
+    fc.assert(
+      fc.property(bytes, (body) => {
+        parsedCharacters = 0;
+        refusalOrValue(() => {
+          const raw = parseJsonBody(body, 'action_request');
+          actionRequestSchema.safeParse(raw);
+          commandArgsSchema.safeParse(raw);
+        });
+        expectLinear(body.length);
+      }),
+      RUNS,
+    );
+  });
+
+  it('reads or refuses paging parameters with a 400, never a read past 10 000 posts', () => {
+    const number = fc.oneof(fc.nat().map(String), oddNumberText, oddString, fc.constantFrom('200', '201', '50', '10000', '-1', '0x10', ' 1'));
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom('page', 'per_page', 'since', 'before', 'after'), number), (query) => {
+        try {
+          const parsed = parseChannelPostsQuery(new URLSearchParams(query));
+          expect(parsed.perPage).toBeLessThanOrEqual(200);
+          expect(parsed.page * parsed.perPage).toBeLessThanOrEqual(10_000);
+        } catch (error) {
+          expect(error).toBeInstanceOf(AppError);
+          expect((error as AppError).statusCode).toBe(400);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('matches any path against every route without throwing', () => {
+    const segment = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('%', '%zz', '%E0%A4%A', '%ff', '%00', 'a'.repeat(3_000), '..', ''));
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 7 }), (segments) => {
+        const path = `/${segments.join('/')}`;
+        for (const route of routes) matchPath(route.path, path);
+        for (const part of segments) decodePathSegment(part);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('the post splitter', () => {
+  it('splits or refuses (400) any text, props and attachments, with one size computation per attachment', () => {
+    fc.assert(
+      fc.property(oddString, fc.dictionary(oddString, value, { maxKeys: 3 }), fc.array(fc.record({ text: oddString }), { maxLength: 30 }), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 2_000 }), (message, props, texts, maxPost, maxProps) => {
+        const attachments = decodeAttachments(texts.map((entry) => ({ ...entry }))) ?? [];
+        let sizeComputations = 0;
+        const counted = (measured: unknown) => {
+          sizeComputations++;
+          return JSON.stringify(measured).length;
+        };
+        try {
+          splitWebhookPost(message, props, attachments, maxPost, maxProps, counted);
+        } catch (error) {
+          expect(error).toBeInstanceOf(AppError);
+          expect((error as AppError).statusCode).toBe(400);
+        }
+        // The base props once, each attachment once, and once more when its text is cut.
+        expect(sizeComputations).toBeLessThanOrEqual(1 + 2 * attachments.length);
+      }),
+      RUNS,
+    );
+  });
+});
