@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { AppError, errors } from '../errors.js';
-import { firstJsonValue } from '../http/body.js';
-import { checkJsonTextDepth } from '../limits.js';
+import { firstJsonValue, parseJsonText } from '../http/body.js';
 import { OutboundError, outboundRequest } from '../http/outbound.js';
 import { isValidId, newId } from '../ids.js';
 import type { Post, User } from '../model.js';
@@ -30,8 +29,7 @@ export function decodeActionResponse(body: Buffer) {
   if (first === undefined) throw integrationError('the answer is not complete JSON');
   let raw: unknown;
   try {
-    checkJsonTextDepth(first);
-    raw = JSON.parse(first);
+    raw = parseJsonText(first);
   } catch (error) {
     throw integrationError((error as Error).message);
   }

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { prepareActions } from '../actions/model.js';
 import { AppError } from '../errors.js';
 import { isValidId } from '../ids.js';
-import { firstJsonValue } from '../http/body.js';
-import { checkJsonTextDepth, MAX_EXTRA_RESPONSES } from '../limits.js';
+import { firstJsonValue, parseJsonText } from '../http/body.js';
+import { MAX_EXTRA_RESPONSES } from '../limits.js';
 import type { Command, Post } from '../model.js';
 import { buildPost, checkPostSize, checkPostType } from '../posts/rules.js';
 import type { Runtime } from '../runtime.js';
@@ -95,8 +95,7 @@ export function decodeCommandResponse(contentType: string | undefined, body: Buf
     }
     let raw: unknown;
     try {
-      checkJsonTextDepth(first);
-      raw = JSON.parse(first);
+      raw = parseJsonText(first);
     } catch (error) {
       throw new CommandResponseError((error as Error).message);
     }

@@ -77,6 +77,24 @@ export function firstJsonValue(input: string): string | undefined {
   return input.slice(start, end);
 }
 
+/** ES2024's String.prototype.toWellFormed (Node 20 and later), beyond the project's TypeScript lib. */
+type WellFormable = string & { toWellFormed(): string };
+
+// A `\uD800`-`\uDFFF` escape: the only way JSON text can carry a lone surrogate.
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * JSON.parse with the decoding rules every decoder of outside JSON shares: nesting bounded by
+ * MAX_JSON_DEPTH (checked on the text first; `JsonTooDeepError`, a SyntaxError), and escaped lone
+ * surrogates read as U+FFFD, as Go's encoding/json reads them; left as they are, they would make
+ * `encodeURIComponent` (form bodies to integrations) throw later.
+ */
+export function parseJsonText(text: string): unknown {
+  checkJsonTextDepth(text);
+  if (!SURROGATE_ESCAPE.test(text)) return JSON.parse(text) as unknown;
+  return JSON.parse(text, (_key, value: unknown) => (typeof value === 'string' ? (value as WellFormable).toWellFormed() : value)) as unknown;
+}
+
 /**
  * Parses a JSON request body (UTF-8 checked, nesting bounded by MAX_JSON_DEPTH), refusing it with
  * Mattermost's error naming `name`.
@@ -84,8 +102,7 @@ export function firstJsonValue(input: string): string | undefined {
 export function parseJsonBody(body: Buffer, name: string): unknown {
   const text = decodeUtf8(body);
   try {
-    checkJsonTextDepth(text);
-    return JSON.parse(text) as unknown;
+    return parseJsonText(text);
   } catch {
     throw errors.invalidBodyParam(name);
   }

@@ -1,8 +1,7 @@
 import busboy from 'busboy';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { decodeUtf8, firstJsonValue, MediaTypeError, parseMediaType } from '../http/body.js';
-import { checkJsonTextDepth } from '../limits.js';
+import { decodeUtf8, firstJsonValue, MediaTypeError, parseJsonText, parseMediaType } from '../http/body.js';
 import type { PostPriority } from '../model.js';
 import {
   canonicalizeKeys,
@@ -79,8 +78,7 @@ function decodeRequestObject(value: unknown): IncomingWebhookRequest {
 function decodeJson(text: string): unknown {
   const first = firstJsonValue(text);
   if (first === undefined) throw new SyntaxError('no JSON value');
-  checkJsonTextDepth(first);
-  return JSON.parse(first) as unknown;
+  return parseJsonText(first);
 }
 
 const ESCAPABLE_KEYS = ['text', 'fallback', 'pretext', 'author_name', 'title', 'value'];

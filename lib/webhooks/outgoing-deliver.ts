@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { firstJsonValue } from '../http/body.js';
-import { checkJsonTextDepth } from '../limits.js';
+import { firstJsonValue, parseJsonText } from '../http/body.js';
 import { encodeGoForm } from '../http/form.js';
 import { OutboundError, outboundRequest, type OutboundResponse } from '../http/outbound.js';
 import { deriveId } from '../ids.js';
@@ -66,8 +65,7 @@ export function decodeOutgoingResponse(body: Buffer) {
   if (text.trim() === '') return undefined;
   const first = firstJsonValue(text);
   if (first === undefined) throw new SyntaxError('api.unmarshal_error: incomplete JSON');
-  checkJsonTextDepth(first);
-  const raw = JSON.parse(first) as unknown;
+  const raw = parseJsonText(first);
   if (raw === null) return undefined;
   if (!isPlainObject(raw)) throw new SyntaxError('api.unmarshal_error: not an object');
   const parsed = responseSchema.safeParse(canonicalizeKeys(raw, RESPONSE_KEYS));
