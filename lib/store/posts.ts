@@ -11,7 +11,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Post } from '../model.js';
 import { queryAll } from './dynamo.js';
 import { indexes, keys } from './keys.js';
-import { readStoredObject } from './stored-json.js';
+import { markUnreadable, readStoredObject } from './stored-json.js';
 
 /**
  * Props are stored as JSON text, not as a DynamoDB map: props may hold numbers beyond DynamoDB's
@@ -87,10 +87,12 @@ export function postFromStreamImage(image: Record<string, AttributeValue>): { po
 /**
  * A stored post item back to the post. Props or metadata that cannot be read (JSON that does not
  * parse, gzip that does not inflate, nesting deeper than reads allow) are read as `{}` and logged,
- * so one bad item never fails a read of its channel.
+ * so one bad item never fails a read of its channel. Such a post is marked (`unreadableReason`),
+ * and the outgoing-webhook dispatch refuses it, so the posts stream parks it until it is mended.
  */
 export function postFromItem(item: Record<string, unknown>): Post {
-  return {
+  const problems: string[] = [];
+  return markUnreadable({
     id: String(item.id),
     create_at: Number(item.create_at),
     update_at: Number(item.update_at),
@@ -103,13 +105,13 @@ export function postFromItem(item: Record<string, unknown>): Post {
     original_id: String(item.original_id ?? ''),
     message: String(item.message ?? ''),
     type: String(item.type ?? ''),
-    props: readStoredObject(item, 'props'),
+    props: readStoredObject(item, 'props', problems),
     hashtags: String(item.hashtags ?? ''),
     pending_post_id: String(item.pending_post_id ?? ''),
     reply_count: Number(item.reply_count ?? 0),
-    metadata: readStoredObject(item, 'metadata') as Post['metadata'],
+    metadata: readStoredObject(item, 'metadata', problems) as Post['metadata'],
     ...(typeof item.ephemeral_for === 'string' ? { ephemeral_for: item.ephemeral_for } : {}),
-  };
+  }, problems);
 }
 
 export interface ChannelPage {

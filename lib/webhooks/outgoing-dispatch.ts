@@ -2,6 +2,7 @@ import { deriveId } from '../ids.js';
 import type { Post } from '../model.js';
 import type { DeliveryMessage } from '../queue.js';
 import type { Runtime } from '../runtime.js';
+import { unreadableReason } from '../store/stored-json.js';
 import { matchOutgoingWebhooks } from './outgoing-match.js';
 import type { OutgoingRuntime } from './outgoing-runtime.js';
 
@@ -12,6 +13,10 @@ import type { OutgoingRuntime } from './outgoing-runtime.js';
  */
 export async function planDeliveries(runtime: Runtime, post: Post): Promise<DeliveryMessage[]> {
   if (!runtime.config.enableOutgoingWebhooks) return [];
+  // A post whose stored props could not be read is not dispatched from what is left of it: it
+  // fails, so the stream parks it and a replay delivers it once an operator has mended the item.
+  const unreadable = unreadableReason(post);
+  if (unreadable !== undefined) throw new Error(`the stored post cannot be read: ${unreadable}`);
   const channel = await runtime.directory.channel(post.channel_id);
   if (!channel || channel.type !== 'O' || channel.delete_at !== 0) return [];
   const hooks = await runtime.directory.outgoingWebhooksOfTeam(channel.team_id);
