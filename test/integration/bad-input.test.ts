@@ -92,6 +92,51 @@ describe('bad input on the REST routes', () => {
   });
 });
 
+describe('malformed escapes, oversized keys and paging bounds', () => {
+  it('answers path segments that are not valid percent-encoding with a 4xx on every route', async () => {
+    for (const segment of ['%zz', '%', '%E0%A4%A', '%ff']) {
+      expectMattermostError(await api.request('GET', `/api/v4/posts/${segment}`, { headers: auth() }), 400);
+      expectMattermostError(await api.request('GET', `/api/v4/channels/${segment}/posts`, { headers: auth() }), 400);
+      expectMattermostError(await api.postJson(`/hooks/${segment}`, { text: 'x' }), 404);
+      expectMattermostError(await api.postJson(`/hooks/commands/${segment}`, { text: 'x' }), 404);
+      expectMattermostError(await api.request('GET', `/api/v4/nothing/${segment}`), 404);
+      expectMattermostError(await api.request('PUT', `/api/v4/posts/${segment}`), 405);
+    }
+  });
+
+  it('answers ids and names past any key size with a 4xx, without a DynamoDB call', async () => {
+    const long = 'a'.repeat(3_000);
+    expectMattermostError(await api.postJson(`/hooks/${long}`, { text: 'x' }), 400);
+    expectMattermostError(await api.postJson(`/hooks/commands/${long}`, { text: 'x' }), 404);
+    expectMattermostError(await api.postJson(world.hook('main').url, { text: 'x', channel: long }), 404);
+    expectMattermostError(await api.postJson(world.hook('main').url, { text: 'x', channel: `@${long}` }), 400);
+    expectMattermostError(await api.postJson(world.hook('main').url, { text: 'x', root_id: long }), 400);
+    expectMattermostError(await api.request('GET', `/api/v4/posts/${long}`, { headers: auth() }), 400);
+    const command = await api.postJson('/api/v4/commands/execute', { command: `/${long}`, channel_id: world.channel('town-square').id }, auth());
+    expectMattermostError(command, 404);
+  });
+
+  it('answers a page past 10 000 posts with 400 and reads per_page above 200 as 200', async () => {
+    const channel = `/api/v4/channels/${world.channel('town-square').id}/posts`;
+    expectMattermostError(await api.request('GET', `${channel}?page=51&per_page=200`, { headers: auth() }), 400);
+    expectMattermostError(await api.request('GET', `${channel}?page=1e300`, { headers: auth() }), 400);
+    expect((await api.request('GET', `${channel}?page=50&per_page=200`, { headers: auth() })).status).toBe(200);
+    expect((await api.request('GET', `${channel}?page=40&per_page=100000`, { headers: auth() })).status).toBe(200);
+  });
+
+  it('answers lists past their caps with 400 before any work', async () => {
+    const attachments = new Array(101).fill({ text: 'a' });
+    expectMattermostError(await api.postJson(world.hook('main').url, { attachments }), 400);
+    expectMattermostError(await api.postJson(world.hook('main').url, { text: 'x', attachments: [{ actions: new Array(26).fill({ name: 'b' }) }] }), 400);
+    const mentions = Array.from({ length: 101 }, (_, index) => `@user${index}`).join(' ');
+    const command = await api.postJson('/api/v4/commands/execute', { command: `/anything ${mentions}`, channel_id: world.channel('town-square').id }, auth());
+    expectMattermostError(command, 400);
+    expect(command.json().id).toBe('api.command.execute_command.too_many_mentions.app_error');
+    const ids = Array.from({ length: 101 }, (_, index) => `<@${String(index).padStart(26, 'u')}>`).join(' ');
+    expectMattermostError(await api.postJson(world.hook('main').url, { text: ids }), 400);
+  });
+});
+
 describe('logging', () => {
   it('logs structured JSON with the request id and a short hash of the hook id, never the id or the body', async () => {
     const lines: string[] = [];
