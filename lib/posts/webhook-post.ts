@@ -38,7 +38,7 @@ export interface Split {
 const ATTACHMENTS_KEY_RUNES = '"attachments":['.length + ']'.length;
 
 /**
- * Mattermost's `splitWebhookPost` (reference §2.6): text in chunks of `maxPostRunes`, then the
+ * Mattermost's `splitWebhookPost`: text in chunks of `maxPostRunes`, then the
  * attachments packed onto the last chunk while the props stay within `maxPropsRunes`, a new
  * empty-text post taking over when they do not fit, and a lone oversized attachment's text cut.
  *

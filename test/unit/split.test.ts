@@ -66,8 +66,8 @@ describe('rune helpers', () => {
   });
 });
 
-/** Mattermost's algorithm as written (quadratic): the reference the linear packing must equal. */
-function referenceSplit(message: string, props: Record<string, unknown>, attachments: SlackAttachment[], maxPost: number, maxProps: number) {
+/** Mattermost's algorithm as written (quadratic): what the linear packing must equal. */
+function mattermostSplit(message: string, props: Record<string, unknown>, attachments: SlackAttachment[], maxPost: number, maxProps: number) {
   const baseProps = { ...props };
   delete baseProps.attachments;
   if (goJsonRunes(baseProps) > maxProps) throw new Error('split_props_length');
@@ -120,7 +120,7 @@ describe('splitWebhookPost packs attachments in linear work', () => {
     const splits = splitWebhookPost('m', { k: 'v' }, attachments, MAX_POST, 20_000, counted);
     expect(sizeComputations).toBeLessThanOrEqual(attachments.length + 1);
     expect(splits.length).toBeGreaterThan(10);
-    expect(splits).toEqual(referenceSplit('m', { k: 'v' }, attachments, MAX_POST, 20_000));
+    expect(splits).toEqual(mattermostSplit('m', { k: 'v' }, attachments, MAX_POST, 20_000));
     expect(splits.flatMap((split) => (split.props.attachments as SlackAttachment[] | undefined) ?? [])).toHaveLength(3_000);
     for (const split of splits) expect(goJsonRunes(split.props)).toBeLessThanOrEqual(20_000);
   });
@@ -138,7 +138,7 @@ describe('splitWebhookPost packs attachments in linear work', () => {
           const attachments = texts.map((attachmentText) => ({ ...empty(), text: attachmentText }));
           let expected: unknown;
           try {
-            expected = referenceSplit(message, props, attachments, maxPost, maxProps);
+            expected = mattermostSplit(message, props, attachments, maxPost, maxProps);
           } catch {
             expect(() => splitWebhookPost(message, props, attachments, maxPost, maxProps)).toThrow(/split/);
             return;
