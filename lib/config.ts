@@ -64,6 +64,12 @@ const envSchema = z.object({
    * queue and moving on, so that one bad post holds its shard for minutes, not a day.
    */
   DISPATCH_PARK_AFTER_SECONDS: integerFromEnv(300, 0, 86_400),
+  /**
+   * Attempts of an outgoing delivery before the worker moves it to the dead-letter queue itself
+   * (and logs that last attempt as dead-lettered). The queue's redrive policy allows a few more
+   * receives, as a backstop for a worker that dies mid-attempt.
+   */
+  OUTGOING_MAX_ATTEMPTS: integerFromEnv(8, 1, 100),
   /** Delays before the 2nd, 3rd, ... attempt of an outgoing delivery; the last repeats. */
   OUTGOING_RETRY_DELAYS_SECONDS: z
     .string()
@@ -104,6 +110,7 @@ export interface Config {
   dispatchFailureQueueUrl: string | undefined;
   dispatchParkAfterMs: number;
   outgoingRetryDelaysSeconds: number[];
+  outgoingMaxAttempts: number;
   deliveryLogTtlSeconds: number;
   ephemeralPostTtlSeconds: number;
   dynamodbEndpoint: string | undefined;
@@ -140,6 +147,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dispatchFailureQueueUrl: e.DISPATCH_FAILURE_QUEUE_URL,
     dispatchParkAfterMs: e.DISPATCH_PARK_AFTER_SECONDS * 1000,
     outgoingRetryDelaysSeconds: e.OUTGOING_RETRY_DELAYS_SECONDS,
+    outgoingMaxAttempts: e.OUTGOING_MAX_ATTEMPTS,
     deliveryLogTtlSeconds: e.DELIVERY_LOG_TTL_DAYS * 86_400,
     ephemeralPostTtlSeconds: e.EPHEMERAL_POST_TTL_MINUTES * 60,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
