@@ -4,6 +4,7 @@ import { createWebhookPost } from '../posts/webhook-post.js';
 import type { Runtime } from '../runtime.js';
 import { processSlackAttachments, processSlackText } from '../slack.js';
 import type { IncomingWebhookRequest } from './incoming-request.js';
+import { directChannelName } from '../store/keys.js';
 
 const disabled = () =>
   new AppError('web.incoming_webhook.disabled.app_error', 'Incoming webhooks have been disabled by the system admin.', 501);
@@ -42,6 +43,12 @@ async function resolveChannel(runtime: Runtime, hook: IncomingWebhook, requested
     const username = requested.slice(1);
     const user = await directory.userByUsername(username);
     if (!user || user.delete_at !== 0) throw unknownUser(username);
+    if (hook.channel_locked) {
+      // A locked hook may post only to its own channel, never a direct one. Mattermost creates the
+      // direct channel before it checks the lock; refusing first leaves nothing half-done behind.
+      const existing = await runtime.entities.getChannelByName('', directChannelName(hook.user_id, user.id));
+      if (existing?.id !== hook.channel_id) throw channelLocked(existing?.id ?? '');
+    }
     return directory.directChannel(hook.user_id, user.id, runtime.nowMs());
   }
   const name = requested.startsWith('#') ? requested.slice(1) : requested;

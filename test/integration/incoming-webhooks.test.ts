@@ -227,9 +227,15 @@ describe('hook and channel resolution', () => {
     expect(unknownChannel.status).toBe(404);
   });
 
-  it('IW-18 also refuses a locked hook posting to a direct channel', async () => {
+  it('IW-18 also refuses a locked hook posting to a direct channel, creating no channel', async () => {
     const response = await post(api, world.hook('locked').url, { text: 'x', channel: `@${world.user('other').username}` });
     expect(response.status).toBe(403);
+    // Nothing half-done: a refused request leaves no new direct channel behind.
+    const target = world.user('outsider');
+    const refused = await post(api, world.hook('locked').url, { text: 'x', channel: `@${target.username}` });
+    expect(refused.status).toBe(403);
+    expect(refused.json().id).toBe('web.incoming_webhook.channel_locked.app_error');
+    expect(await api.runtime.entities.getChannelByName('', directChannelName(world.user('creator').id, target.id))).toBeUndefined();
   });
 
   it('IW-42 refuses a private channel its creator cannot read', async () => {
