@@ -50,6 +50,13 @@ const envSchema = z.object({
   MAXIMUM_PAYLOAD_SIZE_BYTES: integerFromEnv(300_000, 1_024, 10_000_000),
   /** How long a warm instance trusts its copy of a hook, channel or user before reading it again. */
   ENTITY_CACHE_TTL_SECONDS: integerFromEnv(10, 0, 3_600),
+  /**
+   * Posts per second each incoming hook may send, with a burst (Mattermost's RateLimitSettings
+   * PerSec and MaxBurst, applied per hook); 0 turns the limit off. On by default: a leaked hook URL
+   * must not be able to spend the account's Lambda concurrency and DynamoDB capacity.
+   */
+  INCOMING_WEBHOOK_RATE_LIMIT_PER_SECOND: integerFromEnv(10, 0, 100_000),
+  INCOMING_WEBHOOK_RATE_LIMIT_BURST: integerFromEnv(100, 1, 1_000_000),
   /** Opt-in: answer POST /hooks/{id} with the created post ids as JSON instead of `ok`. */
   INCOMING_WEBHOOK_RETURN_POSTS: booleanFromEnv(false),
   TABLE_ENTITIES: z.string().min(1).default('hookline-local-entities'),
@@ -104,6 +111,8 @@ export interface Config {
   maxPayloadSizeBytes: number;
   entityCacheTtlMs: number;
   incomingWebhookReturnPosts: boolean;
+  /** Undefined when off. */
+  incomingWebhookRateLimit: { perSecond: number; burst: number } | undefined;
   tables: { entities: string; posts: string; deliveries: string };
   queueUrl: string | undefined;
   deadLetterQueueUrl: string | undefined;
@@ -141,6 +150,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPayloadSizeBytes: e.MAXIMUM_PAYLOAD_SIZE_BYTES,
     entityCacheTtlMs: e.ENTITY_CACHE_TTL_SECONDS * 1000,
     incomingWebhookReturnPosts: e.INCOMING_WEBHOOK_RETURN_POSTS,
+    incomingWebhookRateLimit:
+      e.INCOMING_WEBHOOK_RATE_LIMIT_PER_SECOND > 0
+        ? { perSecond: e.INCOMING_WEBHOOK_RATE_LIMIT_PER_SECOND, burst: e.INCOMING_WEBHOOK_RATE_LIMIT_BURST }
+        : undefined,
     tables: { entities: e.TABLE_ENTITIES, posts: e.TABLE_POSTS, deliveries: e.TABLE_DELIVERIES },
     queueUrl: e.QUEUE_URL,
     deadLetterQueueUrl: e.DEAD_LETTER_QUEUE_URL,

@@ -30,6 +30,8 @@ export const keys = {
   userToken: (tokenHash: string) => pointer('TOKEN', tokenHash),
 
   incomingWebhook: (hookId: string) => entity('INHOOK', hookId),
+  /** The posts admitted for a hook in one rate-limit window, by every instance (lib/rate-limit.ts). */
+  hookRateWindow: (hookId: string, windowStartMs: number): Key => ({ PK: `RATE#${hookId}#${windowStartMs}`, SK: '#RATE' }),
   outgoingWebhook: (hookId: string) => entity('OUTHOOK', hookId),
   command: (commandId: string) => entity('COMMAND', commandId),
   commandTrigger: (teamId: string, trigger: string) => pointer('COMMANDTRIGGER', teamId, trigger),

@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime.js';
 import { processSlackAttachments, processSlackText } from '../slack.js';
 import type { IncomingWebhookRequest } from './incoming-request.js';
 import { directChannelName } from '../store/keys.js';
+import type { RateLimitDecision } from '../rate-limit.js';
 
 const disabled = () =>
   new AppError('web.incoming_webhook.disabled.app_error', 'Incoming webhooks have been disabled by the system admin.', 501);
@@ -55,6 +56,17 @@ async function resolveChannel(runtime: Runtime, hook: IncomingWebhook, requested
   const channel = await directory.channelByName(hook.team_id, name);
   if (!channel || channel.delete_at !== 0) throw unknownChannel();
   return channel;
+}
+
+/**
+ * The hook's rate limit (lib/rate-limit.ts), taken before the request is handled; undefined when the
+ * limit is off or the hook does not exist (no bucket for ids that are no credential).
+ */
+export async function admitIncomingWebhook(runtime: Runtime, hookId: string): Promise<RateLimitDecision | undefined> {
+  if (!runtime.hookRateLimiter) return undefined;
+  const hook = await runtime.directory.incomingWebhook(hookId);
+  if (!hook || hook.delete_at !== 0) return undefined;
+  return runtime.hookRateLimiter.take(hookId);
 }
 
 /**

@@ -121,6 +121,18 @@ describe('the warm incoming-webhook path', () => {
     expect((await handler(event('warm-up'))).statusCode).toBe(200);
     counts.clear();
     for (let i = 0; i < 20; i++) expect((await handler(event(`post ${i}`))).statusCode).toBe(200);
+    // The rate limit's shared counter (on by default) adds one UpdateItem per sync batch of the
+    // window's budget (10/s and a burst of 100 over 5 s: a batch is 15 posts), never one per post.
+    const { PutItemCommand, UpdateItemCommand = 0, ...reads } = Object.fromEntries(counts);
+    expect(PutItemCommand).toBe(20);
+    expect(UpdateItemCommand).toBeLessThanOrEqual(Math.ceil(21 / 15));
+    expect(reads).toEqual({});
+
+    // Without the limit, exactly one write per post.
+    const unlimited = createHandler(createRuntime({ ...runtime.config, incomingWebhookRateLimit: undefined }, runtime.logger, db));
+    expect((await unlimited(event('warm-up'))).statusCode).toBe(200);
+    counts.clear();
+    for (let i = 0; i < 20; i++) expect((await unlimited(event(`unlimited ${i}`))).statusCode).toBe(200);
     expect(Object.fromEntries(counts)).toEqual({ PutItemCommand: 20 });
   });
 });
