@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { seedFileSchema } from '../../lib/seed/schema.js';
 import { startGateway } from '../../infra/local/gateway.js';
 import { startQueueSource, startStreamSource } from '../../infra/local/event-sources.js';
-import { provisionLocalResources } from '../../infra/local/stack.js';
+import { freePort, provisionLocalResources } from '../../infra/local/stack.js';
 import { createOutgoingRuntime, type OutgoingRuntime } from '../../lib/webhooks/outgoing-runtime.js';
 
 export function stackEnvironment(): Record<string, string> {
@@ -42,8 +42,10 @@ export interface ApiResponse {
 
 /** The HTTP API on a loopback port, served by the real handlers, with the given configuration. */
 export async function startApi(overrides: Record<string, string> = {}, logger?: Logger, metrics?: BusinessMetrics): Promise<Api> {
-  const runtime = testRuntime(overrides, logger, metrics);
-  const gateway = await startGateway({ runtime });
+  // The API's own origin is its SITE_URL, as on a deployed stage, unless the test says otherwise.
+  const port = await freePort();
+  const runtime = testRuntime({ SITE_URL: `http://127.0.0.1:${port}`, ...overrides }, logger, metrics);
+  const gateway = await startGateway({ runtime, port });
   const request: Api['request'] = async (method, path, options = {}) => {
     const response = await fetch(`${gateway.url}${path}`, {
       method,
