@@ -57,6 +57,12 @@ const envSchema = z.object({
    */
   INCOMING_WEBHOOK_RATE_LIMIT_PER_SECOND: integerFromEnv(10, 0, 100_000),
   INCOMING_WEBHOOK_RATE_LIMIT_BURST: integerFromEnv(100, 1, 1_000_000),
+  /**
+   * The window over which instances reconcile their counts: across instances a hook gets at most
+   * `PER_SECOND * window + BURST` posts per window. Long windows hold the sustained rate close to
+   * PER_SECOND (11.7/s at the defaults); each instance's own bucket still bounds its bursts.
+   */
+  INCOMING_WEBHOOK_RATE_LIMIT_WINDOW_SECONDS: integerFromEnv(60, 1, 3_600),
   /** Opt-in: answer POST /hooks/{id} with the created post ids as JSON instead of `ok`. */
   INCOMING_WEBHOOK_RETURN_POSTS: booleanFromEnv(false),
   TABLE_ENTITIES: z.string().min(1).default('hookline-local-entities'),
@@ -112,7 +118,7 @@ export interface Config {
   entityCacheTtlMs: number;
   incomingWebhookReturnPosts: boolean;
   /** Undefined when off. */
-  incomingWebhookRateLimit: { perSecond: number; burst: number } | undefined;
+  incomingWebhookRateLimit: { perSecond: number; burst: number; windowMs: number } | undefined;
   tables: { entities: string; posts: string; deliveries: string };
   queueUrl: string | undefined;
   deadLetterQueueUrl: string | undefined;
@@ -152,7 +158,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     incomingWebhookReturnPosts: e.INCOMING_WEBHOOK_RETURN_POSTS,
     incomingWebhookRateLimit:
       e.INCOMING_WEBHOOK_RATE_LIMIT_PER_SECOND > 0
-        ? { perSecond: e.INCOMING_WEBHOOK_RATE_LIMIT_PER_SECOND, burst: e.INCOMING_WEBHOOK_RATE_LIMIT_BURST }
+        ? {
+            perSecond: e.INCOMING_WEBHOOK_RATE_LIMIT_PER_SECOND,
+            burst: e.INCOMING_WEBHOOK_RATE_LIMIT_BURST,
+            windowMs: e.INCOMING_WEBHOOK_RATE_LIMIT_WINDOW_SECONDS * 1000,
+          }
         : undefined,
     tables: { entities: e.TABLE_ENTITIES, posts: e.TABLE_POSTS, deliveries: e.TABLE_DELIVERIES },
     queueUrl: e.QUEUE_URL,

@@ -4,7 +4,8 @@
  * write per post.
  *
  * Each function instance keeps a token bucket per hook (rate `perSecond`, capacity `burst`): exact
- * for one instance. Across instances, a shared counter per hook and window of `windowMs` holds the
+ * for one instance. Across instances, a shared counter per hook and window of `windowMs` (a minute
+ * by default, so that the sustained rate across instances stays near `perSecond`) holds the
  * posts admitted by all of them. An instance adds its unsynced count to it (one UpdateItem) only
  * after admitting `syncEvery` posts in the window, and learns the total in return; it refuses once
  * the total plus its own unsynced posts reach the window's budget (`perSecond * window + burst`).
@@ -46,7 +47,7 @@ interface HookState {
   unsynced: number;
 }
 
-const DEFAULT_WINDOW_MS = 5_000;
+const DEFAULT_WINDOW_MS = 60_000;
 /** Buckets kept per instance; the least recently used go first (a hook id is a credential, so few). */
 const MAX_TRACKED_HOOKS = 10_000;
 

@@ -41,16 +41,22 @@ describe('HookRateLimiter on one instance', () => {
     expect((await limiter.take('other')).allowed).toBe(true);
   });
 
-  it('writes nothing shared while a hook stays well under its limit', async () => {
-    const time = clock();
+  it('writes nothing shared while a hook stays well under its limit, and one write per batch of a tenth of the budget above that', async () => {
+    const time = clock(6_000_000);
     const counter = new MemoryCounter();
-    const limiter = new HookRateLimiter({ perSecond: 10, burst: 100 }, counter, time.now);
-    // 2 posts a second for a minute: 120 posts, one write each would be 120.
-    for (let i = 0; i < 120; i++) {
+    // 10/s and a burst of 100 over a minute: a budget of 700 posts, synced every 70.
+    const limiter = new HookRateLimiter({ perSecond: 10, burst: 100, windowMs: 60_000 }, counter, time.now);
+    for (let i = 0; i < 60; i++) {
       expect((await limiter.take('calm')).allowed).toBe(true);
-      time.advance(500);
+      time.advance(1_000);
     }
     expect(counter.writes).toBe(0);
+    // 5 posts a second for the next minute: 300 posts, not 300 writes.
+    for (let i = 0; i < 300; i++) {
+      expect((await limiter.take('busy')).allowed).toBe(true);
+      time.advance(200);
+    }
+    expect(counter.writes).toBe(Math.floor(300 / 70));
   });
 });
 
