@@ -19,7 +19,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig } from '../../lib/config.js';
 import { createRuntime } from '../../lib/runtime.js';
-import { countRequests } from '../../lib/store/dynamo.js';
+import { countRequests, meterCapacity } from '../../lib/store/dynamo.js';
+import { costPerMillionPosts, PRICES } from './prices.js';
 import { createHandler } from '../../functions/incoming-webhook.js';
 import { projectRoot } from '../local/serverless-definition.js';
 import { provisionLocalResources, startDynamoDbLocal, startSqsEmulator } from '../local/stack.js';
@@ -134,6 +135,7 @@ incoming_webhooks: [{team: bench, channel: town-square, creator: bencher, displa
     new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
   );
   const counts = countRequests(counted);
+  const capacity = meterCapacity(counted);
   const handler = createHandler(createRuntime(config, new Logger({ serviceName: 'bench', logLevel: 'SILENT' }), counted));
   const event = (index: number) =>
     ({
@@ -147,9 +149,16 @@ incoming_webhooks: [{team: bench, channel: town-square, creator: bencher, displa
     }) as never;
   await handler(event(-1));
   counts.clear();
+  capacity.writeUnits = 0;
+  capacity.readUnits = 0;
   const countedPosts = 200;
   for (let i = 0; i < countedPosts; i++) await handler(event(i));
   const perPost = perOperation(counts, countedPosts).breakdown;
+  const writeUnitsPerPost = capacity.writeUnits / countedPosts;
+  const readUnitsPerPost = capacity.readUnits / countedPosts;
+  // One instance serving one request at a time: its mean latency is the billed Lambda duration.
+  const lambdaMsPerPost = 1000 / oneInstance.perSecond;
+  const cost = costPerMillionPosts({ writeUnitsPerPost, readUnitsPerPost, lambdaMsPerPost });
 
   // 3. Bundle sizes and module load times, each in a fresh Node process.
   const loadTimes: Record<string, number> = {};
@@ -175,6 +184,15 @@ Incoming webhook throughput (median of ${rounds} rounds, concurrency ${concurren
   ratio                    ${(handlerRate / baselineRate).toFixed(2)}   (target 0.9 or better)
 
 DynamoDB requests per incoming post, warm instance: ${perPost}   (target: 1 write, 0 reads)
+DynamoDB capacity per incoming post (as billed on demand, table and indexes): ${writeUnitsPerPost.toFixed(2)} write units, ${readUnitsPerPost.toFixed(2)} read units   (target: at most 2 write units)
+
+Cost per million incoming posts (${PRICES.source}):
+  API Gateway HTTP API   $${cost.apiGateway.toFixed(2)}
+  Lambda requests        $${cost.lambdaRequests.toFixed(2)}
+  Lambda duration        $${cost.lambdaDuration.toFixed(2)}   (${lambdaMsPerPost.toFixed(1)} ms at 128 MB arm64, the local sequential latency)
+  DynamoDB writes        $${cost.dynamoWrites.toFixed(2)}
+  DynamoDB reads         $${cost.dynamoReads.toFixed(2)}
+  total                  $${cost.total.toFixed(2)}
 
 Peak memory (RSS) with the V8 limits of a 128 MB Lambda          (target under 128 MB)
   one instance, requests one at a time (as Lambda runs them)  ${oneInstance.maxRssMb.toFixed(0)} MB
