@@ -110,7 +110,8 @@ export async function seedWorld(runtime: Runtime, extra: (names: WorldNames) => 
     users: [...base.users, ...(more.users ?? [])],
     incoming_webhooks: [...base.incoming_webhooks, ...(more.incoming_webhooks ?? [])],
   });
-  const summary = await applySeed('test-world.yaml', seed, { store: runtime.entities, siteUrl: '' });
+  // Tests read every secret from the world's summary, including the action signing secret that an earlier test created.
+  const summary = await applySeed('test-world.yaml', seed, { store: runtime.entities, siteUrl: '', showSecrets: true });
   const find = <T>(list: T[], predicate: (item: T) => boolean, what: string): T => {
     const found = list.find(predicate);
     if (!found) throw new Error(`test world has no ${what}`);
