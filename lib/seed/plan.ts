@@ -79,7 +79,10 @@ function changedSecrets(stored: Record<string, unknown> | undefined, desired: Re
     .map((field) => `${field} ${stored?.[field] === undefined ? 'generated' : 'changed'}`);
 }
 
-/** Reads each stored item at most once per run, so every decision compares with the state before the run. */
+/**
+ * Reads each stored item at most once per run, so every decision compares with the state before the
+ * run; strongly consistent, so a run right after another sees all of its writes.
+ */
 export class StoredItems {
   private readonly cache = new Map<string, Promise<Record<string, unknown> | undefined>>();
 
@@ -89,7 +92,7 @@ export class StoredItems {
     const cacheKey = itemKey(key);
     let item = this.cache.get(cacheKey);
     if (!item) {
-      item = this.store.getRaw({ PK: key.PK, SK: key.SK });
+      item = this.store.getRawConsistently({ PK: key.PK, SK: key.SK });
       this.cache.set(cacheKey, item);
     }
     return item;
@@ -223,9 +226,12 @@ export function packTransactions(groups: ItemChange[][], limit: number): ItemCha
 
 /** The plan as the CLI prints it on stderr. */
 export function formatPlan(fileName: string, plan: SeedPlan): string {
-  const counts = new Map<PlanAction, number>();
-  for (const line of plan.lines) counts.set(line.action, (counts.get(line.action) ?? 0) + 1);
-  const tally = [...counts].map(([action, count]) => `${count} to ${action}`).join(', ');
+  const actions: PlanAction[] = ['create', 'update', 'delete', 'archive'];
+  const tally = actions
+    .map((action) => [action, plan.lines.filter((line) => line.action === action).length] as const)
+    .filter(([, count]) => count > 0)
+    .map(([action, count]) => `${count} to ${action}`)
+    .join(', ');
   const header =
     plan.lines.length === 0
       ? `seed plan for ${fileName}: no changes`

@@ -418,6 +418,12 @@ export class EntityStore {
     );
   }
 
+  /** An item as stored, strongly consistent: for the seed, which must see the writes of the run before it. */
+  async getRawConsistently(key: Key): Promise<Record<string, unknown> | undefined> {
+    const result = await this.db.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
+    return result.Item;
+  }
+
   /** The limit of writeTransaction, for callers that split their changes. */
   static readonly maxTransactionItems = MAX_TRANSACTION_ITEMS;
 }
