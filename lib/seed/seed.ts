@@ -249,7 +249,8 @@ class SeedRun {
   }
 
   private async planActionSigningSecret(given: string | undefined): Promise<void> {
-    const stored = await this.store.getActionSigningSecret();
+    const storedItem = await this.stored.get(keys.actionSigningSecret());
+    const stored = typeof storedItem?.signing_secret === 'string' ? storedItem.signing_secret : undefined;
     if (given !== undefined && !/^whsec_[A-Za-z0-9+/]{43}=$/.test(given)) {
       this.problem('action_signing_secret', 'must be whsec_ and the base64 of 32 bytes');
     }
@@ -444,10 +445,14 @@ class SeedRun {
 
   private async checkCreator(where: string, username: string, team: Team): Promise<User | undefined> {
     const user = await this.findUser(username);
-    if (!user) this.problem(where, `creator: unknown user "${username}"`);
-    else if (!this.userTeams.get(username)?.has(team.name) && !(await this.store.isTeamMember(team.id, user.id))) {
-      this.problem(where, `creator: "${username}" is not a member of team "${team.name}"`);
+    if (!user) {
+      this.problem(where, `creator: unknown user "${username}"`);
+      return user;
     }
+    // A stored membership counts unless this run prunes it (a named team's membership the file does not list).
+    const prunable = this.options.prune && this.namedTeamIds.has(team.id);
+    const member = this.userTeams.get(username)?.has(team.name) || (!prunable && (await this.store.isTeamMember(team.id, user.id)));
+    if (!member) this.problem(where, `creator: "${username}" is not a member of team "${team.name}"${prunable ? ' in this file' : ''}`);
     return user;
   }
 

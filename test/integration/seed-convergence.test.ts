@@ -271,6 +271,21 @@ describe('prune', () => {
     expect(reused.commands[0]!.id).not.toBe(first.commands[0]!.id);
   });
 
+  it('refuses a creator whose team membership the same pruning run removes, so the next run still validates', async () => {
+    const document = teamDocument();
+    await seed(document);
+    const orphaned = change(document, (copy) => {
+      copy.incoming_webhooks[0]!.creator = copy.users[1]!.username;
+      copy.users[1]!.teams = [];
+      copy.users[1]!.channels = [];
+    });
+    const error = await seed(orphaned, { prune: true }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SeedValidationError);
+    expect((error as SeedValidationError).problems.join('\n')).toMatch(/incoming_webhooks\[0\] \(ci\): creator: "\S+-bob" is not a member of team "\S+" in this file/);
+    // Without prune the stored membership stays, and counts.
+    expect((await seed(orphaned)).written_items).toBe(1);
+  });
+
   it('hands a trigger from one command to another in one run', async () => {
     const document = teamDocument();
     const team = document.teams[0]!.name;
