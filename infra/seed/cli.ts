@@ -6,7 +6,8 @@
  * `--stage` to a deployed stage's tables using the AWS credentials of the environment (the AWS
  * SDK's AWS_ENDPOINT_URL_DYNAMODB points it at another endpoint, such as a DynamoDB Local). The
  * plan goes to stderr, then the JSON summary to stdout; a rejected file prints its problems on
- * stderr, writes nothing, exits 1. `export` writes the stored state as a seed file.
+ * stderr, writes nothing, exits 1; a run that stops part-way says so and exits 1. `export` writes
+ * the stored state as a seed file (a seed file named `export` is given as `./export`).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -14,7 +15,7 @@ import { documentClient } from '../../lib/store/dynamo.js';
 import { EntityStore } from '../../lib/store/entities.js';
 import { exportSeed, exportToYaml, UnknownTeamError } from '../../lib/seed/export.js';
 import { formatPlan } from '../../lib/seed/plan.js';
-import { parseSeedFile, planSeed, SeedValidationError } from '../../lib/seed/seed.js';
+import { parseSeedFile, planSeed, SeedApplyError, SeedValidationError } from '../../lib/seed/seed.js';
 import { readLocalState } from '../local/state.js';
 
 const USAGE = `usage: npm run seed -- FILE [--dry-run] [--prune] [--show-secrets] [--stage NAME] [--region REGION] [--site-url URL]
@@ -35,7 +36,11 @@ const { values, positionals } = parseArgs({
   },
 });
 const [command] = positionals;
-if (!command || positionals.length > 1) {
+const exportOnly = ['team', 'with-secrets', 'out'] as const;
+const applyOnly = ['dry-run', 'prune', 'show-secrets', 'site-url'] as const;
+const misplaced = (command === 'export' ? applyOnly : exportOnly).filter((option) => values[option] !== undefined && values[option] !== false);
+if (!command || positionals.length > 1 || misplaced.length > 0) {
+  if (misplaced.length > 0) console.error(`not an option of ${command === 'export' ? 'export' : 'a seed run'}: ${misplaced.map((option) => `--${option}`).join(', ')}`);
   console.error(USAGE);
   process.exit(2);
 }
@@ -83,7 +88,7 @@ try {
     }
   }
 } catch (error) {
-  if (error instanceof SeedValidationError || error instanceof UnknownTeamError) {
+  if (error instanceof SeedValidationError || error instanceof UnknownTeamError || error instanceof SeedApplyError) {
     console.error(error.message);
     process.exit(1);
   }

@@ -53,6 +53,21 @@ export interface SeedOptions {
   showSecrets?: boolean;
 }
 
+/** A run that stopped part-way: the first `applied` transactions are written, the rest are not. */
+export class SeedApplyError extends Error {
+  constructor(
+    readonly applied: number,
+    readonly total: number,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `seed stopped after ${applied} of ${total} transactions: ${cause instanceof Error ? cause.message : String(cause)}\n` +
+        'Every entity is either as before or as the file says; run the same file again to complete it.',
+    );
+    this.name = 'SeedApplyError';
+  }
+}
+
 /** A validated run: what it would change, and the means to do it. */
 export interface PlannedSeed {
   plan: SeedPlan;
@@ -237,7 +252,15 @@ class SeedRun {
       async apply() {
         // Each transaction is all or nothing; a run needing several leaves whole entities behind
         // if it stops, and a rerun of the same file plans exactly what is missing.
-        for (const transaction of plan.transactions) await store.writeTransaction(transaction);
+        let applied = 0;
+        try {
+          for (const transaction of plan.transactions) {
+            await store.writeTransaction(transaction);
+            applied++;
+          }
+        } catch (error) {
+          throw new SeedApplyError(applied, plan.transactions.length, error);
+        }
         return summary;
       },
     };

@@ -156,6 +156,10 @@ describe('npm run seed', { timeout: 90_000 }, () => {
     expect(withSecrets.stdout).toContain(created.commands[0].token);
     expect(withSecrets.stdout).not.toContain(document.users[0]!.token);
 
+    const misplaced = await run(['export', '--prune']);
+    expect(misplaced.code).toBe(2);
+    expect(misplaced.stderr).toContain('not an option of export: --prune');
+
     const unknown = await run(['export', '--team', `${team}-missing`]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain(`unknown team: ${team}-missing`);

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { hashToken } from '../../lib/ids.js';
 import { exportSeed, exportToYaml } from '../../lib/seed/export.js';
 import { formatPlan } from '../../lib/seed/plan.js';
-import { applySeed, parseSeedFile, planSeed, SeedValidationError, type SeedOptions } from '../../lib/seed/seed.js';
+import { applySeed, parseSeedFile, planSeed, SeedApplyError, SeedValidationError, type SeedOptions } from '../../lib/seed/seed.js';
 import { countRequests, documentClient } from '../../lib/store/dynamo.js';
 import { EntityStore } from '../../lib/store/entities.js';
 import { keys } from '../../lib/store/keys.js';
@@ -357,21 +357,38 @@ describe('export', () => {
 });
 
 describe('transactions', () => {
-  it('splits a large run into transactions of whole entities, and a rerun completes a partial run', async () => {
+  it('splits a large run into transactions of whole entities, and a rerun completes a run that stopped part-way', async () => {
     const document = teamDocument();
     const team = document.teams[0]!.name;
     for (let index = 0; index < 40; index++) {
       document.users.push({ username: `${team}-user${index}`, token: `${team}-user${index}-token-0123456789`, teams: [team], channels: [`${team}/town-square`] } as never);
     }
-    const planned = await plan(document);
+    /** Fails the second transaction, as throttling or a lost connection would. */
+    class FailingStore extends EntityStore {
+      transactions = 0;
+      override async writeTransaction(changes: Parameters<EntityStore['writeTransaction']>[0]) {
+        if (++this.transactions === 2) throw new Error('connection lost');
+        return super.writeTransaction(changes);
+      }
+    }
+    const failing = new FailingStore(documentClient({ endpoint: stackEnvironment().DYNAMODB_ENDPOINT, region: 'us-east-1' }), api.runtime.config.tables.entities);
+    const planned = await planSeed('seed.yaml', parse(document), { store: failing, siteUrl: '' });
     expect(planned.plan.transactions.length).toBeGreaterThan(1);
     for (const transaction of planned.plan.transactions) expect(transaction.length).toBeLessThanOrEqual(100);
-    // Only the first transaction lands, as if the run had stopped there.
-    await store.writeTransaction(planned.plan.transactions[0]!);
+    const error = await planned.apply().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SeedApplyError);
+    expect((error as SeedApplyError).message).toMatch(/stopped after 1 of \d+ transactions: connection lost/);
+
+    // What landed is whole: every user that exists has its token.
+    let landed = 0;
     for (let index = 0; index < 40; index++) {
       const user = await store.getUserByUsername(`${team}-user${index}`);
-      if (user) expect(await store.resolveUserToken(hashToken(`${team}-user${index}-token-0123456789`))).toBe(user.id);
+      if (!user) continue;
+      landed++;
+      expect(await store.resolveUserToken(hashToken(`${team}-user${index}-token-0123456789`))).toBe(user.id);
     }
+    expect(landed).toBeGreaterThan(0);
+    expect(landed).toBeLessThan(40);
     const rerun = await plan(document);
     expect(rerun.plan.itemCount).toBe(planned.plan.itemCount - planned.plan.transactions[0]!.length);
     await rerun.apply();
