@@ -197,7 +197,9 @@ class SeedRun {
   private readonly naturalKeys = new Map<string, string>();
   private readonly naturallyIdentified: string[] = [];
   private readonly userTokens = new Map<string, string>();
-  private readonly commandTriggers = new Map<string, { where: string; id: string }>();
+  /** What the named teams held before the run; read only when pruning. */
+  private snapshot: TeamsSnapshot | undefined;
+  private readonly commandTriggers = new Map<string, { where: string; id: string; teamId: string; trigger: string }>();
 
   constructor(
     private readonly fileName: string,
@@ -231,9 +233,8 @@ class SeedRun {
     await this.planCommands(seed);
     await this.checkCommandTriggers();
     if (this.problems.length > 0) throw new SeedValidationError(this.problems);
-    const snapshot = this.options.prune ? await this.snapshotOfNamedTeams() : undefined;
-    if (snapshot) await this.planPrune(snapshot);
-    await this.planArchivedChannelHooks(snapshot);
+    if (this.options.prune) await this.planPrune(await this.snapshotOfNamedTeams());
+    await this.planArchivedChannelHooks();
     if (this.naturallyIdentified.length > 0) {
       this.planner.note(
         `identified by natural key (neither id nor key): ${this.naturallyIdentified.join(', ')}; renaming one of these, ` +
@@ -655,7 +656,7 @@ class SeedRun {
       const { id, pointers } = await this.integrationIdentity(where, 'command', team, entry, `${entry.team}/${trigger}`);
       const sameTrigger = this.commandTriggers.get(`${team.id}/${trigger}`);
       if (sameTrigger) this.problem(where, `trigger: "/${trigger}" is also the trigger of ${sameTrigger.where}`);
-      else this.commandTriggers.set(`${team.id}/${trigger}`, { where, id });
+      else this.commandTriggers.set(`${team.id}/${trigger}`, { where, id, teamId: team.id, trigger });
       if (!creator) continue;
       const existing = await this.stored.get(keys.command(id));
       const { secrets, shown } = await this.integrationSecrets('COMMAND', id, entry);
@@ -694,8 +695,7 @@ class SeedRun {
 
   /** A trigger held by a command the file does not name is taken; one handed between named commands is not. */
   private async checkCommandTriggers(): Promise<void> {
-    for (const [teamAndTrigger, { where, id }] of this.commandTriggers) {
-      const [teamId, trigger] = [teamAndTrigger.slice(0, teamAndTrigger.indexOf('/')), teamAndTrigger.slice(teamAndTrigger.indexOf('/') + 1)];
+    for (const { where, id, teamId, trigger } of this.commandTriggers.values()) {
       const claimedBy = await this.stored.target(keys.commandTrigger(teamId, trigger));
       const freedByPrune = this.options.prune && this.namedTeamIds.has(teamId);
       if (claimedBy && claimedBy !== id && !this.namedIntegrations.command.has(claimedBy) && !freedByPrune) {
@@ -707,27 +707,19 @@ class SeedRun {
   private async snapshotOfNamedTeams(): Promise<TeamsSnapshot> {
     const snapshot = await snapshotTeams(this.store, (team) => this.namedTeamIds.has(team.id));
     for (const item of snapshot.items) this.stored.remember(item);
+    this.snapshot = snapshot;
     return snapshot;
   }
 
-  /** Soft-deletes an integration (Mattermost's delete_at) with its seed pointers, and whatever `former` it held. */
-  private async planIntegrationDeletion(
-    kind: string,
-    name: string,
-    entityItems: DesiredItem[],
-    entityKey: Key,
-    snapshot: TeamsSnapshot | undefined,
-    id: string,
-    why: string,
-    former: FormerItem[] = [],
-  ): Promise<void> {
-    const seedPointers = (snapshot?.seedPointers ?? []).filter((pointer) => pointer.targetId === id).map((pointer) => ({ key: pointer.key }));
+  /** Soft-deletes an integration (Mattermost's delete_at), forgetting its seed keys and whatever else `former` names. */
+  private async planIntegrationDeletion(removal: { kind: string; name: string; id: string; deletedItem: DesiredItem; why: string; former?: FormerItem[] }): Promise<void> {
+    const seedPointers = (this.snapshot?.seedPointers ?? []).filter((pointer) => pointer.targetId === removal.id).map((pointer) => ({ key: pointer.key }));
     await this.planner.reconcile({
-      kind,
-      name,
-      id,
-      desired: onlyItem(entityItems, entityKey).map((write) => ({ ...write, note: why })),
-      former: [...former, ...seedPointers],
+      kind: removal.kind,
+      name: removal.name,
+      id: removal.id,
+      desired: [{ ...removal.deletedItem, note: removal.why }],
+      former: [...(removal.former ?? []), ...seedPointers],
       removal: 'delete',
     });
   }
@@ -740,32 +732,44 @@ class SeedRun {
   private async planPrune(snapshot: TeamsSnapshot): Promise<void> {
     const why = 'not in the file (prune)';
     const teamName = new Map(snapshot.teams.map((team) => [team.id, team.name]));
-    const channelName = new Map(snapshot.channels.map((channel) => [channel.id, channel.name]));
+    const channelsById = new Map(snapshot.channels.map((channel) => [channel.id, channel]));
     const username = (userId: string) => snapshot.users.get(userId)?.username ?? userId;
-
-    for (const membership of snapshot.teamMembers) {
+    const memberships = [
+      ...snapshot.teamMembers.map((member) => ({ key: member.key, userId: member.user_id, of: teamName.get(member.team_id) })),
+      ...snapshot.channelMembers.map((member) => {
+        const channel = channelsById.get(member.channel_id)!;
+        return { key: member.key, userId: member.user_id, of: `${teamName.get(channel.team_id)}/${channel.name}` };
+      }),
+    ];
+    for (const membership of memberships) {
       if (this.desiredMemberships.has(`${membership.key.PK}|${membership.key.SK}`)) continue;
-      await this.planner.reconcile({ kind: 'membership', name: `${teamName.get(membership.team_id)} <- ${username(membership.user_id)}`, id: membership.user_id, desired: [], former: [{ key: membership.key, note: why }], removal: 'delete' });
-    }
-    for (const membership of snapshot.channelMembers) {
-      if (this.desiredMemberships.has(`${membership.key.PK}|${membership.key.SK}`)) continue;
-      await this.planner.reconcile({ kind: 'membership', name: `${channelName.get(membership.channel_id)} <- ${username(membership.user_id)}`, id: membership.user_id, desired: [], former: [{ key: membership.key, note: why }], removal: 'delete' });
+      await this.planner.reconcile({
+        kind: 'membership',
+        name: `${membership.of} <- ${username(membership.userId)}`,
+        id: membership.userId,
+        desired: [],
+        former: [{ key: membership.key, note: why }],
+        removal: 'delete',
+      });
     }
     const unnamedLive = <T extends { id: string; delete_at: number }>(kind: IntegrationKind, entities: T[]) =>
       entities.filter((entity) => entity.delete_at === 0 && !this.namedIntegrations[kind].has(entity.id));
     for (const hook of unnamedLive('incoming', snapshot.incomingWebhooks)) {
-      const name = `${teamName.get(hook.team_id)}/${channelName.get(hook.channel_id) ?? hook.channel_id} "${hook.display_name}"`;
-      await this.planIntegrationDeletion('incoming_webhook', name, itemsFor.incomingWebhook(this.deleted(hook)), keys.incomingWebhook(hook.id), snapshot, hook.id, why);
+      const name = `${teamName.get(hook.team_id)}/${channelsById.get(hook.channel_id)?.name ?? hook.channel_id} "${hook.display_name}"`;
+      await this.planIntegrationDeletion({ kind: 'incoming_webhook', name, id: hook.id, deletedItem: itemsFor.incomingWebhook(this.deleted(hook))[0]!, why });
     }
+    // A deletion writes only the integration's own item; its stored secrets stay as they are.
     const noSecrets: IntegrationSecrets = { token: '', signing_secret: '' };
     for (const hook of unnamedLive('outgoing', snapshot.outgoingWebhooks)) {
       const name = `${teamName.get(hook.team_id)} "${hook.display_name || hook.trigger_words.join(',')}"`;
-      await this.planIntegrationDeletion('outgoing_webhook', name, itemsFor.outgoingWebhook(this.deleted(hook), noSecrets), keys.outgoingWebhook(hook.id), snapshot, hook.id, why);
+      const deletedItem = onlyItem(itemsFor.outgoingWebhook(this.deleted(hook), noSecrets), keys.outgoingWebhook(hook.id))[0]!;
+      await this.planIntegrationDeletion({ kind: 'outgoing_webhook', name, id: hook.id, deletedItem, why });
     }
     for (const command of unnamedLive('command', snapshot.commands)) {
       const name = `${teamName.get(command.team_id)} /${command.trigger}`;
       const trigger = { key: keys.commandTrigger(command.team_id, command.trigger), note: `trigger "/${command.trigger}" freed` };
-      await this.planIntegrationDeletion('command', name, itemsFor.command(this.deleted(command), noSecrets), keys.command(command.id), snapshot, command.id, why, [trigger]);
+      const deletedItem = onlyItem(itemsFor.command(this.deleted(command), noSecrets), keys.command(command.id))[0]!;
+      await this.planIntegrationDeletion({ kind: 'command', name, id: command.id, deletedItem, why, former: [trigger] });
     }
     for (const channel of snapshot.channels) {
       if (channel.delete_at !== 0 || this.mentionedChannelIds.has(channel.id)) continue;
@@ -786,22 +790,20 @@ class SeedRun {
    * channel the run touches, not only those archived now, so a rerun finishes what a partial run
    * began.
    */
-  private async planArchivedChannelHooks(snapshot: TeamsSnapshot | undefined): Promise<void> {
+  private async planArchivedChannelHooks(): Promise<void> {
     for (const channel of this.archivedChannels) {
-      const hooks = snapshot
-        ? snapshot.incomingWebhooks.filter((hook) => hook.channel_id === channel.id)
+      const hooks = this.snapshot
+        ? this.snapshot.incomingWebhooks.filter((hook) => hook.channel_id === channel.id)
         : await this.store.listIncomingWebhooksOfChannel(channel.id);
       for (const hook of hooks) {
         if (hook.delete_at !== 0 || this.namedIntegrations.incoming.has(hook.id)) continue;
-        await this.planIntegrationDeletion(
-          'incoming_webhook',
-          `${channel.name} "${hook.display_name}"`,
-          itemsFor.incomingWebhook(this.deleted(hook)),
-          keys.incomingWebhook(hook.id),
-          snapshot,
-          hook.id,
-          'its channel is archived',
-        );
+        await this.planIntegrationDeletion({
+          kind: 'incoming_webhook',
+          name: `${channel.name} "${hook.display_name}"`,
+          id: hook.id,
+          deletedItem: itemsFor.incomingWebhook(this.deleted(hook))[0]!,
+          why: 'its channel is archived',
+        });
       }
     }
   }

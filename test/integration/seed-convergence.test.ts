@@ -242,7 +242,7 @@ describe('prune', () => {
       `delete outgoing_webhook ${team} "build"`,
       `delete command ${team} /deploy`,
       `delete membership ${team} <- ${document.users[1]!.username}`,
-      `delete membership builds <- ${document.users[1]!.username}`,
+      `delete membership ${team}/builds <- ${document.users[1]!.username}`,
     ]) {
       expect(text).toContain(line);
     }
