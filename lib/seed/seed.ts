@@ -42,6 +42,15 @@ export interface SeedSummary {
   action_signing_secret: string | null;
 }
 
+type WithSecretsShown<T> = { [Field in keyof T]: Field extends 'token' | 'signing_secret' ? string : T[Field] };
+
+/** The summary of a run with `showSecrets`: every integration secret and the action signing secret are known. */
+export type SeedSummaryWithSecrets = Omit<SeedSummary, 'outgoing_webhooks' | 'commands' | 'action_signing_secret'> & {
+  outgoing_webhooks: Array<WithSecretsShown<SeedSummary['outgoing_webhooks'][number]>>;
+  commands: Array<WithSecretsShown<SeedSummary['commands'][number]>>;
+  action_signing_secret: string;
+};
+
 export interface SeedOptions {
   store: EntityStore;
   /** Base of the hook URLs in the summary. */
