@@ -160,10 +160,9 @@ export class Planner {
       else if (item.kind === 'secrets') details.push(...changedSecrets(existing, item));
       else if (index === 0 && existing) details.push(...changedFields(existing, item));
     }
-    const desiredKeys = new Set(intent.desired.map((write) => itemKey(write.item)));
     for (const former of intent.former ?? []) {
       const key = itemKey(former.key);
-      if (desiredKeys.has(key) || this.desired.has(key) || this.deletes.has(key)) continue;
+      if (this.desired.has(key) || this.deletes.has(key)) continue;
       const existing = await this.stored.get(former.key);
       // A pointer that already names another entity is that entity's now, not ours to remove.
       if (!existing || (typeof existing.target_id === 'string' && existing.target_id !== intent.id)) continue;

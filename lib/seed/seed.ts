@@ -396,7 +396,7 @@ class SeedRun {
         id,
         desired: itemsFor.channel(channel),
         former: this.formerPointer(existing ? keys.channelName(existing.team_id, existing.name) : undefined, existing?.name ?? ''),
-        ...(deleteAt !== 0 && !existing?.delete_at ? { removal: 'archive' as const } : {}),
+        ...(existing && deleteAt !== 0 && !existing.delete_at ? { removal: 'archive' as const } : {}),
       });
       this.summary.channels.push({ team: entry.team, name: entry.name, id, type: channel.type, archived: deleteAt !== 0 });
     }
