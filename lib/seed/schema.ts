@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The seed file of DESIGN.md. Entries are strict so a misspelt field is an error, not silently ignored. */
+/** The seed file (docs/seed-format.md). Entries are strict so a misspelt field is an error, not silently ignored. */
 const optionalText = z.string().optional();
 /**
  * A hook's or command's stable name within its team, chosen by the operator, so that an entry can
