@@ -66,6 +66,15 @@ export const keys = {
   /** Ephemeral posts live in their own partition per channel and user, out of the channel's pages. */
   ephemeralPostsOf: (channelId: string, userId: string) => `EPHEMERAL#${channelId}#${userId}`,
   postOrder: (timeMs: number, postId: string) => `${String(timeMs).padStart(15, '0')}#${postId}`,
+  /** A seed entry's declared `key:` (stable per kind within a team), pointing at the integration it names. */
+  seedDeclaredKey: (kind: string, teamId: string, key: string) => pointer('SEEDID', kind, teamId, key),
+  /**
+   * The hash of the token the seed last gave a user, so that a changed token revokes the old one.
+   * In no index, so the hash is never listed.
+   */
+  seedUserToken: (userId: string): Key => ({ PK: `SEEDTOKEN#${userId}`, SK: '#SEEDTOKEN' }),
+  /** What every seedKey's PK starts with, to find them all (seed prune). */
+  seedKeysPrefix: () => pointer('SEEDKEY').PK,
 };
 
 export const indexes = { byParent: 'GSI1', byUpdate: 'GSI2' } as const;
