@@ -7,7 +7,7 @@ import { routes } from '../lib/routes.js';
 import { httpRoutes, projectRoot, readServerlessDefinition } from '../infra/local/serverless-definition.js';
 
 /** Runs `serverless package` (no AWS credentials needed) and reads the generated template. */
-type Resource = { Type: string; Properties: Record<string, any> };
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string; Condition?: string; DependsOn?: string | string[] };
 let outputDir: string;
 let resources: Record<string, Resource>;
 
@@ -58,6 +58,13 @@ describe('serverless package', () => {
       expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
       expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
       if (table.Properties.TimeToLiveSpecification) expect(table.Properties.TimeToLiveSpecification.Enabled).toBe(true);
+    }
+  });
+
+  it('keeps the tables when the stack goes, except after a failed first deploy', () => {
+    for (const [name, table] of ofType('AWS::DynamoDB::Table')) {
+      expect(table.DeletionPolicy, name).toBe('RetainExceptOnCreate');
+      expect(table.UpdateReplacePolicy, name).toBe('Retain');
     }
   });
 
