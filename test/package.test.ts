@@ -5,6 +5,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../lib/routes.js';
 import { httpRoutes, projectRoot, readServerlessDefinition } from '../infra/local/serverless-definition.js';
+import { loadStageConfig } from '../infra/aws/stage-config.cjs';
+import { loadConfig } from '../lib/config.js';
 
 /** Runs `serverless package` (no AWS credentials needed) and reads the generated template. */
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string; Condition?: string; DependsOn?: string | string[] };
@@ -90,6 +92,13 @@ describe('serverless package', () => {
     expect(stream.StartingPosition).toBe('TRIM_HORIZON');
     expect(stream.BisectBatchOnFunctionError).toBe(true);
     expect(stream.DestinationConfig.OnFailure.Destination).toEqual({ 'Fn::GetAtt': ['DispatchFailureQueue', 'Arn'] });
+    // Lambda retries until the dispatcher parks the failing post itself, or the record is an hour old.
+    expect(stream.MaximumRetryAttempts).toBe(10000);
+    expect(stream.MaximumRecordAgeInSeconds).toBe(3600);
+    const dispatcher = resources.OutgoingDispatcherLambdaFunction!.Properties.Environment.Variables;
+    expect(dispatcher.DISPATCH_FAILURE_QUEUE_URL).toEqual({ Ref: 'DispatchFailureQueue' });
+    expect(dispatcher.DISPATCH_PARK_AFTER_SECONDS).toBe('300');
+    expect(Number(dispatcher.DISPATCH_PARK_AFTER_SECONDS)).toBeLessThan(stream.MaximumRecordAgeInSeconds);
     // Only new posts marked as triggering reach the dispatcher.
     expect(JSON.parse(stream.FilterCriteria.Filters[0].Pattern)).toEqual({
       eventName: ['INSERT'],
@@ -128,6 +137,57 @@ describe('serverless package', () => {
     expect(dispatcher.has('sqs:SendMessage')).toBe(true);
     expect(dispatcher.has('dynamodb:PutItem')).toBe(false);
     expect(actionsOf(roleOf('CreatePost')).has('sqs:SendMessage')).toBe(false);
+  });
+
+  it('configures every stage from config/, never from the shell of whoever deploys', () => {
+    expect(readFileSync(path.join(projectRoot, 'serverless.yml'), 'utf8')).not.toContain('${env:');
+    // The ci stage has no file of its own: it packages on the defaults.
+    expect(existsSync(path.join(projectRoot, 'config/ci.yml'))).toBe(false);
+    const defaults = loadStageConfig('ci');
+    const stringified = Object.fromEntries(Object.entries(defaults.settings).map(([key, value]) => [key, String(value ?? '')]));
+    for (const [name, fn] of ofType('AWS::Lambda::Function')) {
+      const variables = fn.Properties.Environment.Variables as Record<string, unknown>;
+      for (const [key, value] of Object.entries(stringified)) {
+        if (key === 'SITE_URL' || key === 'LOG_LEVEL' || key === 'DISPATCH_PARK_AFTER_SECONDS') continue;
+        expect(variables[key], `${name} ${key}`).toBe(value);
+      }
+      expect(variables.POWERTOOLS_LOG_LEVEL, name).toBe(stringified.LOG_LEVEL);
+      expect(variables.POWERTOOLS_SERVICE_NAME, name).toBe('hookline');
+      expect(variables.POWERTOOLS_METRICS_NAMESPACE, name).toBe('Hookline');
+    }
+  });
+
+  it('has stage files that name known keys only and settings that the functions accept', () => {
+    const defaults = loadStageConfig('default');
+    for (const stage of ['default', 'local', 'prod']) {
+      const settings = Object.fromEntries(Object.entries(loadStageConfig(stage).settings).map(([key, value]) => [key, String(value ?? '')]));
+      expect(() => loadConfig({ ...settings, POWERTOOLS_LOG_LEVEL: settings.LOG_LEVEL }), stage).not.toThrow();
+    }
+    // npm start's file spells out every setting, so it shows a developer what there is to change.
+    const localText = readFileSync(path.join(projectRoot, 'config/local.yml'), 'utf8');
+    for (const key of Object.keys(defaults.settings)) expect(localText, key).toMatch(new RegExp(`^  ${key}:`, 'm'));
+    expect(loadStageConfig('local').settings.ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS).toBe('127.0.0.0/8');
+  });
+
+  it('logs every API request as one JSON object with what an operator needs to find it', () => {
+    const stage = resources.HttpApiStage!;
+    const format = JSON.parse(stage.Properties.AccessLogSettings.Format as string) as Record<string, string>;
+    const variables = new Set(Object.values(format));
+    for (const variable of [
+      '$context.requestId',
+      '$context.routeKey',
+      '$context.status',
+      '$context.responseLatency',
+      '$context.integrationLatency',
+      '$context.integration.error',
+      '$context.integrationErrorMessage',
+      '$context.identity.sourceIp',
+      '$context.httpMethod',
+      '$context.path',
+    ]) {
+      expect(variables.has(variable), variable).toBe(true);
+    }
+    expect(stage.Properties.AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
   });
 
   it('keeps synchronous functions under API Gateway\'s 30 s and the cheapest memory size', () => {
