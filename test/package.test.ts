@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,23 +10,81 @@ import { loadConfig } from '../lib/config.js';
 
 /** Runs `serverless package` (no AWS credentials needed) and reads the generated template. */
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string; Condition?: string; DependsOn?: string | string[] };
+type Template = { Resources: Record<string, Resource>; Outputs: Record<string, any>; Conditions?: Record<string, unknown>; Parameters?: Record<string, { Default?: string }> };
 let outputDir: string;
+let template: Template;
 let resources: Record<string, Resource>;
+/** A stage with a file of its own that sets everything the defaults leave out: domain, alarm email. */
+let prodDir: string;
+let prod: Template;
 
-const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+const ofType = (type: string, from: Record<string, Resource> = resources) => Object.entries(from).filter(([, resource]) => resource.Type === type);
 
-beforeAll(async () => {
-  outputDir = mkdtempSync(path.join(tmpdir(), 'hookline-package-'));
+async function packageStage(stage: string): Promise<{ dir: string; template: Template }> {
+  const dir = mkdtempSync(path.join(tmpdir(), `hookline-package-${stage}-`));
   await new Promise<void>((resolve, reject) => {
     execFile(
       'npx',
-      ['serverless', 'package', '--stage', 'ci', '--package', outputDir],
+      ['serverless', 'package', '--stage', stage, '--package', dir],
       { cwd: projectRoot, env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' }, timeout: 240_000 },
       (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve()),
     );
   });
-  resources = JSON.parse(readFileSync(path.join(outputDir, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+  return { dir, template: JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) };
+}
+
+beforeAll(async () => {
+  if (!cfnLintInstalled) console.warn('cfn-lint is not on the PATH: the cfn-lint check is skipped (install it with `pip install cfn-lint`).');
+  // One after the other: serverless-esbuild builds in one folder of the project.
+  const ci = await packageStage('ci');
+  const production = await packageStage('prod');
+  outputDir = ci.dir;
+  template = ci.template;
+  resources = template.Resources;
+  prodDir = production.dir;
+  prod = production.template;
 }, 300_000);
+
+/** Resolves Ref, Fn::Join and Fn::GetAtt with made-up values, as CloudFormation would with real ones. */
+function resolveWith(value: unknown, values: Record<string, string>): string {
+  if (typeof value === 'string') return value;
+  const node = value as Record<string, any>;
+  if ('Ref' in node) {
+    if (!(node.Ref in values)) throw new Error(`no value for Ref ${node.Ref}`);
+    return values[node.Ref]!;
+  }
+  if ('Fn::Join' in node) return (node['Fn::Join'][1] as unknown[]).map((part) => resolveWith(part, values)).join(node['Fn::Join'][0]);
+  throw new Error(`cannot resolve ${JSON.stringify(value)}`);
+}
+
+/** Evaluates a template's conditions with its parameters' defaults, as a deploy without parameters does. */
+function conditionHolds(of: Template, name: string): boolean {
+  const evaluate = (node: any): any => {
+    if (typeof node === 'string') return node;
+    if ('Ref' in node) return of.Parameters![node.Ref]!.Default;
+    if ('Condition' in node) return conditionHolds(of, node.Condition);
+    if ('Fn::Not' in node) return !evaluate(node['Fn::Not'][0]);
+    if ('Fn::And' in node) return node['Fn::And'].every((part: unknown) => evaluate(part));
+    if ('Fn::Or' in node) return node['Fn::Or'].some((part: unknown) => evaluate(part));
+    if ('Fn::Equals' in node) return evaluate(node['Fn::Equals'][0]) === evaluate(node['Fn::Equals'][1]);
+    throw new Error(`cannot evaluate ${JSON.stringify(node)}`);
+  };
+  return Boolean(evaluate(of.Conditions![name]));
+}
+
+/** The resources a deploy of `of` creates: those without a condition, or whose condition holds. */
+const created = (of: Template) => Object.fromEntries(Object.entries(of.Resources).filter(([, resource]) => !resource.Condition || conditionHolds(of, resource.Condition)));
+
+/** cfn-lint (Python) checks the template against AWS's resource specifications when it is installed. */
+const cfnLintInstalled = spawnSync('cfn-lint', ['--version']).status === 0;
+
+function cfnLint(dir: string): Array<{ Level: string; Rule: { Id: string }; Message: string; Location: { Path: unknown[] } }> {
+  const result = spawnSync('cfn-lint', ['--format', 'json', path.join(dir, 'cloudformation-template-update-stack.json')], { encoding: 'utf8', timeout: 120_000 });
+  if (result.error || !result.stdout.trim().startsWith('[')) throw new Error(`cfn-lint failed: ${result.error?.message ?? ''}\n${result.stdout}\n${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+const fakeStack = { HttpApi: 'a1b2c3d4e5', 'AWS::Region': 'eu-west-1', 'AWS::URLSuffix': 'amazonaws.com' };
 
 describe('serverless package', () => {
   it('writes one zip per function', () => {
@@ -189,6 +247,147 @@ describe('serverless package', () => {
     }
     expect(stage.Properties.AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
   });
+
+  it('outputs the API URL and the site URL as well-formed URLs', () => {
+    const apiUrl = resolveWith(template.Outputs.HttpApiUrl.Value, fakeStack);
+    expect(apiUrl).toBe('https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com');
+    expect(new URL(apiUrl).origin).toBe(apiUrl);
+    expect(apiUrl.match(/amazonaws\.com/g)).toHaveLength(1);
+    // Without a custom domain or SITE_URL, the site is the API's own URL, and so is every function's SITE_URL.
+    expect(template.Outputs.SiteUrl.Value).toEqual(template.Outputs.HttpApiUrl.Value);
+    for (const [name, fn] of ofType('AWS::Lambda::Function')) {
+      expect(fn.Properties.Environment.Variables.SITE_URL, name).toEqual(template.Outputs.SiteUrl.Value);
+    }
+    // With a custom domain, hook URLs use it.
+    expect(prod.Outputs.SiteUrl.Value).toBe('https://chat.example.com');
+    expect(resolveWith(prod.Outputs.HttpApiUrl.Value, fakeStack)).toBe(apiUrl);
+    for (const [name, fn] of ofType('AWS::Lambda::Function', prod.Resources)) {
+      expect(fn.Properties.Environment.Variables.SITE_URL, name).toBe('https://chat.example.com');
+    }
+  });
+
+  it('has no circular dependency: the functions may refer to the API, which depends on none of them', () => {
+    const dependencies = new Map<string, Set<string>>();
+    const collect = (node: unknown, into: Set<string>): void => {
+      if (Array.isArray(node)) node.forEach((item) => collect(item, into));
+      else if (node && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'Ref' && typeof value === 'string' && value in prod.Resources) into.add(value);
+          else if (key === 'Fn::GetAtt') into.add((value as string[])[0]!);
+          else collect(value, into);
+        }
+      }
+    };
+    for (const [name, resource] of Object.entries(prod.Resources)) {
+      const into = new Set<string>([resource.DependsOn ?? []].flat());
+      collect(resource.Properties ?? {}, into);
+      dependencies.set(name, into);
+    }
+    expect(dependencies.get('HttpApi')).toEqual(new Set());
+    const visiting = new Set<string>();
+    const done = new Set<string>();
+    const visit = (name: string, trail: string[]): void => {
+      if (done.has(name)) return;
+      if (visiting.has(name)) throw new Error(`circular dependency: ${[...trail, name].join(' -> ')}`);
+      visiting.add(name);
+      for (const dependency of dependencies.get(name) ?? []) visit(dependency, [...trail, name]);
+      visiting.delete(name);
+      done.add(name);
+    };
+    for (const name of dependencies.keys()) visit(name, []);
+  });
+
+  it('throttles the API stage with the stage configuration\'s limits', () => {
+    expect(resources.HttpApiStage!.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 });
+    const prodThrottling = loadStageConfig('prod').api.throttling;
+    expect(prod.Resources.HttpApiStage!.Properties.DefaultRouteSettings).toEqual({
+      ThrottlingRateLimit: prodThrottling.rateLimit,
+      ThrottlingBurstLimit: prodThrottling.burstLimit,
+    });
+    expect(prodThrottling).not.toEqual(loadStageConfig('ci').api.throttling);
+  });
+
+  it('serves the API on a custom domain only in a stage that configures one', () => {
+    const domainTypes = ['AWS::ApiGatewayV2::DomainName', 'AWS::ApiGatewayV2::ApiMapping', 'AWS::Route53::RecordSet'];
+    for (const type of domainTypes) {
+      expect(ofType(type).length, type).toBe(1);
+      expect(ofType(type)[0]![1].Condition, type).toBeDefined();
+      expect(ofType(type, created(template)), `ci creates no ${type}`).toEqual([]);
+      expect(ofType(type, created(prod)), `prod creates its ${type}`).toHaveLength(1);
+    }
+    const live = created(prod);
+    const [, domain] = ofType('AWS::ApiGatewayV2::DomainName', live)[0]!;
+    const parameter = (ref: { Ref: string }) => prod.Parameters![ref.Ref]!.Default;
+    expect(parameter(domain.Properties.DomainName)).toBe('chat.example.com');
+    expect(parameter(domain.Properties.DomainNameConfigurations[0].CertificateArn)).toMatch(/^arn:aws:acm:/);
+    expect(domain.Properties.DomainNameConfigurations[0].EndpointType).toBe('REGIONAL');
+    const [, mapping] = ofType('AWS::ApiGatewayV2::ApiMapping', live)[0]!;
+    expect(mapping.Properties).toEqual({ DomainName: { Ref: 'CustomDomain' }, ApiId: { Ref: 'HttpApi' }, Stage: '$default' });
+    expect([mapping.DependsOn].flat()).toContain('HttpApiStage');
+    const [, record] = ofType('AWS::Route53::RecordSet', live)[0]!;
+    expect(parameter(record.Properties.Name)).toBe('chat.example.com');
+    expect(record.Properties.Type).toBe('A');
+    expect(record.Properties.AliasTarget.DNSName).toEqual({ 'Fn::GetAtt': ['CustomDomain', 'RegionalDomainName'] });
+    expect(record.Properties.AliasTarget.HostedZoneId).toEqual({ 'Fn::GetAtt': ['CustomDomain', 'RegionalHostedZoneId'] });
+  });
+
+  it('alarms on failures through one topic, mailed when the stage names an address', () => {
+    for (const of of [template, prod]) {
+      const topics = ofType('AWS::SNS::Topic', of.Resources);
+      expect(topics).toHaveLength(1);
+      const topic = { Ref: topics[0]![0] };
+      for (const [name, alarm] of ofType('AWS::CloudWatch::Alarm', of.Resources)) {
+        expect(alarm.Properties.AlarmActions, name).toEqual([topic]);
+        expect(alarm.Properties.OKActions, name).toEqual([topic]);
+        expect(alarm.Properties.TreatMissingData, name).toBe('notBreaching');
+      }
+      const [, subscription] = ofType('AWS::SNS::Subscription', of.Resources)[0]!;
+      expect(subscription.Properties.Protocol).toBe('email');
+      expect(subscription.Properties.TopicArn).toEqual(topic);
+    }
+    expect(ofType('AWS::SNS::Subscription', created(template))).toEqual([]);
+    const [, mailed] = ofType('AWS::SNS::Subscription', created(prod))[0]!;
+    expect(prod.Parameters![mailed.Properties.Endpoint.Ref]!.Default).toBe('ops@example.com');
+
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    const watching = (namespace: string, metricName: string, dimension: unknown) =>
+      alarms.filter((alarm) => alarm.Namespace === namespace && alarm.MetricName === metricName && JSON.stringify(alarm.Dimensions[0].Value) === JSON.stringify(dimension));
+    for (const queue of ['OutgoingDeadLetterQueue', 'DispatchFailureQueue']) {
+      const [depth] = watching('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { 'Fn::GetAtt': [queue, 'QueueName'] });
+      expect(depth, queue).toMatchObject({ Statistic: 'Maximum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    }
+    const [iteratorAge] = watching('AWS/Lambda', 'IteratorAge', { Ref: 'OutgoingDispatcherLambdaFunction' });
+    expect(iteratorAge).toMatchObject({ Statistic: 'Maximum', Threshold: 300000, ComparisonOperator: 'GreaterThanThreshold' });
+    // Every function, today's and tomorrow's: the alarms are generated from the functions section.
+    const functions = Object.keys(readServerlessDefinition().functions);
+    expect(functions.length).toBeGreaterThanOrEqual(12);
+    for (const fn of functions) {
+      const logicalId = { Ref: `${fn[0]!.toUpperCase()}${fn.slice(1)}LambdaFunction` };
+      expect(resources[logicalId.Ref]?.Type, fn).toBe('AWS::Lambda::Function');
+      for (const metricName of ['Errors', 'Throttles']) {
+        const [alarm] = watching('AWS/Lambda', metricName, logicalId);
+        expect(alarm, `${fn} ${metricName}`).toMatchObject({ Statistic: 'Sum', Period: 300, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+      }
+    }
+    // The API's 5xx share over 5 minutes, once it has served enough requests to make a share.
+    const rate = alarms.find((alarm) => alarm.Metrics)!;
+    const byId = Object.fromEntries(rate.Metrics.map((metric: any) => [metric.Id, metric]));
+    const apiMetric = (id: string) => byId[id].MetricStat.Metric;
+    const [errors, requests] = rate.Metrics.filter((metric: any) => metric.MetricStat).map((metric: any) => metric.Id as string);
+    expect(apiMetric(errors!)).toEqual({ Namespace: 'AWS/ApiGateway', MetricName: '5xx', Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }] });
+    expect(apiMetric(requests!)).toEqual({ Namespace: 'AWS/ApiGateway', MetricName: 'Count', Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }] });
+    for (const id of [errors!, requests!]) expect(byId[id].MetricStat).toMatchObject({ Period: 300, Stat: 'Sum' });
+    const [expression] = rate.Metrics.filter((metric: any) => metric.ReturnData);
+    expect(expression.Expression).toBe(`IF(${requests} >= 20, 100 * ${errors} / ${requests}, 0)`);
+    expect(rate).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanThreshold' });
+  });
+
+  it.skipIf(!cfnLintInstalled)('passes cfn-lint without errors (skipped when cfn-lint is not on the PATH)', () => {
+    for (const dir of [outputDir, prodDir]) {
+      const errors = cfnLint(dir).filter((finding) => finding.Level === 'Error');
+      expect(errors.map((error) => `${error.Rule.Id} ${error.Location.Path.join('/')}: ${error.Message}`), dir).toEqual([]);
+    }
+  }, 120_000);
 
   it('keeps synchronous functions under API Gateway\'s 30 s and the cheapest memory size', () => {
     for (const [name, fn] of ofType('AWS::Lambda::Function')) {
