@@ -172,7 +172,8 @@ describe('serverless package', () => {
         expect(statement.Resource, `${roleName} grants on *`).not.toBe('*');
         for (const action of statement.Action) expect(action, roleName).not.toMatch(/\*/);
       }
-      return new Set<string>(statements.flatMap((statement: any) => statement.Action));
+      // What the role may do: its Deny statements (below) grant nothing.
+      return new Set<string>(statements.filter((statement: any) => statement.Effect === 'Allow').flatMap((statement: any) => statement.Action));
     };
     const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
     const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
@@ -388,6 +389,42 @@ describe('serverless package', () => {
       expect(errors.map((error) => `${error.Rule.Id} ${error.Location.Path.join('/')}: ${error.Message}`), dir).toEqual([]);
     }
   }, 120_000);
+
+  it('lets only the functions that sign read the SECRET# items of the entities table', () => {
+    const entitiesTable = JSON.stringify({ 'Fn::GetAtt': ['EntitiesTable', 'Arn'] });
+    const statementsOf = (role: Resource) => role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement) as any[];
+    const covers = (statement: any, resource: string) => [statement.Resource].flat().some((item: unknown) => JSON.stringify(item) === resource);
+    const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
+    const signing = new Set(['ExecuteCommand', 'PostAction', 'OutgoingWorker'].map(roleOf));
+    expect(roleOf('CommandWebhook')).not.toBe(roleOf('ExecuteCommand'));
+    expect(signing.has(roleOf('CommandWebhook'))).toBe(false);
+
+    const readersOfEntities = ofType('AWS::IAM::Role').filter(([, role]) =>
+      statementsOf(role).some((statement) => statement.Effect === 'Allow' && covers(statement, entitiesTable)),
+    );
+    expect(readersOfEntities.length).toBeGreaterThanOrEqual(8);
+    for (const [name, role] of readersOfEntities) {
+      const statements = statementsOf(role);
+      const denials = statements.filter((statement) => statement.Effect === 'Deny');
+      if (signing.has(name)) {
+        expect(denials, name).toEqual([]);
+        // An integration and its secrets in one request.
+        const allowed = statements.filter((statement) => statement.Effect === 'Allow' && covers(statement, entitiesTable)).flatMap((statement) => statement.Action);
+        expect(allowed, name).toContain('dynamodb:BatchGetItem');
+      } else {
+        const secretsDenied = denials.find((statement) => covers(statement, entitiesTable));
+        expect(secretsDenied, name).toBeDefined();
+        expect(secretsDenied.Action, name).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan']));
+        expect(secretsDenied.Condition, name).toEqual({ 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': ['SECRET#*'] } });
+      }
+    }
+    // A Scan has no leading key for the Deny's condition to test, so nothing may scan at all.
+    for (const [name, role] of ofType('AWS::IAM::Role')) {
+      for (const statement of statementsOf(role).filter((statement) => statement.Effect === 'Allow')) {
+        expect([statement.Action].flat(), name).not.toContain('dynamodb:Scan');
+      }
+    }
+  });
 
   it('keeps synchronous functions under API Gateway\'s 30 s and the cheapest memory size', () => {
     for (const [name, fn] of ofType('AWS::Lambda::Function')) {
