@@ -330,6 +330,8 @@ describe('serverless package', () => {
     expect(record.Properties.Type).toBe('A');
     expect(record.Properties.AliasTarget.DNSName).toEqual({ 'Fn::GetAtt': ['CustomDomain', 'RegionalDomainName'] });
     expect(record.Properties.AliasTarget.HostedZoneId).toEqual({ 'Fn::GetAtt': ['CustomDomain', 'RegionalHostedZoneId'] });
+    // Where a DNS record must point when Route 53 does not serve the zone.
+    expect(prod.Outputs.CustomDomainTarget).toMatchObject({ Condition: 'HasCustomDomain', Value: { 'Fn::GetAtt': ['CustomDomain', 'RegionalDomainName'] } });
   });
 
   it('alarms on failures through one topic, mailed when the stage names an address', () => {
