@@ -16,7 +16,7 @@ const isPlainObject = (value) => typeof value === 'object' && value !== null && 
 function readYaml(file) {
   const content = parse(readFileSync(file, 'utf8'));
   if (content == null) return {};
-  if (!isPlainObject(content)) throw new Error(`${path.relative(path.dirname(configDir), file)}: expected a mapping`);
+  if (!isPlainObject(content)) throw new Error(`${path.basename(file)}: expected a mapping`);
   return content;
 }
 
@@ -67,9 +67,9 @@ function validate(config, source) {
 }
 
 /** The merged configuration of `stage`, as the YAML files say it. */
-function loadStageConfig(stage) {
-  const defaults = readYaml(path.join(configDir, 'default.yml'));
-  const stageFile = path.join(configDir, `${stage}.yml`);
+function loadStageConfig(stage, directory = configDir) {
+  const defaults = readYaml(path.join(directory, 'default.yml'));
+  const stageFile = path.join(directory, `${stage}.yml`);
   const exists = existsSync(stageFile);
   const config = exists ? overlay(defaults, readYaml(stageFile), `config/${stage}.yml`) : defaults;
   validate(config, exists ? `config/${stage}.yml` : 'config/default.yml');
@@ -86,8 +86,8 @@ const executeApiUrl = {
  * URLs the stack answers on: `apiUrl` (the custom domain, else execute-api) and `siteUrl` (the
  * SITE_URL setting, else `apiUrl`). A URL that only CloudFormation knows is an intrinsic function.
  */
-function resolveStageConfig(stage) {
-  const config = loadStageConfig(stage);
+function resolveStageConfig(stage, directory = configDir) {
+  const config = loadStageConfig(stage, directory);
   const settings = Object.fromEntries(Object.entries(config.settings).map(([key, value]) => [key, value == null ? '' : String(value)]));
   const domain = { name: '', certificateArn: '', hostedZoneId: '', ...config.api.domain };
   for (const key of Object.keys(domain)) domain[key] = domain[key] ?? '';

@@ -28,5 +28,6 @@ export interface ResolvedStageConfig extends Omit<StageConfig, 'settings'> {
 }
 
 export declare const configDir: string;
-export declare function loadStageConfig(stage: string): StageConfig;
-export declare function resolveStageConfig(stage: string): ResolvedStageConfig;
+/** `directory` defaults to the repository's config/. */
+export declare function loadStageConfig(stage: string, directory?: string): StageConfig;
+export declare function resolveStageConfig(stage: string, directory?: string): ResolvedStageConfig;
