@@ -23,7 +23,7 @@ export const createHandler = (runtime: OutgoingRuntime) => async (event: SQSEven
         }
         if (result.kind === 'dead_letter') {
           await runtime.queue.deadLetter(record.body);
-          runtime.logger.warn('delivery refused; moved to the dead-letter queue', { ...log, delivery_id: message.delivery_id });
+          runtime.logger.warn('delivery moved to the dead-letter queue', { ...log, delivery_id: message.delivery_id, attempt });
         }
         return undefined;
       } catch (error) {

@@ -50,6 +50,19 @@ const envSchema = z.object({
   MAXIMUM_PAYLOAD_SIZE_BYTES: integerFromEnv(300_000, 1_024, 10_000_000),
   /** How long a warm instance trusts its copy of a hook, channel or user before reading it again. */
   ENTITY_CACHE_TTL_SECONDS: integerFromEnv(10, 0, 3_600),
+  /**
+   * Posts per second each incoming hook may send, with a burst (Mattermost's RateLimitSettings
+   * PerSec and MaxBurst, applied per hook); 0 turns the limit off. On by default: a leaked hook URL
+   * must not be able to spend the account's Lambda concurrency and DynamoDB capacity.
+   */
+  INCOMING_WEBHOOK_RATE_LIMIT_PER_SECOND: integerFromEnv(10, 0, 100_000),
+  INCOMING_WEBHOOK_RATE_LIMIT_BURST: integerFromEnv(100, 1, 1_000_000),
+  /**
+   * The window over which instances reconcile their counts: across instances a hook gets at most
+   * `PER_SECOND * window + BURST` posts per window. Long windows hold the sustained rate close to
+   * PER_SECOND (11.7/s at the defaults); each instance's own bucket still bounds its bursts.
+   */
+  INCOMING_WEBHOOK_RATE_LIMIT_WINDOW_SECONDS: integerFromEnv(60, 1, 3_600),
   /** Opt-in: answer POST /hooks/{id} with the created post ids as JSON instead of `ok`. */
   INCOMING_WEBHOOK_RETURN_POSTS: booleanFromEnv(false),
   TABLE_ENTITIES: z.string().min(1).default('hookline-local-entities'),
@@ -64,6 +77,12 @@ const envSchema = z.object({
    * queue and moving on, so that one bad post holds its shard for minutes, not a day.
    */
   DISPATCH_PARK_AFTER_SECONDS: integerFromEnv(300, 0, 86_400),
+  /**
+   * Attempts of an outgoing delivery before the worker moves it to the dead-letter queue itself
+   * (and logs that last attempt as dead-lettered). The queue's redrive policy allows a few more
+   * receives, as a backstop for a worker that dies mid-attempt.
+   */
+  OUTGOING_MAX_ATTEMPTS: integerFromEnv(8, 1, 100),
   /** Delays before the 2nd, 3rd, ... attempt of an outgoing delivery; the last repeats. */
   OUTGOING_RETRY_DELAYS_SECONDS: z
     .string()
@@ -98,12 +117,15 @@ export interface Config {
   maxPayloadSizeBytes: number;
   entityCacheTtlMs: number;
   incomingWebhookReturnPosts: boolean;
+  /** Undefined when off. */
+  incomingWebhookRateLimit: { perSecond: number; burst: number; windowMs: number } | undefined;
   tables: { entities: string; posts: string; deliveries: string };
   queueUrl: string | undefined;
   deadLetterQueueUrl: string | undefined;
   dispatchFailureQueueUrl: string | undefined;
   dispatchParkAfterMs: number;
   outgoingRetryDelaysSeconds: number[];
+  outgoingMaxAttempts: number;
   deliveryLogTtlSeconds: number;
   ephemeralPostTtlSeconds: number;
   dynamodbEndpoint: string | undefined;
@@ -134,12 +156,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPayloadSizeBytes: e.MAXIMUM_PAYLOAD_SIZE_BYTES,
     entityCacheTtlMs: e.ENTITY_CACHE_TTL_SECONDS * 1000,
     incomingWebhookReturnPosts: e.INCOMING_WEBHOOK_RETURN_POSTS,
+    incomingWebhookRateLimit:
+      e.INCOMING_WEBHOOK_RATE_LIMIT_PER_SECOND > 0
+        ? {
+            perSecond: e.INCOMING_WEBHOOK_RATE_LIMIT_PER_SECOND,
+            burst: e.INCOMING_WEBHOOK_RATE_LIMIT_BURST,
+            windowMs: e.INCOMING_WEBHOOK_RATE_LIMIT_WINDOW_SECONDS * 1000,
+          }
+        : undefined,
     tables: { entities: e.TABLE_ENTITIES, posts: e.TABLE_POSTS, deliveries: e.TABLE_DELIVERIES },
     queueUrl: e.QUEUE_URL,
     deadLetterQueueUrl: e.DEAD_LETTER_QUEUE_URL,
     dispatchFailureQueueUrl: e.DISPATCH_FAILURE_QUEUE_URL,
     dispatchParkAfterMs: e.DISPATCH_PARK_AFTER_SECONDS * 1000,
     outgoingRetryDelaysSeconds: e.OUTGOING_RETRY_DELAYS_SECONDS,
+    outgoingMaxAttempts: e.OUTGOING_MAX_ATTEMPTS,
     deliveryLogTtlSeconds: e.DELIVERY_LOG_TTL_DAYS * 86_400,
     ephemeralPostTtlSeconds: e.EPHEMERAL_POST_TTL_MINUTES * 60,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,

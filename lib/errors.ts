@@ -6,15 +6,30 @@
  * becomes a 500 with a fixed message (see lib/http/handler.ts).
  */
 export class AppError extends Error {
+  /** For the logs only, never for the caller; often an integration's answer, so at most 1 KB of it. */
+  readonly detailedError: string;
+
   constructor(
     readonly id: string,
     message: string,
     readonly statusCode: number,
-    readonly detailedError = '',
+    detailedError = '',
   ) {
     super(message);
     this.name = 'AppError';
+    this.detailedError = truncateUtf8(detailedError, MAX_LOGGED_DETAIL_BYTES);
   }
+}
+
+/** An integration may answer an error with a megabyte of body; the logs keep its first kilobyte. */
+export const MAX_LOGGED_DETAIL_BYTES = 1024;
+
+/** The first `maxBytes` bytes of `text` in UTF-8, marked when cut. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most texts need no encoding to know they fit.
+  if (text.length * 3 <= maxBytes || Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  const cut = Buffer.from(text, 'utf8').subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '');
+  return `${cut}… (truncated)`;
 }
 
 /** The errors shared by several routes, with Mattermost's ids and English texts. */

@@ -9,6 +9,8 @@ import { EntityStore } from './store/entities.js';
 import { PostStore } from './store/posts.js';
 import { keys } from './store/keys.js';
 import { createBusinessMetrics, type BusinessMetrics } from './metrics.js';
+import { HookRateLimiter } from './rate-limit.js';
+import { DynamoRateCounter } from './store/rate-counters.js';
 import type { Channel, Command, IncomingWebhook, IntegrationSecrets, OutgoingWebhook, Team, User } from './model.js';
 
 /**
@@ -161,6 +163,8 @@ export interface Runtime extends EdgeRuntime {
   allowList: AllowList;
   /** EMF business metrics: posts by source, deliveries by outcome, integration calls and latency. */
   metrics: BusinessMetrics;
+  /** Per-hook limit of incoming webhook posts; undefined when switched off. */
+  hookRateLimiter: HookRateLimiter | undefined;
   nowMs: () => number;
 }
 
@@ -179,6 +183,9 @@ export function createRuntime(
     allowList: new AllowList(config.allowedUntrustedInternalConnections),
     logger,
     metrics,
+    hookRateLimiter: config.incomingWebhookRateLimit
+      ? new HookRateLimiter(config.incomingWebhookRateLimit, new DynamoRateCounter(db, config.tables.entities))
+      : undefined,
     nowMs: Date.now,
   };
 }

@@ -1,30 +1,90 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../lib/routes.js';
 import { httpRoutes, projectRoot, readServerlessDefinition } from '../infra/local/serverless-definition.js';
+import { loadStageConfig } from '../infra/aws/stage-config.cjs';
+import { loadConfig } from '../lib/config.js';
 
 /** Runs `serverless package` (no AWS credentials needed) and reads the generated template. */
-type Resource = { Type: string; Properties: Record<string, any> };
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string; Condition?: string; DependsOn?: string | string[] };
+type Template = { Resources: Record<string, Resource>; Outputs: Record<string, any>; Conditions?: Record<string, unknown>; Parameters?: Record<string, { Default?: string }> };
 let outputDir: string;
+let template: Template;
 let resources: Record<string, Resource>;
+/** A stage with a file of its own that sets everything the defaults leave out: domain, alarm email. */
+let prodDir: string;
+let prod: Template;
 
-const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+const ofType = (type: string, from: Record<string, Resource> = resources) => Object.entries(from).filter(([, resource]) => resource.Type === type);
 
-beforeAll(async () => {
-  outputDir = mkdtempSync(path.join(tmpdir(), 'hookline-package-'));
+async function packageStage(stage: string): Promise<{ dir: string; template: Template }> {
+  const dir = mkdtempSync(path.join(tmpdir(), `hookline-package-${stage}-`));
   await new Promise<void>((resolve, reject) => {
     execFile(
       'npx',
-      ['serverless', 'package', '--stage', 'ci', '--package', outputDir],
+      ['serverless', 'package', '--stage', stage, '--package', dir],
       { cwd: projectRoot, env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' }, timeout: 240_000 },
       (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve()),
     );
   });
-  resources = JSON.parse(readFileSync(path.join(outputDir, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+  return { dir, template: JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) };
+}
+
+beforeAll(async () => {
+  if (!cfnLintInstalled) console.warn('cfn-lint is not on the PATH: the cfn-lint check is skipped (install it with `pip install cfn-lint`).');
+  // One after the other: serverless-esbuild builds in one folder of the project.
+  const ci = await packageStage('ci');
+  const production = await packageStage('prod');
+  outputDir = ci.dir;
+  template = ci.template;
+  resources = template.Resources;
+  prodDir = production.dir;
+  prod = production.template;
 }, 300_000);
+
+/** Resolves Ref, Fn::Join and Fn::GetAtt with made-up values, as CloudFormation would with real ones. */
+function resolveWith(value: unknown, values: Record<string, string>): string {
+  if (typeof value === 'string') return value;
+  const node = value as Record<string, any>;
+  if ('Ref' in node) {
+    if (!(node.Ref in values)) throw new Error(`no value for Ref ${node.Ref}`);
+    return values[node.Ref]!;
+  }
+  if ('Fn::Join' in node) return (node['Fn::Join'][1] as unknown[]).map((part) => resolveWith(part, values)).join(node['Fn::Join'][0]);
+  throw new Error(`cannot resolve ${JSON.stringify(value)}`);
+}
+
+/** Evaluates a template's conditions with its parameters' defaults, as a deploy without parameters does. */
+function conditionHolds(of: Template, name: string): boolean {
+  const evaluate = (node: any): any => {
+    if (typeof node === 'string') return node;
+    if ('Ref' in node) return of.Parameters![node.Ref]!.Default;
+    if ('Condition' in node) return conditionHolds(of, node.Condition);
+    if ('Fn::Not' in node) return !evaluate(node['Fn::Not'][0]);
+    if ('Fn::And' in node) return node['Fn::And'].every((part: unknown) => evaluate(part));
+    if ('Fn::Or' in node) return node['Fn::Or'].some((part: unknown) => evaluate(part));
+    if ('Fn::Equals' in node) return evaluate(node['Fn::Equals'][0]) === evaluate(node['Fn::Equals'][1]);
+    throw new Error(`cannot evaluate ${JSON.stringify(node)}`);
+  };
+  return Boolean(evaluate(of.Conditions![name]));
+}
+
+/** The resources a deploy of `of` creates: those without a condition, or whose condition holds. */
+const created = (of: Template) => Object.fromEntries(Object.entries(of.Resources).filter(([, resource]) => !resource.Condition || conditionHolds(of, resource.Condition)));
+
+/** cfn-lint (Python) checks the template against AWS's resource specifications when it is installed. */
+const cfnLintInstalled = spawnSync('cfn-lint', ['--version']).status === 0;
+
+function cfnLint(dir: string): Array<{ Level: string; Rule: { Id: string }; Message: string; Location: { Path: unknown[] } }> {
+  const result = spawnSync('cfn-lint', ['--format', 'json', path.join(dir, 'cloudformation-template-update-stack.json')], { encoding: 'utf8', timeout: 120_000 });
+  if (result.error || !result.stdout.trim().startsWith('[')) throw new Error(`cfn-lint failed: ${result.error?.message ?? ''}\n${result.stdout}\n${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+const fakeStack = { HttpApi: 'a1b2c3d4e5', 'AWS::Region': 'eu-west-1', 'AWS::URLSuffix': 'amazonaws.com' };
 
 describe('serverless package', () => {
   it('writes one zip per function', () => {
@@ -61,6 +121,13 @@ describe('serverless package', () => {
     }
   });
 
+  it('keeps the tables when the stack goes, except after a failed first deploy', () => {
+    for (const [name, table] of ofType('AWS::DynamoDB::Table')) {
+      expect(table.DeletionPolicy, name).toBe('RetainExceptOnCreate');
+      expect(table.UpdateReplacePolicy, name).toBe('Retain');
+    }
+  });
+
   it('creates the outgoing queue with a dead-letter queue and a redrive policy', () => {
     const queue = resources.OutgoingQueue!;
     expect(queue.Type).toBe('AWS::SQS::Queue');
@@ -83,6 +150,13 @@ describe('serverless package', () => {
     expect(stream.StartingPosition).toBe('TRIM_HORIZON');
     expect(stream.BisectBatchOnFunctionError).toBe(true);
     expect(stream.DestinationConfig.OnFailure.Destination).toEqual({ 'Fn::GetAtt': ['DispatchFailureQueue', 'Arn'] });
+    // Lambda retries until the dispatcher parks the failing post itself, or the record is an hour old.
+    expect(stream.MaximumRetryAttempts).toBe(10000);
+    expect(stream.MaximumRecordAgeInSeconds).toBe(3600);
+    const dispatcher = resources.OutgoingDispatcherLambdaFunction!.Properties.Environment.Variables;
+    expect(dispatcher.DISPATCH_FAILURE_QUEUE_URL).toEqual({ Ref: 'DispatchFailureQueue' });
+    expect(dispatcher.DISPATCH_PARK_AFTER_SECONDS).toBe('300');
+    expect(Number(dispatcher.DISPATCH_PARK_AFTER_SECONDS)).toBeLessThan(stream.MaximumRecordAgeInSeconds);
     // Only new posts marked as triggering reach the dispatcher.
     expect(JSON.parse(stream.FilterCriteria.Filters[0].Pattern)).toEqual({
       eventName: ['INSERT'],
@@ -98,10 +172,11 @@ describe('serverless package', () => {
         expect(statement.Resource, `${roleName} grants on *`).not.toBe('*');
         for (const action of statement.Action) expect(action, roleName).not.toMatch(/\*/);
       }
-      return new Set<string>(statements.flatMap((statement: any) => statement.Action));
+      // What the role may do: Deny statements (the SECRET# test checks them) grant nothing.
+      return new Set<string>(statements.filter((statement: any) => statement.Effect === 'Allow').flatMap((statement: any) => statement.Action));
     };
     const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
-    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
+    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
     for (const fn of functions) expect(resources[roleOf(fn)]?.Type, fn).toBe('AWS::IAM::Role');
 
     expect([...actionsOf(roleOf('Ping'))].sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
@@ -121,6 +196,236 @@ describe('serverless package', () => {
     expect(dispatcher.has('sqs:SendMessage')).toBe(true);
     expect(dispatcher.has('dynamodb:PutItem')).toBe(false);
     expect(actionsOf(roleOf('CreatePost')).has('sqs:SendMessage')).toBe(false);
+  });
+
+  it('configures every stage from config/, never from the shell of whoever deploys', () => {
+    expect(readFileSync(path.join(projectRoot, 'serverless.yml'), 'utf8')).not.toContain('${env:');
+    // The ci stage has no file of its own: it packages on the defaults.
+    expect(existsSync(path.join(projectRoot, 'config/ci.yml'))).toBe(false);
+    const defaults = loadStageConfig('ci');
+    const stringified = Object.fromEntries(Object.entries(defaults.settings).map(([key, value]) => [key, String(value ?? '')]));
+    for (const [name, fn] of ofType('AWS::Lambda::Function')) {
+      const variables = fn.Properties.Environment.Variables as Record<string, unknown>;
+      for (const [key, value] of Object.entries(stringified)) {
+        if (key === 'SITE_URL' || key === 'LOG_LEVEL' || key === 'DISPATCH_PARK_AFTER_SECONDS') continue;
+        expect(variables[key], `${name} ${key}`).toBe(value);
+      }
+      expect(variables.POWERTOOLS_LOG_LEVEL, name).toBe(stringified.LOG_LEVEL);
+      expect(variables.POWERTOOLS_SERVICE_NAME, name).toBe('hookline');
+      expect(variables.POWERTOOLS_METRICS_NAMESPACE, name).toBe('Hookline');
+    }
+  });
+
+  it('has stage files that name known keys only and settings that the functions accept', () => {
+    const defaults = loadStageConfig('default');
+    for (const stage of ['default', 'local', 'prod']) {
+      const settings = Object.fromEntries(Object.entries(loadStageConfig(stage).settings).map(([key, value]) => [key, String(value ?? '')]));
+      expect(() => loadConfig({ ...settings, POWERTOOLS_LOG_LEVEL: settings.LOG_LEVEL }), stage).not.toThrow();
+    }
+    // npm start's file spells out every setting, so it shows a developer what there is to change.
+    const localText = readFileSync(path.join(projectRoot, 'config/local.yml'), 'utf8');
+    for (const key of Object.keys(defaults.settings)) expect(localText, key).toMatch(new RegExp(`^  ${key}:`, 'm'));
+    expect(loadStageConfig('local').settings.ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS).toBe('127.0.0.0/8');
+  });
+
+  it('logs every API request as one JSON object with what an operator needs to find it', () => {
+    const stage = resources.HttpApiStage!;
+    const format = JSON.parse(stage.Properties.AccessLogSettings.Format as string) as Record<string, string>;
+    const variables = new Set(Object.values(format));
+    for (const variable of [
+      '$context.requestId',
+      '$context.routeKey',
+      '$context.status',
+      '$context.responseLatency',
+      '$context.integrationLatency',
+      '$context.integration.error',
+      '$context.integrationErrorMessage',
+      '$context.identity.sourceIp',
+      '$context.httpMethod',
+      '$context.path',
+    ]) {
+      expect(variables.has(variable), variable).toBe(true);
+    }
+    expect(stage.Properties.AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+  });
+
+  it('outputs the API URL and the site URL as well-formed URLs', () => {
+    const apiUrl = resolveWith(template.Outputs.HttpApiUrl.Value, fakeStack);
+    expect(apiUrl).toBe('https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com');
+    expect(new URL(apiUrl).origin).toBe(apiUrl);
+    expect(apiUrl.match(/amazonaws\.com/g)).toHaveLength(1);
+    // Without a custom domain or SITE_URL, the site is the API's own URL, and so is every function's SITE_URL.
+    expect(template.Outputs.SiteUrl.Value).toEqual(template.Outputs.HttpApiUrl.Value);
+    for (const [name, fn] of ofType('AWS::Lambda::Function')) {
+      expect(fn.Properties.Environment.Variables.SITE_URL, name).toEqual(template.Outputs.SiteUrl.Value);
+    }
+    // With a custom domain, hook URLs use it.
+    expect(prod.Outputs.SiteUrl.Value).toBe('https://chat.example.com');
+    expect(resolveWith(prod.Outputs.HttpApiUrl.Value, fakeStack)).toBe(apiUrl);
+    for (const [name, fn] of ofType('AWS::Lambda::Function', prod.Resources)) {
+      expect(fn.Properties.Environment.Variables.SITE_URL, name).toBe('https://chat.example.com');
+    }
+  });
+
+  it('has no circular dependency: the functions may refer to the API, which depends on none of them', () => {
+    const dependencies = new Map<string, Set<string>>();
+    const collect = (node: unknown, into: Set<string>): void => {
+      if (Array.isArray(node)) node.forEach((item) => collect(item, into));
+      else if (node && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'Ref' && typeof value === 'string' && value in prod.Resources) into.add(value);
+          else if (key === 'Fn::GetAtt') into.add((value as string[])[0]!);
+          else collect(value, into);
+        }
+      }
+    };
+    for (const [name, resource] of Object.entries(prod.Resources)) {
+      const into = new Set<string>([resource.DependsOn ?? []].flat());
+      collect(resource.Properties ?? {}, into);
+      dependencies.set(name, into);
+    }
+    expect(dependencies.get('HttpApi')).toEqual(new Set());
+    const visiting = new Set<string>();
+    const done = new Set<string>();
+    const visit = (name: string, trail: string[]): void => {
+      if (done.has(name)) return;
+      if (visiting.has(name)) throw new Error(`circular dependency: ${[...trail, name].join(' -> ')}`);
+      visiting.add(name);
+      for (const dependency of dependencies.get(name) ?? []) visit(dependency, [...trail, name]);
+      visiting.delete(name);
+      done.add(name);
+    };
+    for (const name of dependencies.keys()) visit(name, []);
+  });
+
+  it('throttles the API stage with the stage configuration\'s limits', () => {
+    expect(resources.HttpApiStage!.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 });
+    const prodThrottling = loadStageConfig('prod').api.throttling;
+    expect(prod.Resources.HttpApiStage!.Properties.DefaultRouteSettings).toEqual({
+      ThrottlingRateLimit: prodThrottling.rateLimit,
+      ThrottlingBurstLimit: prodThrottling.burstLimit,
+    });
+    expect(prodThrottling).not.toEqual(loadStageConfig('ci').api.throttling);
+  });
+
+  it('serves the API on a custom domain only in a stage that configures one', () => {
+    const domainTypes = ['AWS::ApiGatewayV2::DomainName', 'AWS::ApiGatewayV2::ApiMapping', 'AWS::Route53::RecordSet'];
+    for (const type of domainTypes) {
+      expect(ofType(type).length, type).toBe(1);
+      expect(ofType(type)[0]![1].Condition, type).toBeDefined();
+      expect(ofType(type, created(template)), `ci creates no ${type}`).toEqual([]);
+      expect(ofType(type, created(prod)), `prod creates its ${type}`).toHaveLength(1);
+    }
+    const live = created(prod);
+    const [, domain] = ofType('AWS::ApiGatewayV2::DomainName', live)[0]!;
+    const parameter = (ref: { Ref: string }) => prod.Parameters![ref.Ref]!.Default;
+    expect(parameter(domain.Properties.DomainName)).toBe('chat.example.com');
+    expect(parameter(domain.Properties.DomainNameConfigurations[0].CertificateArn)).toMatch(/^arn:aws:acm:/);
+    expect(domain.Properties.DomainNameConfigurations[0].EndpointType).toBe('REGIONAL');
+    const [, mapping] = ofType('AWS::ApiGatewayV2::ApiMapping', live)[0]!;
+    expect(mapping.Properties).toEqual({ DomainName: { Ref: 'CustomDomain' }, ApiId: { Ref: 'HttpApi' }, Stage: '$default' });
+    expect([mapping.DependsOn].flat()).toContain('HttpApiStage');
+    const [, record] = ofType('AWS::Route53::RecordSet', live)[0]!;
+    expect(parameter(record.Properties.Name)).toBe('chat.example.com');
+    expect(record.Properties.Type).toBe('A');
+    expect(record.Properties.AliasTarget.DNSName).toEqual({ 'Fn::GetAtt': ['CustomDomain', 'RegionalDomainName'] });
+    expect(record.Properties.AliasTarget.HostedZoneId).toEqual({ 'Fn::GetAtt': ['CustomDomain', 'RegionalHostedZoneId'] });
+    // Where a DNS record must point when Route 53 does not serve the zone.
+    expect(prod.Outputs.CustomDomainTarget).toMatchObject({ Condition: 'HasCustomDomain', Value: { 'Fn::GetAtt': ['CustomDomain', 'RegionalDomainName'] } });
+  });
+
+  it('alarms on failures through one topic, mailed when the stage names an address', () => {
+    for (const of of [template, prod]) {
+      const topics = ofType('AWS::SNS::Topic', of.Resources);
+      expect(topics).toHaveLength(1);
+      const topic = { Ref: topics[0]![0] };
+      for (const [name, alarm] of ofType('AWS::CloudWatch::Alarm', of.Resources)) {
+        expect(alarm.Properties.AlarmActions, name).toEqual([topic]);
+        expect(alarm.Properties.OKActions, name).toEqual([topic]);
+        expect(alarm.Properties.TreatMissingData, name).toBe('notBreaching');
+      }
+      const [, subscription] = ofType('AWS::SNS::Subscription', of.Resources)[0]!;
+      expect(subscription.Properties.Protocol).toBe('email');
+      expect(subscription.Properties.TopicArn).toEqual(topic);
+    }
+    expect(ofType('AWS::SNS::Subscription', created(template))).toEqual([]);
+    const [, mailed] = ofType('AWS::SNS::Subscription', created(prod))[0]!;
+    expect(prod.Parameters![mailed.Properties.Endpoint.Ref]!.Default).toBe('ops@example.com');
+
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    const watching = (namespace: string, metricName: string, dimension: unknown) =>
+      alarms.filter((alarm) => alarm.Namespace === namespace && alarm.MetricName === metricName && JSON.stringify(alarm.Dimensions[0].Value) === JSON.stringify(dimension));
+    for (const queue of ['OutgoingDeadLetterQueue', 'DispatchFailureQueue']) {
+      const [depth] = watching('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { 'Fn::GetAtt': [queue, 'QueueName'] });
+      expect(depth, queue).toMatchObject({ Statistic: 'Maximum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    }
+    const [iteratorAge] = watching('AWS/Lambda', 'IteratorAge', { Ref: 'OutgoingDispatcherLambdaFunction' });
+    expect(iteratorAge).toMatchObject({ Statistic: 'Maximum', Threshold: 300000, ComparisonOperator: 'GreaterThanThreshold' });
+    // Every function, today's and tomorrow's: the alarms are generated from the functions section.
+    const functions = Object.keys(readServerlessDefinition().functions);
+    expect(functions.length).toBeGreaterThanOrEqual(12);
+    for (const fn of functions) {
+      const logicalId = { Ref: `${fn[0]!.toUpperCase()}${fn.slice(1)}LambdaFunction` };
+      expect(resources[logicalId.Ref]?.Type, fn).toBe('AWS::Lambda::Function');
+      for (const metricName of ['Errors', 'Throttles']) {
+        const [alarm] = watching('AWS/Lambda', metricName, logicalId);
+        expect(alarm, `${fn} ${metricName}`).toMatchObject({ Statistic: 'Sum', Period: 300, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+      }
+    }
+    // The API's 5xx share over 5 minutes, once it has served enough requests to make a share.
+    const rate = alarms.find((alarm) => alarm.Metrics)!;
+    const byId = Object.fromEntries(rate.Metrics.map((metric: any) => [metric.Id, metric]));
+    const apiMetric = (id: string) => byId[id].MetricStat.Metric;
+    const [errors, requests] = rate.Metrics.filter((metric: any) => metric.MetricStat).map((metric: any) => metric.Id as string);
+    expect(apiMetric(errors!)).toEqual({ Namespace: 'AWS/ApiGateway', MetricName: '5xx', Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }] });
+    expect(apiMetric(requests!)).toEqual({ Namespace: 'AWS/ApiGateway', MetricName: 'Count', Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }] });
+    for (const id of [errors!, requests!]) expect(byId[id].MetricStat).toMatchObject({ Period: 300, Stat: 'Sum' });
+    const [expression] = rate.Metrics.filter((metric: any) => metric.ReturnData);
+    expect(expression.Expression).toBe(`IF(${requests} >= 20, 100 * ${errors} / ${requests}, 0)`);
+    expect(rate).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanThreshold' });
+  });
+
+  it.skipIf(!cfnLintInstalled)('passes cfn-lint without errors (skipped when cfn-lint is not on the PATH)', () => {
+    for (const dir of [outputDir, prodDir]) {
+      const errors = cfnLint(dir).filter((finding) => finding.Level === 'Error');
+      expect(errors.map((error) => `${error.Rule.Id} ${error.Location.Path.join('/')}: ${error.Message}`), dir).toEqual([]);
+    }
+  }, 120_000);
+
+  it('lets only the functions that sign read the SECRET# items of the entities table', () => {
+    const entitiesTable = JSON.stringify({ 'Fn::GetAtt': ['EntitiesTable', 'Arn'] });
+    const statementsOf = (role: Resource) => role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement) as any[];
+    const covers = (statement: any, resource: string) => [statement.Resource].flat().some((item: unknown) => JSON.stringify(item) === resource);
+    const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
+    const signing = new Set(['ExecuteCommand', 'PostAction', 'OutgoingWorker'].map(roleOf));
+    expect(roleOf('CommandWebhook')).not.toBe(roleOf('ExecuteCommand'));
+    expect(signing.has(roleOf('CommandWebhook'))).toBe(false);
+
+    const readersOfEntities = ofType('AWS::IAM::Role').filter(([, role]) =>
+      statementsOf(role).some((statement) => statement.Effect === 'Allow' && covers(statement, entitiesTable)),
+    );
+    expect(readersOfEntities.length).toBeGreaterThanOrEqual(8);
+    for (const [name, role] of readersOfEntities) {
+      const statements = statementsOf(role);
+      const denials = statements.filter((statement) => statement.Effect === 'Deny');
+      if (signing.has(name)) {
+        expect(denials, name).toEqual([]);
+        // An integration and its secrets in one request.
+        const allowed = statements.filter((statement) => statement.Effect === 'Allow' && covers(statement, entitiesTable)).flatMap((statement) => statement.Action);
+        expect(allowed, name).toContain('dynamodb:BatchGetItem');
+      } else {
+        const secretsDenied = denials.find((statement) => covers(statement, entitiesTable));
+        expect(secretsDenied, name).toBeDefined();
+        expect(secretsDenied.Action, name).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan']));
+        expect(secretsDenied.Condition, name).toEqual({ 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': ['SECRET#*'] } });
+      }
+    }
+    // A Scan has no leading key for the Deny's condition to test, so nothing may scan at all.
+    for (const [name, role] of ofType('AWS::IAM::Role')) {
+      for (const statement of statementsOf(role).filter((statement) => statement.Effect === 'Allow')) {
+        expect([statement.Action].flat(), name).not.toContain('dynamodb:Scan');
+      }
+    }
   });
 
   it('keeps synchronous functions under API Gateway\'s 30 s and the cheapest memory size', () => {

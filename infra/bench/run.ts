@@ -19,7 +19,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig } from '../../lib/config.js';
 import { createRuntime } from '../../lib/runtime.js';
-import { countRequests } from '../../lib/store/dynamo.js';
+import { countRequests, meterCapacity } from '../../lib/store/dynamo.js';
+import { costPerMillionPosts, PRICES } from './prices.js';
 import { createHandler } from '../../functions/incoming-webhook.js';
 import { projectRoot } from '../local/serverless-definition.js';
 import { provisionLocalResources, startDynamoDbLocal, startSqsEmulator } from '../local/stack.js';
@@ -28,6 +29,7 @@ import { perOperation, seed } from './support.js';
 import { benchActions } from './actions.js';
 import { benchCommands } from './commands.js';
 import { benchOutgoing } from './outgoing.js';
+import { benchRateLimit } from './rate-limit.js';
 
 const { values } = parseArgs({
   options: {
@@ -61,7 +63,7 @@ const dynamo = await startDynamoDbLocal();
 const sqs = await startSqsEmulator();
 try {
   const { environment } = await provisionLocalResources({ stage: 'bench', dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint });
-  const config = loadConfig({ ...environment });
+  const config = loadConfig({ ...environment, INCOMING_WEBHOOK_RATE_LIMIT_PER_SECOND: '100000' });
   const runtime = createRuntime(config, new Logger({ serviceName: 'bench', logLevel: 'SILENT' }));
   const summary = await seed(
     runtime,
@@ -88,7 +90,14 @@ incoming_webhooks: [{team: bench, channel: town-square, creator: bencher, displa
     logLevel: 'error',
   });
   const incomingBundle = bundles.find((bundle) => bundle.name === 'incomingWebhook')!.file;
-  const functionEnv = { ...environment, POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO', POWERTOOLS_SERVICE_NAME: 'hookline' };
+  // The per-hook rate limit stays on, as deployed, but high enough not to refuse this load: its
+  // bookkeeping is measured, its refusals are not (section 7 measures those).
+  const functionEnv = {
+    ...environment,
+    POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',
+    POWERTOOLS_SERVICE_NAME: 'hookline',
+    INCOMING_WEBHOOK_RATE_LIMIT_PER_SECOND: '100000',
+  };
 
   // The V8 limits the Lambda Node.js runtime sets for a 128 MB function (its bootstrap gives a
   // tenth of the memory to the new space, half of that per semi-space, and the rest to the old space).
@@ -126,6 +135,7 @@ incoming_webhooks: [{team: bench, channel: town-square, creator: bencher, displa
     new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
   );
   const counts = countRequests(counted);
+  const capacity = meterCapacity(counted);
   const handler = createHandler(createRuntime(config, new Logger({ serviceName: 'bench', logLevel: 'SILENT' }), counted));
   const event = (index: number) =>
     ({
@@ -139,9 +149,16 @@ incoming_webhooks: [{team: bench, channel: town-square, creator: bencher, displa
     }) as never;
   await handler(event(-1));
   counts.clear();
+  capacity.writeUnits = 0;
+  capacity.readUnits = 0;
   const countedPosts = 200;
   for (let i = 0; i < countedPosts; i++) await handler(event(i));
   const perPost = perOperation(counts, countedPosts).breakdown;
+  const writeUnitsPerPost = capacity.writeUnits / countedPosts;
+  const readUnitsPerPost = capacity.readUnits / countedPosts;
+  // One instance serving one request at a time: its mean latency is the billed Lambda duration.
+  const lambdaMsPerPost = 1000 / oneInstance.perSecond;
+  const cost = costPerMillionPosts({ writeUnitsPerPost, readUnitsPerPost, lambdaMsPerPost });
 
   // 3. Bundle sizes and module load times, each in a fresh Node process.
   const loadTimes: Record<string, number> = {};
@@ -167,6 +184,15 @@ Incoming webhook throughput (median of ${rounds} rounds, concurrency ${concurren
   ratio                    ${(handlerRate / baselineRate).toFixed(2)}   (target 0.9 or better)
 
 DynamoDB requests per incoming post, warm instance: ${perPost}   (target: 1 write, 0 reads)
+DynamoDB capacity per incoming post (as billed on demand, table and indexes): ${writeUnitsPerPost.toFixed(2)} write units, ${readUnitsPerPost.toFixed(2)} read units   (target: at most 2 write units)
+
+Cost per million incoming posts (${PRICES.source}):
+  API Gateway HTTP API   $${cost.apiGateway.toFixed(2)}
+  Lambda requests        $${cost.lambdaRequests.toFixed(2)}
+  Lambda duration        $${cost.lambdaDuration.toFixed(2)}   (${lambdaMsPerPost.toFixed(1)} ms at 128 MB arm64, the local sequential latency)
+  DynamoDB writes        $${cost.dynamoWrites.toFixed(2)}
+  DynamoDB reads         $${cost.dynamoReads.toFixed(2)}
+  total                  $${cost.total.toFixed(2)}
 
 Peak memory (RSS) with the V8 limits of a 128 MB Lambda          (target under 128 MB)
   one instance, requests one at a time (as Lambda runs them)  ${oneInstance.maxRssMb.toFixed(0)} MB
@@ -199,6 +225,16 @@ Outgoing webhooks (local stack: stream and queue polled every 20 ms, callback an
   console.log(`Interactive messages (local API, integration answering at once with an update):
   overhead of POST /api/v4/posts/{id}/actions/{action_id} over the integration's own round trip   p50 ${actions.p50Ms.toFixed(1)} ms   p95 ${actions.p95Ms.toFixed(1)} ms
   DynamoDB requests per click                                                                     ${actions.dynamoPerClick.toFixed(2)}   (${actions.breakdown})
+`);
+
+  // 7. The per-hook rate limit across instances, at its defaults.
+  const rate = await benchRateLimit(environment, { instances: 4, concurrencyPerInstance: 4, seconds: 16 });
+  const worst = Math.max(...rate.admittedPerWindow);
+  console.log(`Per-hook rate limit (10/s, burst 100; 5 s windows instead of the default 60 s), 4 instances x 4 concurrent callers on one hook:
+  budget per window                       ${rate.budgetPerWindow}
+  admitted per whole window               ${rate.admittedPerWindow.join(', ')}   (worst ${(worst / rate.budgetPerWindow).toFixed(2)} x the budget)
+  refused (429)                           ${rate.refused}
+  shared-counter writes per admitted post ${rate.updatesPerAdmitted.toFixed(3)}
 `);
 } finally {
   await sqs.stop();

@@ -74,7 +74,7 @@ function printAttempts(attempts: DeliveryAttempt[]): void {
         new Date(attempt.attempted_at).toISOString(),
         attempt.delivery_id,
         `#${attempt.attempt}`,
-        attempt.outcome.padEnd(9),
+        attempt.outcome.padEnd(13),
         String(attempt.status || '-').padStart(3),
         `${attempt.latency_ms} ms`.padStart(8),
         attempt.url,

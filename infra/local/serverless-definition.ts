@@ -14,12 +14,21 @@ type CfnValue = unknown;
 export interface ServerlessDefinition {
   service: string;
   provider: { environment?: Record<string, CfnValue> };
-  functions: Record<string, { handler: string; events?: Array<Record<string, unknown>> }>;
+  functions: Record<string, { handler: string; environment?: Record<string, CfnValue>; events?: Array<Record<string, unknown>> }>;
+  /** The resources written in serverless.yml itself (the files it includes only shape AWS: domain, alarms). */
   resources: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
 }
 
+type ResourcesSection = ServerlessDefinition['resources'];
+
 export function readServerlessDefinition(): ServerlessDefinition {
-  return parse(readFileSync(path.join(projectRoot, 'serverless.yml'), 'utf8')) as ServerlessDefinition;
+  const definition = parse(readFileSync(path.join(projectRoot, 'serverless.yml'), 'utf8')) as Omit<ServerlessDefinition, 'resources'> & {
+    resources: ResourcesSection | Array<ResourcesSection | string>;
+  };
+  // serverless.yml lists its own resources and `${file(...)}` inclusions; osls merges them in order.
+  const parts = Array.isArray(definition.resources) ? definition.resources : [definition.resources];
+  const Resources = Object.assign({}, ...parts.filter((part): part is ResourcesSection => typeof part === 'object').map((part) => part.Resources ?? {}));
+  return { ...definition, resources: { Resources } };
 }
 
 /** Substitutes the few Serverless variables our resource names use. */

@@ -13,6 +13,7 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ChildProcess } from 'node:child_process';
 import { readServerlessDefinition, resolveName, type ServerlessDefinition } from './serverless-definition.js';
+import { resolveStageConfig } from '../aws/stage-config.cjs';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 export const LOCAL_REGION = 'us-east-1';
@@ -117,7 +118,10 @@ function createTableInput(name: string, properties: Record<string, unknown>): Cr
 }
 
 export interface ProvisionResult {
-  /** Environment variables that point the functions at what was created, by serverless.yml's names. */
+  /**
+   * The functions' environment, as serverless.yml defines it (provider.environment and every
+   * function's own): wiring to what was created, and the stage's settings.
+   */
   environment: Record<string, string>;
   tablesCreated: string[];
   queueUrls: Record<string, string>;
@@ -125,9 +129,53 @@ export interface ProvisionResult {
 
 type Resource = ServerlessDefinition['resources']['Resources'][string];
 
+const stageConfigReference = /^\$\{self:custom\.stageConfig\.([\w.]+)\}$/;
+
+/**
+ * serverless.yml's environment variables for a local stage, resolved the way osls resolves them
+ * for AWS: a `Ref` to the name or URL of what was created here, `${self:custom.stageConfig.…}`
+ * from the stage's files in config/, a literal as it is. What only CloudFormation knows (the
+ * execute-api URL, a resource the local stack does not create) stays unset. Every function runs in one process locally,
+ * so their environments merge into one. Settings from the stage's files yield to a variable of
+ * the same name in `overrides` (the process environment), so one run can change one setting.
+ */
+export function localEnvironment(options: {
+  definition: ServerlessDefinition;
+  stage: string;
+  names: ReadonlyMap<string, string>;
+  overrides?: Record<string, string | undefined>;
+}): Record<string, string> {
+  const stageConfig = resolveStageConfig(options.stage) as unknown as Record<string, unknown>;
+  const environment: Record<string, string> = {};
+  const sections = [options.definition.provider.environment ?? {}, ...Object.values(options.definition.functions).map((fn) => fn.environment ?? {})];
+  for (const [variable, value] of sections.flatMap((section) => Object.entries(section))) {
+    const ref = (value as { Ref?: string } | null)?.Ref;
+    if (ref !== undefined) {
+      if (options.names.has(ref)) environment[variable] = options.names.get(ref)!;
+      continue;
+    }
+    const fromStageConfig = typeof value === 'string' ? stageConfigReference.exec(value)?.[1] : undefined;
+    if (fromStageConfig !== undefined) {
+      const resolved = fromStageConfig.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], stageConfig);
+      if (resolved === undefined) throw new Error(`environment ${variable}: custom.stageConfig.${fromStageConfig} is not in the stage configuration`);
+      const override = options.overrides?.[variable];
+      if (override !== undefined) environment[variable] = override;
+      else if (typeof resolved === 'string') environment[variable] = resolved;
+      continue;
+    }
+    if (typeof value === 'string' && !value.includes('${')) {
+      environment[variable] = value;
+      continue;
+    }
+    throw new Error(`environment ${variable}: the local stack resolves only Refs, \${self:custom.stageConfig...} and literals, not ${JSON.stringify(value)}`);
+  }
+  return environment;
+}
+
 /**
  * Creates every table and queue of serverless.yml for `stage` (those that exist are kept) and
- * returns the environment the functions need, resolving `Ref`s in provider.environment.
+ * returns the environment the functions need: wiring to what was created, and the settings of
+ * config/<stage>.yml (config/default.yml when the stage has no file of its own).
  */
 export async function provisionLocalResources(options: {
   stage: string;
@@ -135,6 +183,8 @@ export async function provisionLocalResources(options: {
   sqsEndpoint: string;
   /** Attribute overrides by queue logical id (tests shorten the visibility timeout). */
   queueOverrides?: Record<string, Record<string, string>>;
+  /** Settings that win over the stage's files; the process environment unless given. */
+  settingOverrides?: Record<string, string | undefined>;
 }): Promise<ProvisionResult> {
   const definition = readServerlessDefinition();
   const resources = Object.entries(definition.resources.Resources);
@@ -199,15 +249,12 @@ export async function provisionLocalResources(options: {
   sqs.destroy();
 
   const environment: Record<string, string> = {
+    ...localEnvironment({ definition, stage: options.stage, names, overrides: options.settingOverrides ?? process.env }),
     DYNAMODB_ENDPOINT: options.dynamoEndpoint,
     SQS_ENDPOINT: options.sqsEndpoint,
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
   };
-  for (const [variable, value] of Object.entries(definition.provider.environment ?? {})) {
-    const ref = (value as { Ref?: string } | null)?.Ref;
-    if (ref && names.has(ref)) environment[variable] = names.get(ref)!;
-  }
   return { environment, tablesCreated, queueUrls };
 }

@@ -37,15 +37,14 @@ try {
   stops.push(dynamo.stop);
   const sqs = await startSqsEmulator();
   stops.push(sqs.stop);
+  // Settings come from config/local.yml; a variable of the same name in this shell wins for one run.
   const provisioned = await provisionLocalResources({ stage: 'local', dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint });
   const apiUrl = `http://${host}:${port}`;
   const environment: Record<string, string> = {
     ...provisioned.environment,
-    SITE_URL: process.env.SITE_URL ?? apiUrl,
-    // The demo integration lives on loopback, which the SSRF guard refuses unless allowed.
-    ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: process.env.ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS ?? '127.0.0.0/8',
+    // Like a deployed stage, an empty SITE_URL means the stack's own URL.
+    SITE_URL: provisioned.environment.SITE_URL || apiUrl,
   };
-  // User settings (ENABLE_*, timeouts) pass through; the wiring comes from the local stack.
   Object.assign(process.env, environment);
   const runtime = createRuntime(loadConfig(process.env));
 
@@ -80,6 +79,8 @@ try {
     demo = await applySeed('infra/seed/demo.yaml', parseSeedFile('infra/seed/demo.yaml', demoText), {
       store: runtime.entities,
       siteUrl: apiUrl,
+      // The demo integration verifies signatures with these secrets, even when the tables outlived the summary file.
+      showSecrets: true,
     });
     writeFileSync(summaryFile, `${JSON.stringify(demo, null, 2)}\n`);
   } else {
@@ -90,9 +91,9 @@ try {
   const integration = await startDemoIntegration({
     port: demoIntegrationPort,
     host,
-    outgoingSecrets: () => demoSummary.outgoing_webhooks.map((hook) => hook.signing_secret),
-    commandSecrets: () => demoSummary.commands.map((command) => command.signing_secret),
-    actionSecret: () => demoSummary.action_signing_secret,
+    outgoingSecrets: () => demoSummary.outgoing_webhooks.flatMap((hook) => hook.signing_secret ?? []),
+    commandSecrets: () => demoSummary.commands.flatMap((command) => command.signing_secret ?? []),
+    actionSecret: () => demoSummary.action_signing_secret ?? '',
   });
   stops.push(() => new Promise<void>((resolve) => integration.close(() => resolve())));
 

@@ -31,8 +31,8 @@ export function json(statusCode: number, body: unknown): HttpResponse {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
-export function text(statusCode: number, body: string): HttpResponse {
-  return { statusCode, headers: { 'content-type': 'text/plain; charset=utf-8' }, body };
+export function text(statusCode: number, body: string, headers: Record<string, string> = {}): HttpResponse {
+  return { statusCode, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers }, body };
 }
 
 /** Mattermost's error JSON (reference §1.2); `detailed_error` stays blank, as with EnableDeveloper off. */

@@ -12,6 +12,11 @@ const RESERVED_RANGES = [
   '255.255.255.255/32', '100.64.0.0/10',
   '::/128', '::1/128', '100::/64', '2001::/23', '2001:2::/48', '2001:db8::/32', '2001::/32', 'fc00::/7', 'fe80::/10',
   'ff00::/8', '2002::/16', '64:ff9b::/96', '2001:10::/28', '2001:20::/28',
+  // IPv4 written inside IPv6 in the two forms that are not IPv4-mapped (which `normalize` unwraps):
+  // IPv4-compatible (::a.b.c.d, deprecated) and IPv4-translated (::ffff:0:a.b.c.d). Some stacks
+  // route them to the IPv4 address they carry, so ::127.0.0.1 could reach loopback; no public
+  // service is addressed this way, so both are refused whole.
+  '::/96', '::ffff:0:0:0/96',
 ].map((cidr) => ipaddr.parseCIDR(cidr));
 
 export const ADDRESS_FORBIDDEN =
@@ -19,10 +24,24 @@ export const ADDRESS_FORBIDDEN =
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 
+/**
+ * Rewrites a trailing dotted quad of an IPv6 address as two hex groups (::127.0.0.1 -> ::7f00:1):
+ * ipaddr.js reads every such address as IPv4-mapped, which would judge the IPv4-compatible form
+ * as the IPv4 address it carries.
+ */
+function withoutDottedQuad(address: string): string {
+  const match = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  if (!match || !address.includes(':')) return address;
+  const [a, b, c, d] = match.slice(2).map(Number) as [number, number, number, number];
+  if ([a, b, c, d].some((octet) => octet > 255)) return address;
+  return `${match[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+}
+
 /** IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) are judged as the IPv4 address they carry. */
 function normalize(address: string): Address | undefined {
-  if (!ipaddr.isValid(address)) return undefined;
-  const parsed = ipaddr.parse(address);
+  const spelled = withoutDottedQuad(address);
+  if (!ipaddr.isValid(spelled)) return undefined;
+  const parsed = ipaddr.parse(spelled);
   return parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()
     ? (parsed as ipaddr.IPv6).toIPv4Address()
     : parsed;

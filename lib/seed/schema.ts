@@ -1,7 +1,12 @@
 import { z } from 'zod';
 
-/** The seed file of DESIGN.md. Entries are strict so a misspelt field is an error, not silently ignored. */
+/** The seed file (docs/seed-format.md). Entries are strict so a misspelt field is an error, not silently ignored. */
 const optionalText = z.string().optional();
+/**
+ * A hook's or command's stable name within its team, chosen by the operator, so that an entry can
+ * be renamed, moved or re-triggered in place without spelling out a generated id.
+ */
+const seedKey = z.string().optional();
 
 export const teamEntry = z.strictObject({
   id: optionalText,
@@ -29,6 +34,7 @@ export const userEntry = z.strictObject({
 
 export const incomingWebhookEntry = z.strictObject({
   id: optionalText,
+  key: seedKey,
   team: z.string(),
   channel: z.string(),
   creator: z.string(),
@@ -41,6 +47,7 @@ export const incomingWebhookEntry = z.strictObject({
 
 export const outgoingWebhookEntry = z.strictObject({
   id: optionalText,
+  key: seedKey,
   team: z.string(),
   channel: z.string().default(''),
   creator: z.string(),
@@ -58,6 +65,7 @@ export const outgoingWebhookEntry = z.strictObject({
 
 export const commandEntry = z.strictObject({
   id: optionalText,
+  key: seedKey,
   team: z.string(),
   trigger: z.string(),
   url: z.string(),
@@ -81,6 +89,8 @@ export const seedFileSchema = z.strictObject({
   incoming_webhooks: z.array(incomingWebhookEntry).default([]),
   outgoing_webhooks: z.array(outgoingWebhookEntry).default([]),
   commands: z.array(commandEntry).default([]),
+  /** Signs interactive message actions; generated once when not given (an export with secrets carries it). */
+  action_signing_secret: optionalText,
 });
 
 export type SeedFile = z.infer<typeof seedFileSchema>;

@@ -6,6 +6,7 @@ import { indexes, keys } from './keys.js';
 export type AttemptOutcome =
   | 'delivered' // 2xx; the reply (if any) was posted or was not a post
   | 'retrying' // failed; SQS will bring it back
+  | 'dead_lettered' // failed at the last attempt: moved to the dead-letter queue
   | 'gone' // 410: the integration asked to stop
   | 'refused' // forbidden or invalid address: dead-lettered at once
   | 'skipped'; // the hook or URL no longer exists

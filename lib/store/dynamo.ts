@@ -56,6 +56,29 @@ export function countRequests(client: { middlewareStack: { add(middleware: never
   return counts;
 }
 
+/**
+ * Measures the capacity units a client's requests consume, as DynamoDB bills them on demand (a
+ * write unit per KB written to the table and to each index the item enters). It asks every
+ * request to return its consumed capacity, so it is for benchmarks only, never the functions.
+ */
+export function meterCapacity(client: { middlewareStack: { add(middleware: never, options: { step: 'initialize'; name: string }): void } }) {
+  const consumed = { writeUnits: 0, readUnits: 0 };
+  const writes = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'TransactWriteItemsCommand', 'BatchWriteItemCommand']);
+  type Capacity = { CapacityUnits?: number };
+  const meter = (next: (args: { input: Record<string, unknown> }) => Promise<{ output: { ConsumedCapacity?: Capacity | Capacity[] } }>, context: { commandName?: string }) =>
+    async (args: { input: Record<string, unknown> }) => {
+      args.input.ReturnConsumedCapacity = 'TOTAL';
+      const result = await next(args);
+      const capacity = result.output.ConsumedCapacity;
+      const units = (Array.isArray(capacity) ? capacity : capacity ? [capacity] : []).reduce((sum, entry) => sum + (entry.CapacityUnits ?? 0), 0);
+      if (writes.has(String(context.commandName))) consumed.writeUnits += units;
+      else consumed.readUnits += units;
+      return result;
+    };
+  client.middlewareStack.add(meter as never, { step: 'initialize', name: 'hooklineCapacityMeter' });
+  return consumed;
+}
+
 /** Every item a query returns, following pages, up to `limit` items. */
 export async function queryAll(
   db: DynamoDBDocumentClient,

@@ -2,6 +2,7 @@ import {
   BatchGetCommand,
   GetCommand,
   PutCommand,
+  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -93,7 +94,17 @@ export const itemsFor = {
   seedKey: (kind: string, naturalKey: string, targetId: string): ItemWrite => ({
     item: { ...keys.seedKey(kind, naturalKey), kind: 'pointer', target_id: targetId },
   }),
+  /** Carries its parts so that an export can name the key without parsing the item's PK. */
+  seedDeclaredKey: (kind: string, teamId: string, key: string, targetId: string): ItemWrite => ({
+    item: { ...keys.seedDeclaredKey(kind, teamId, key), kind: 'seed_key', seed_kind: kind, team_id: teamId, key, target_id: targetId },
+  }),
+  seedUserToken: (userId: string, tokenHash: string): ItemWrite => ({
+    item: { ...keys.seedUserToken(userId), kind: 'seed_token', user_id: userId, token_hash: tokenHash },
+  }),
 };
+
+/** One operation of a transaction: an item written whole, or an item removed. */
+export type ItemChange = { put: Record<string, unknown> & Key } | { delete: Key };
 
 function secretsFrom(item: Record<string, unknown> | undefined): IntegrationSecrets | undefined {
   if (typeof item?.token !== 'string' || typeof item.signing_secret !== 'string') return undefined;
@@ -354,6 +365,67 @@ export class EntityStore {
       );
     }
   }
+
+  /**
+   * Every item of the given kinds, and every item whose PK starts with one of `pkPrefixes`, by a
+   * consistent Scan. For operator tools only (seed export and prune): channels and memberships
+   * have no listing by team, and one Scan of this table, which holds no posts, is cheaper than a
+   * listing that every channel write would have to maintain.
+   */
+  async scanItems(kinds: string[], pkPrefixes: string[] = []): Promise<Record<string, unknown>[]> {
+    const values: Record<string, string> = {};
+    const conditions: string[] = [];
+    kinds.forEach((kind, index) => {
+      values[`:kind${index}`] = kind;
+      conditions.push(`#kind = :kind${index}`);
+    });
+    pkPrefixes.forEach((prefix, index) => {
+      values[`:prefix${index}`] = prefix;
+      conditions.push(`begins_with(PK, :prefix${index})`);
+    });
+    const filter = conditions.join(' OR ');
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: filter,
+          ExpressionAttributeNames: { '#kind': 'kind' },
+          ExpressionAttributeValues: values,
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  /** Puts and deletes in one transaction: all or nothing. At most 100 changes, DynamoDB's limit. */
+  async writeTransaction(changes: ItemChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    if (changes.length > MAX_TRANSACTION_ITEMS) throw new Error(`a transaction holds at most ${MAX_TRANSACTION_ITEMS} items, not ${changes.length}`);
+    await this.db.send(
+      new TransactWriteCommand({
+        TransactItems: changes.map((change) =>
+          'put' in change
+            ? { Put: { TableName: this.table, Item: change.put } }
+            : { Delete: { TableName: this.table, Key: { PK: change.delete.PK, SK: change.delete.SK } } },
+        ),
+      }),
+    );
+  }
+
+  /** An item as stored, strongly consistent: for the seed, which must see the writes of the run before it. */
+  async getRawConsistently(key: Key): Promise<Record<string, unknown> | undefined> {
+    const result = await this.db.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
+    return result.Item;
+  }
+
+  /** The limit of writeTransaction, for callers that split their changes. */
+  static readonly maxTransactionItems = MAX_TRANSACTION_ITEMS;
 
   /**
    * Several items by key in BatchGetItem calls of at most 100 keys (repeated keys read once), in

@@ -30,6 +30,8 @@ export const keys = {
   userToken: (tokenHash: string) => pointer('TOKEN', tokenHash),
 
   incomingWebhook: (hookId: string) => entity('INHOOK', hookId),
+  /** The posts admitted for a hook in one rate-limit window, by every instance (lib/rate-limit.ts). */
+  hookRateWindow: (hookId: string, windowStartMs: number): Key => ({ PK: `RATE#${hookId}#${windowStartMs}`, SK: '#RATE' }),
   outgoingWebhook: (hookId: string) => entity('OUTHOOK', hookId),
   command: (commandId: string) => entity('COMMAND', commandId),
   commandTrigger: (teamId: string, trigger: string) => pointer('COMMANDTRIGGER', teamId, trigger),
@@ -64,6 +66,15 @@ export const keys = {
   /** Ephemeral posts live in their own partition per channel and user, out of the channel's pages. */
   ephemeralPostsOf: (channelId: string, userId: string) => `EPHEMERAL#${channelId}#${userId}`,
   postOrder: (timeMs: number, postId: string) => `${String(timeMs).padStart(15, '0')}#${postId}`,
+  /** A seed entry's declared `key:` (stable per kind within a team), pointing at the integration it names. */
+  seedDeclaredKey: (kind: string, teamId: string, key: string) => pointer('SEEDID', kind, teamId, key),
+  /**
+   * The hash of the token the seed last gave a user, so that a changed token revokes the old one.
+   * In no index, so the hash is never listed.
+   */
+  seedUserToken: (userId: string): Key => ({ PK: `SEEDTOKEN#${userId}`, SK: '#SEEDTOKEN' }),
+  /** What every seedKey's PK starts with, to find them all (seed prune). */
+  seedKeysPrefix: () => pointer('SEEDKEY').PK,
 };
 
 export const indexes = { byParent: 'GSI1', byUpdate: 'GSI2' } as const;

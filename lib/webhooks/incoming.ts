@@ -6,6 +6,8 @@ import { createWebhookPost } from '../posts/webhook-post.js';
 import type { Runtime } from '../runtime.js';
 import { boundedUsernameLookup, processSlackAttachments, processSlackText } from '../slack.js';
 import type { IncomingWebhookRequest } from './incoming-request.js';
+import { directChannelName } from '../store/keys.js';
+import type { RateLimitDecision } from '../rate-limit.js';
 
 const disabled = () =>
   new AppError('web.incoming_webhook.disabled.app_error', 'Incoming webhooks have been disabled by the system admin.', 501);
@@ -45,12 +47,29 @@ async function resolveChannel(runtime: Runtime, hook: IncomingWebhook, requested
     // Longer than any username: unknown, without a lookup (whose key could exceed DynamoDB's limit).
     const user = username.length <= MAX_NAME_LENGTH ? await directory.userByUsername(username) : undefined;
     if (!user || user.delete_at !== 0) throw unknownUser(username);
+    if (hook.channel_locked) {
+      // A locked hook may post only to its own channel, never a direct one. Mattermost creates the
+      // direct channel before it checks the lock; refusing first leaves nothing half-done behind.
+      const existing = await runtime.entities.getChannelByName('', directChannelName(hook.user_id, user.id));
+      if (existing?.id !== hook.channel_id) throw channelLocked(existing?.id ?? '');
+    }
     return directory.directChannel(hook.user_id, user.id, runtime.nowMs());
   }
   const name = requested.startsWith('#') ? requested.slice(1) : requested;
   const channel = name.length <= MAX_NAME_LENGTH ? await directory.channelByName(hook.team_id, name) : undefined;
   if (!channel || channel.delete_at !== 0) throw unknownChannel();
   return channel;
+}
+
+/**
+ * The hook's rate limit (lib/rate-limit.ts), taken before the request is handled; undefined when the
+ * limit is off or the hook does not exist (no bucket for ids that are no credential).
+ */
+export async function admitIncomingWebhook(runtime: Runtime, hookId: string): Promise<RateLimitDecision | undefined> {
+  if (!runtime.hookRateLimiter) return undefined;
+  const hook = await runtime.directory.incomingWebhook(hookId);
+  if (!hook || hook.delete_at !== 0) return undefined;
+  return runtime.hookRateLimiter.take(hookId);
 }
 
 /**

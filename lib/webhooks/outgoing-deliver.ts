@@ -90,6 +90,7 @@ function retryDelaySeconds(runtime: OutgoingRuntime, attempt: number, response?:
 const METRIC_OUTCOMES: Record<AttemptOutcome, DeliveryOutcome> = {
   delivered: 'succeeded',
   retrying: 'retried',
+  dead_lettered: 'dead_lettered',
   refused: 'dead_lettered',
   gone: 'gone',
   skipped: 'skipped',
@@ -164,6 +165,16 @@ export async function deliver(runtime: OutgoingRuntime, message: DeliveryMessage
     });
   };
 
+  /** A failed attempt: retried later, or, at the last attempt, dead-lettered and logged as such. */
+  const failed = async (details: { status?: number; latencyMs: number; error: string }, response?: OutboundResponse): Promise<DeliveryResult> => {
+    if (attempt >= runtime.config.outgoingMaxAttempts) {
+      await record('dead_lettered', details);
+      return { kind: 'dead_letter' };
+    }
+    await record('retrying', details);
+    return { kind: 'retry', delaySeconds: retryDelaySeconds(runtime, attempt, response) };
+  };
+
   // Read at every attempt, not cached: a changed token or removed URL takes effect at once (OW-12).
   const found = await runtime.entities.getOutgoingWebhookWithSecrets(message.hook_id);
   const hook = found?.hook;
@@ -208,8 +219,7 @@ export async function deliver(runtime: OutgoingRuntime, message: DeliveryMessage
       await record('refused', { error: error.message, latencyMs: runtime.nowMs() - startedAt });
       return { kind: 'dead_letter' };
     }
-    await record('retrying', { error: `${error.kind}: ${error.message}`, latencyMs: runtime.nowMs() - startedAt });
-    return { kind: 'retry', delaySeconds: retryDelaySeconds(runtime, attempt) };
+    return failed({ error: `${error.kind}: ${error.message}`, latencyMs: runtime.nowMs() - startedAt });
   }
 
   if (response.status === 410) {
@@ -217,8 +227,7 @@ export async function deliver(runtime: OutgoingRuntime, message: DeliveryMessage
     return { kind: 'done' };
   }
   if (response.status < 200 || response.status >= 300) {
-    await record('retrying', { status: response.status, latencyMs: response.latencyMs, error: `HTTP ${response.status}` });
-    return { kind: 'retry', delaySeconds: retryDelaySeconds(runtime, attempt, response) };
+    return failed({ status: response.status, latencyMs: response.latencyMs, error: `HTTP ${response.status}` }, response);
   }
   const reply = response.truncated
     ? { replyIds: [], error: `api.unmarshal_error: answer longer than ${response.body.length} bytes` }

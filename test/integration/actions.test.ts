@@ -70,7 +70,8 @@ describe('clicks', () => {
       context: { s: 'foo', n: 3 },
     });
     expect(sent.trigger_id).toBeTruthy();
-    const secret = world.summary.action_signing_secret;
+    // The deployment's one secret, as stored (test files seeding in parallel share it).
+    const secret = (await api.runtime.entities.getActionSigningSecret())!;
     expect(() => new Webhook(secret).verify(server.received[before]!.body, server.received[before]!.headers as Record<string, string>)).not.toThrow();
 
     expect((await click(postId, selectId, { selected_option: 'one' })).status).toBe(200);

@@ -227,9 +227,15 @@ describe('hook and channel resolution', () => {
     expect(unknownChannel.status).toBe(404);
   });
 
-  it('IW-18 also refuses a locked hook posting to a direct channel', async () => {
+  it('IW-18 also refuses a locked hook posting to a direct channel, creating no channel', async () => {
     const response = await post(api, world.hook('locked').url, { text: 'x', channel: `@${world.user('other').username}` });
     expect(response.status).toBe(403);
+    // Nothing half-done: a refused request leaves no new direct channel behind.
+    const target = world.user('outsider');
+    const refused = await post(api, world.hook('locked').url, { text: 'x', channel: `@${target.username}` });
+    expect(refused.status).toBe(403);
+    expect(refused.json().id).toBe('web.incoming_webhook.channel_locked.app_error');
+    expect(await api.runtime.entities.getChannelByName('', directChannelName(world.user('creator').id, target.id))).toBeUndefined();
   });
 
   it('IW-42 refuses a private channel its creator cannot read', async () => {
@@ -537,6 +543,38 @@ describe('configuration switches', () => {
       expect((await readPost(api, colons.id, token)).props.override_icon_url).toBe('http://x/icon');
     } finally {
       await on.close();
+    }
+  });
+});
+
+describe('per-hook rate limit', () => {
+  it('answers 429 limit exceeded with Retry-After past the burst, with the X-RateLimit headers on every answer', async () => {
+    const limited = await startApi({ INCOMING_WEBHOOK_RATE_LIMIT_PER_SECOND: '1', INCOMING_WEBHOOK_RATE_LIMIT_BURST: '3' });
+    try {
+      const hookWorld = await seedWorld(limited.runtime);
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push(await post(limited, hookWorld.hook('main').url, { text: `burst ${i}` }));
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 429]);
+      expect(answers[0]!.headers.get('x-ratelimit-limit')).toBe('3');
+      expect(answers[2]!.headers.get('x-ratelimit-remaining')).toBe('0');
+      expect(answers[3]!.text).toBe('limit exceeded');
+      expect(Number(answers[3]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      // Another hook has its own limit; an unknown hook gets no bucket and Mattermost's 400.
+      const unknown = await post(limited, '/hooks/doesnotexist00000000000000', { text: 'x' });
+      expect(unknown.status).toBe(400);
+      expect(unknown.headers.get('x-ratelimit-limit')).toBeNull();
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('is off with INCOMING_WEBHOOK_RATE_LIMIT_PER_SECOND=0', async () => {
+    const unlimited = await startApi({ INCOMING_WEBHOOK_RATE_LIMIT_PER_SECOND: '0', INCOMING_WEBHOOK_RATE_LIMIT_BURST: '1' });
+    try {
+      const hookWorld = await seedWorld(unlimited.runtime);
+      for (let i = 0; i < 3; i++) expect((await post(unlimited, hookWorld.hook('main').url, { text: `free ${i}` })).status).toBe(200);
+    } finally {
+      await unlimited.close();
     }
   });
 });

