@@ -66,7 +66,7 @@ async function resolveChannel(runtime: Runtime, hook: IncomingWebhook, requested
  * limit is off or the hook does not exist (no bucket for ids that are no credential).
  */
 export async function admitIncomingWebhook(runtime: Runtime, hookId: string): Promise<RateLimitDecision | undefined> {
-  if (!runtime.hookRateLimiter) return undefined;
+  if (!runtime.hookRateLimiter || !isValidId(hookId)) return undefined;
   const hook = await runtime.directory.incomingWebhook(hookId);
   if (!hook || hook.delete_at !== 0) return undefined;
   return runtime.hookRateLimiter.take(hookId);

@@ -40,7 +40,8 @@ beforeAll(async () => {
     response.writeHead(index % 7 === 0 ? 500 : 200, { 'content-type': 'application/json' });
     response.end(integrationAnswers[index % integrationAnswers.length]);
   });
-  api = await startApi({ ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: '127.0.0.0/8', OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: '2' });
+  // A burst no run reaches: the hook's rate limit would otherwise answer most hook requests before decoding.
+  api = await startApi({ ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: '127.0.0.0/8', OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: '2', INCOMING_WEBHOOK_RATE_LIMIT_BURST: '1000000' });
   world = await seedWorld(api.runtime, (names) => ({
     commands: [{ team: names.team, trigger: 'fuzz', url: `${integration.url}/command`, method: 'P', creator: names.creator }],
   }));
@@ -225,6 +226,8 @@ function checkAnswer(request: FuzzRequest, response: ApiResponse): string | unde
   const described = `${request.method} ${request.path.slice(0, 200)} ${JSON.stringify(request.headers)} ${sent} -> ${response.status} ${response.text.slice(0, 300)}`;
   if (response.status >= 500) return described;
   if (response.status < 400) return undefined;
+  // Mattermost's rate limiter answers in plain text.
+  if (response.status === 429 && response.text === 'limit exceeded') return undefined;
   let error: Record<string, unknown>;
   try {
     error = response.json();
