@@ -36,10 +36,13 @@ try {
   console.log('Starting DynamoDB Local and the SQS emulator...');
   const dynamo = await startDynamoDbLocal({ dataDir: path.join(localDataDir, 'dynamodb') });
   stops.push(dynamo.stop);
-  const sqs = await startSqsEmulator();
+  // The queues survive restarts and kill -9, as SQS would: the emulator's messages are journaled.
+  const sqs = await startSqsEmulator({ journalFile: path.join(localDataDir, 'sqs-journal.jsonl') });
   stops.push(sqs.stop);
   // Settings come from config/local.yml; a variable of the same name in this shell wins for one run.
   const provisioned = await provisionLocalResources({ stage: 'local', dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint });
+  const restored = await sqs.restore!(provisioned.queueUrls);
+  if (restored > 0) console.log(`Restored ${restored} queued message(s) from the last run.`);
   const apiUrl = `http://${host}:${port}`;
   const environment: Record<string, string> = {
     ...provisioned.environment,
