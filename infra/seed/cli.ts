@@ -17,6 +17,7 @@ import { exportSeed, exportToYaml, UnknownTeamError } from '../../lib/seed/expor
 import { formatPlan } from '../../lib/seed/plan.js';
 import { parseSeedFile, planSeed, SeedApplyError, SeedValidationError } from '../../lib/seed/seed.js';
 import { readLocalState } from '../local/state.js';
+import { resourceName } from '../stage-resources.js';
 
 const USAGE = `usage: npm run seed -- FILE [--dry-run] [--prune] [--show-secrets] [--stage NAME] [--region REGION] [--site-url URL]
        npm run seed -- export [--team NAME ...] [--with-secrets] [--out FILE] [--stage NAME] [--region REGION]`;
@@ -48,7 +49,7 @@ if (!command || positionals.length > 1 || misplaced.length > 0) {
 /** The entities table and how to reach it: a deployed stage, or the local stack of `npm start`. */
 function target() {
   let region = values.region ?? process.env.AWS_REGION ?? 'us-east-1';
-  if (values.stage) return { tableName: `hookline-${values.stage}-entities`, endpoint: undefined, region, siteUrl: values['site-url'] ?? process.env.SITE_URL ?? '' };
+  if (values.stage) return { tableName: resourceName('EntitiesTable', values.stage), endpoint: undefined, region, siteUrl: values['site-url'] ?? process.env.SITE_URL ?? '' };
   const local = readLocalState();
   if (!local) {
     console.error('The local stack is not running: start it with `npm start`, or pass --stage NAME for a deployed stage.');

@@ -127,7 +127,8 @@ export async function getChannelPosts(
   let nextPostId = '';
   let prevPostId = '';
   if (query.sinceMs > 0) {
-    page = await runtime.posts.changedSince(channelId, query.sinceMs);
+    // The reader's own ephemeral posts come with the changes.
+    page = await runtime.posts.changedSince(channelId, query.sinceMs, user.id, runtime.nowMs());
   } else {
     const anchorId = query.after || query.before;
     let relativeTo: { post: Post; direction: 'before' | 'after' } | undefined;
@@ -141,10 +142,10 @@ export async function getChannelPosts(
     nextPostId = result.newerPostId;
     prevPostId = result.olderPostId;
   }
-  // The reader's own ephemeral posts (slash-command answers) join the newest page and `since` reads.
-  const newest = query.sinceMs > 0 || (query.page === 0 && !query.after && !query.before);
+  // The reader's own ephemeral posts (slash-command answers) join the newest page.
+  const newest = query.sinceMs === 0 && query.page === 0 && !query.after && !query.before;
   if (newest) {
-    const oldestShown = query.sinceMs > 0 ? query.sinceMs : page.length === query.perPage ? (page[page.length - 1]?.create_at ?? 0) : 0;
+    const oldestShown = page.length === query.perPage ? (page[page.length - 1]?.create_at ?? 0) : 0;
     const ephemeral = (await runtime.posts.ephemeralPostsFor(channelId, user.id, runtime.nowMs())).filter(
       (post) => post.create_at > oldestShown,
     );

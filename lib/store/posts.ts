@@ -45,8 +45,6 @@ function toItem(post: Post): Record<string, unknown> {
     SK,
     GSI1PK: channelKey,
     GSI1SK: order,
-    GSI2PK: channelKey,
-    GSI2SK: post.update_at === post.create_at ? order : keys.postOrder(post.update_at, post.id),
     id: post.id,
     create_at: post.create_at,
     update_at: post.update_at,
@@ -66,12 +64,33 @@ function toItem(post: Post): Record<string, unknown> {
   };
   if (compressed) item.props_gz = compressed;
   else item.props_json = propsJson;
+  // GSI2 (changes by update time) is sparse: a new post enters only GSI1, so it costs two write
+  // units, not three; `since` reads take new posts from GSI1 and changed ones from GSI2.
+  if (post.update_at !== post.create_at || post.delete_at !== 0) {
+    item.GSI2PK = channelKey;
+    item.GSI2SK = keys.postOrder(post.update_at, post.id);
+  }
   const worstCaseBytes = maxUtf8Bytes(post.message) + (compressed ? compressed.length : maxUtf8Bytes(propsJson)) + 1024;
   if (worstCaseBytes > MAX_STORED_POST_BYTES) {
     const sizeBytes = Buffer.byteLength(post.message, 'utf8') + (compressed ? compressed.length : Buffer.byteLength(propsJson, 'utf8')) + 1024;
     if (sizeBytes > MAX_STORED_POST_BYTES) throw new PostTooLargeError(sizeBytes);
   }
   return item;
+}
+
+/**
+ * An ephemeral post's item: in its reader's own partition of GSI1 (the newest page reads it there),
+ * and in the channel's GSI2 so that `since` reads find it, filtered to its reader, with a TTL.
+ */
+function ephemeralItem(post: Post, readerId: string, expiresAtSeconds: number | undefined): Record<string, unknown> {
+  return {
+    ...toItem(post),
+    GSI1PK: keys.ephemeralPostsOf(post.channel_id, readerId),
+    GSI2PK: keys.postsOfChannel(post.channel_id),
+    GSI2SK: keys.postOrder(post.update_at, post.id),
+    ephemeral_for: readerId,
+    expires_at: expiresAtSeconds,
+  };
 }
 
 /** A DynamoDB stream image of a post item back to the post; the id alone when the rest cannot be read. */
@@ -162,13 +181,7 @@ export class PostStore {
    * channel's pages, never triggers webhooks, and expires by itself (TTL).
    */
   async createEphemeralPost(post: Post, userId: string, expiresAtSeconds: number): Promise<void> {
-    const item = {
-      ...toItem(post),
-      GSI1PK: keys.ephemeralPostsOf(post.channel_id, userId),
-      GSI2PK: keys.ephemeralPostsOf(post.channel_id, userId),
-      ephemeral_for: userId,
-      expires_at: expiresAtSeconds,
-    };
+    const item = ephemeralItem(post, userId, expiresAtSeconds);
     await this.db.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }));
   }
 
@@ -195,15 +208,7 @@ export class PostStore {
    */
   async updatePost(post: Post, ephemeralExpiresAtSeconds?: number): Promise<void> {
     const audience = post.ephemeral_for;
-    const item = toItem(post);
-    if (audience !== undefined) {
-      Object.assign(item, {
-        GSI1PK: keys.ephemeralPostsOf(post.channel_id, audience),
-        GSI2PK: keys.ephemeralPostsOf(post.channel_id, audience),
-        ephemeral_for: audience,
-        expires_at: ephemeralExpiresAtSeconds,
-      });
-    }
+    const item = audience === undefined ? toItem(post) : ephemeralItem(post, audience, ephemeralExpiresAtSeconds);
     await this.db.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_exists(PK)' }));
   }
 
@@ -287,20 +292,47 @@ export class PostStore {
     };
   }
 
-  /** Posts created or changed after `sinceMs`, newest first (Mattermost's `since`, at most 1000). */
-  async changedSince(channelId: string, sinceMs: number): Promise<Post[]> {
-    const items = await queryAll(
-      this.db,
-      {
-        TableName: this.table,
-        IndexName: indexes.byUpdate,
-        KeyConditionExpression: 'GSI2PK = :channel AND GSI2SK > :since',
-        // '~' sorts after every id character, so posts updated exactly at `sinceMs` are excluded.
-        ExpressionAttributeValues: { ':channel': keys.postsOfChannel(channelId), ':since': keys.postOrder(sinceMs, '~') },
-      },
-      MAX_SINCE_POSTS,
-    );
-    const posts = items.map(postFromItem);
-    return posts.sort((a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1));
+  /**
+   * Mattermost's `since`: posts of the channel created or changed after `sinceMs`, with the reader's
+   * own ephemeral posts, newest first, at most 1000. Two queries: new posts from GSI1 (by creation),
+   * changed posts and ephemeral ones from the sparse GSI2 (by update), others' ephemeral posts
+   * filtered out there.
+   */
+  async changedSince(channelId: string, sinceMs: number, readerId: string, nowMs: number): Promise<Post[]> {
+    // '~' sorts after every id character, so posts at exactly `sinceMs` are excluded.
+    const after = keys.postOrder(sinceMs, '~');
+    const [created, changed] = await Promise.all([
+      queryAll(
+        this.db,
+        {
+          TableName: this.table,
+          IndexName: indexes.byParent,
+          KeyConditionExpression: 'GSI1PK = :channel AND GSI1SK > :since',
+          ExpressionAttributeValues: { ':channel': keys.postsOfChannel(channelId), ':since': after },
+        },
+        MAX_SINCE_POSTS,
+      ),
+      queryAll(
+        this.db,
+        {
+          TableName: this.table,
+          IndexName: indexes.byUpdate,
+          KeyConditionExpression: 'GSI2PK = :channel AND GSI2SK > :since',
+          FilterExpression: 'attribute_not_exists(ephemeral_for) OR ephemeral_for = :reader',
+          ExpressionAttributeValues: { ':channel': keys.postsOfChannel(channelId), ':since': after, ':reader': readerId },
+        },
+        MAX_SINCE_POSTS,
+      ),
+    ]);
+    const byId = new Map<string, Post>();
+    for (const item of [...created, ...changed]) {
+      // TTL deletes lazily, so an expired ephemeral post can still be read for a while.
+      if (Number(item.expires_at ?? Infinity) * 1000 <= nowMs) continue;
+      const post = postFromItem(item);
+      const known = byId.get(post.id);
+      if (!known || post.update_at > known.update_at) byId.set(post.id, post);
+    }
+    return [...byId.values()].sort((a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1)).slice(0, MAX_SINCE_POSTS);
   }
+
 }

@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/stack.js';
 import { projectRoot } from '../../infra/local/serverless-definition.js';
+import { startCallbackServer } from '../support/callback-server.js';
 
 /**
  * `npm start` as a user runs it: the stack comes up with the demo seed, serves the API, stops every
@@ -23,10 +24,10 @@ afterAll(() => {
   }
 });
 
-async function start(port: number): Promise<{ child: ChildProcess; output: () => string }> {
+async function start(port: number, directory = dataDir): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn('npm', ['start'], {
     cwd: projectRoot,
-    env: { ...process.env, PORT: String(port), HOOKLINE_DATA_DIR: dataDir },
+    env: { ...process.env, PORT: String(port), HOOKLINE_DATA_DIR: directory },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, like a terminal's foreground job, so Ctrl-C can be sent to the group.
     detached: true,
@@ -124,4 +125,75 @@ describe('npm start', () => {
       await stop(second.child);
     }
   }, 240_000);
+
+  it('loses no queued delivery to a kill -9: what was queued or in flight is delivered after the restart', async () => {
+    const port = await freePort();
+    const directory = mkdtempSync(path.join(tmpdir(), 'hookline-kill-'));
+    // While the stack runs the first time, the integration never answers: deliveries stay in flight
+    // (received, invisible for the queue's 180 s) or queued behind them.
+    let answering = false;
+    const callbacks = await startCallbackServer((_request, _index, response) => {
+      if (answering) response.end('{}');
+    });
+    const posts = 30;
+    try {
+      const first = await start(port, directory);
+      const seedFile = path.join(directory, 'durable.yaml');
+      writeFileSync(
+        seedFile,
+        `teams: [{ name: durable }]
+channels: [{ team: durable, name: town-square }]
+users: [{ username: durabot, token: durabottoken0000000000000000000000, teams: [durable], channels: [durable/town-square] }]
+outgoing_webhooks:
+  - { team: durable, channel: town-square, creator: durabot, trigger_words: [load], callback_urls: ['${callbacks.url}/load'], content_type: application/json }
+`,
+      );
+      const seeded = await runCommand(['tsx', 'infra/seed/cli.ts', seedFile], { HOOKLINE_DATA_DIR: directory });
+      const channelId = (JSON.parse(seeded) as { channels: Array<{ id: string }> }).channels[0]!.id;
+      const postIds: string[] = [];
+      for (let i = 0; i < posts; i++) {
+        const response = await fetch(`http://127.0.0.1:${port}/api/v4/posts`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer durabottoken0000000000000000000000', 'content-type': 'application/json' },
+          body: JSON.stringify({ channel_id: channelId, message: `load ${i}` }),
+        });
+        expect(response.status).toBe(201);
+        postIds.push(((await response.json()) as { id: string }).id);
+      }
+      await callbacks.waitFor(1, 15_000);
+      // Give the dispatcher time to enqueue every post, then kill everything without warning.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const killed = new Promise((resolve) => first.child.once('exit', resolve));
+      process.kill(-first.child.pid!, 'SIGKILL');
+      await killed;
+
+      answering = true;
+      const restartedAt = Date.now();
+      const second = await start(port, directory);
+      try {
+        const delivered = new Set<string>();
+        const deadline = Date.now() + 60_000;
+        while (delivered.size < posts && Date.now() < deadline) {
+          for (const request of callbacks.received) delivered.add((JSON.parse(request.body) as { post_id: string }).post_id);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        expect(postIds.filter((id) => !delivered.has(id))).toEqual([]);
+        // Within a minute of the restart, not after the queue's visibility timeout.
+        expect(Date.now() - restartedAt).toBeLessThan(60_000);
+      } finally {
+        await stop(second.child);
+      }
+    } finally {
+      await callbacks.close();
+    }
+  }, 240_000);
 });
+
+/** Runs `npx ARGS` in the project with extra environment; resolves with its stdout. */
+function runCommand(args: string[], env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('npx', args, { cwd: projectRoot, env: { ...process.env, ...env } }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
+}

@@ -3,7 +3,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newId } from '../../lib/ids.js';
 import { buildPost } from '../../lib/posts/rules.js';
-import { countRequests } from '../../lib/store/dynamo.js';
+import { countRequests, meterCapacity } from '../../lib/store/dynamo.js';
+import { PostStore } from '../../lib/store/posts.js';
 import { itemsFor } from '../../lib/store/entities.js';
 import { directChannelName, keys, SECRET_PREFIX } from '../../lib/store/keys.js';
 import { seedWorld, stackEnvironment, testRuntime } from '../support/harness.js';
@@ -90,6 +91,53 @@ describe('PostStore', () => {
     const second = buildPost({ userId: 'u', channelId, rootId: '', message: '2', type: '', props: {} }, 2);
     await expect(runtime.posts.createPosts([second, first])).rejects.toBeTruthy();
     expect(await runtime.posts.getPost(second.id)).toBeUndefined();
+  });
+});
+
+describe('the cost of a post', () => {
+  it('writes a new post of under 1 KB for two write units: the table and the channel index, not the changes index', async () => {
+    const environment = stackEnvironment();
+    const db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: environment.DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    );
+    const capacity = meterCapacity(db);
+    const posts = new PostStore(db, environment.TABLE_POSTS!);
+    const channelId = newId();
+    const post = buildPost({ userId: newId(), channelId, rootId: '', message: 'Build 1234 passed :tada:', type: '', props: { from_webhook: 'true' } }, Date.now());
+    await posts.createPosts([post]);
+    expect(capacity.writeUnits).toBe(2);
+
+    // An edit enters the changes index too, so a `since` read finds it.
+    capacity.writeUnits = 0;
+    await posts.updatePost({ ...post, message: 'Build 1234 passed, deployed', update_at: post.create_at + 5, edit_at: post.create_at + 5 });
+    expect(capacity.writeUnits).toBe(3);
+  });
+
+  it('answers `since` with new posts, changed posts and the reader\'s own ephemeral posts, in two queries', async () => {
+    const environment = stackEnvironment();
+    const db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: environment.DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    );
+    const posts = new PostStore(db, environment.TABLE_POSTS!);
+    const counts = countRequests(db);
+    const [channelId, reader, other] = [newId(), newId(), newId()];
+    const base = Date.now() - 10_000;
+    const make = (message: string, atMs: number) => buildPost({ userId: other, channelId, rootId: '', message, type: '', props: {} }, atMs);
+    const old = make('old', base);
+    const edited = make('edited later', base + 1);
+    const fresh = make('new', base + 3_000);
+    await posts.createPosts([old]);
+    await posts.createPosts([edited]);
+    await posts.createPosts([fresh]);
+    await posts.updatePost({ ...edited, message: 'edited', update_at: base + 4_000, edit_at: base + 4_000 });
+    const mine = make('only for the reader', base + 5_000);
+    const theirs = make('only for someone else', base + 5_001);
+    await posts.createEphemeralPost(mine, reader, Math.floor(Date.now() / 1000) + 600);
+    await posts.createEphemeralPost(theirs, other, Math.floor(Date.now() / 1000) + 600);
+    counts.clear();
+    const since = await posts.changedSince(channelId, base + 2_000, reader, Date.now());
+    expect(since.map((post) => post.message)).toEqual(['only for the reader', 'new', 'edited']);
+    expect(Object.fromEntries(counts)).toEqual({ QueryCommand: 2 });
   });
 });
 
