@@ -98,6 +98,17 @@ export interface PostPriority {
   persistent_notifications?: boolean | null;
 }
 
+/**
+ * Who made a post: an incoming webhook, an outgoing webhook's reply, a slash command's answer (also
+ * through its response_url), or a user; `id` is that hook's, command's or user's id. Clicks on a
+ * post's buttons carry it, signed, so an integration can tell a button it made from one a user
+ * posted with its URL.
+ */
+export interface PostOrigin {
+  kind: 'incoming_webhook' | 'outgoing_reply' | 'command' | 'user';
+  id: string;
+}
+
 export interface PostMetadata {
   priority?: PostPriority;
 }
@@ -122,6 +133,8 @@ export interface Post {
   metadata: PostMetadata;
   /** Internal: the one user an ephemeral post is for. Never sent to clients. */
   ephemeral_for?: string;
+  /** Internal: who made the post, signed into every click on its buttons. Never sent to clients. */
+  origin?: PostOrigin;
 }
 
 export interface CommandWebhook {

@@ -26,7 +26,10 @@ export async function startDemoIntegration(options: {
     // Standard Webhooks: the signature over "id.timestamp.body" with one of the integration's secrets.
     const id = String(request.headers['webhook-id'] ?? '');
     const timestamp = new Date(Number(request.headers['webhook-timestamp']) * 1000);
-    const secrets = path === '/command' ? options.commandSecrets() : path === '/action' ? [options.actionSecret()] : options.outgoingSecrets();
+    // A click on the buttons of the demo's build reply is signed with the outgoing hook's own secret
+    // (the hook made the post); clicks on other posts with the deployment's action secret.
+    const secrets =
+      path === '/command' ? options.commandSecrets() : path === '/action' ? [...options.outgoingSecrets(), options.actionSecret()] : options.outgoingSecrets();
     const signatures = String(request.headers['webhook-signature'] ?? '').split(' ');
     if (!secrets.some((secret) => signatures.includes(new Webhook(secret).sign(id, timestamp, body)))) {
       response.writeHead(401).end();

@@ -4,6 +4,7 @@ import { firstJsonValue, parseJsonText } from '../http/body.js';
 import { OutboundError, outboundRequest } from '../http/outbound.js';
 import { isValidId, newId } from '../ids.js';
 import type { Post, User } from '../model.js';
+import { readablePost } from '../posts/visibility.js';
 import { buildPost, checkPostSize, checkPropsDepth, countRunes, MAX_POST_RUNES } from '../posts/rules.js';
 import type { Runtime } from '../runtime.js';
 import { canonicalizeKeys, convertModelLinks, decodeAttachments, isPlainObject } from '../slack.js';
@@ -60,18 +61,27 @@ async function checkSelection(runtime: Runtime, user: User, dataSource: string, 
 }
 
 /**
+ * The secret a click is signed with. A button on a command's answer or an outgoing hook's reply is
+ * signed with that integration's own signing secret, so the integration, verifying with its own
+ * secret, knows the button is one it made: a user who posts a button with its URL gets the
+ * deployment's action secret instead, and the signature fails. Buttons of incoming webhooks (which
+ * have no secret of their own) and of users are signed with the deployment's action secret, and
+ * the signed `origin` says which kind of post it was.
+ */
+async function clickSigningSecret(runtime: Runtime, post: Post): Promise<string | undefined> {
+  const origin = post.origin;
+  if (origin?.kind === 'command') return (await runtime.directory.commandSecrets(origin.id))?.signing_secret;
+  if (origin?.kind === 'outgoing_reply') return (await runtime.entities.getIntegrationSecrets('OUTHOOK', origin.id))?.signing_secret;
+  return runtime.directory.actionSigningSecret();
+}
+
+/**
  * `POST /api/v4/posts/{post_id}/actions/{action_id}` (reference §5.3, §5.4): the request to the
  * action's integration, then its `update` of the post (message and props replaced, the retained
  * props kept) and its `ephemeral_text` for the clicking user alone. Returns the client trigger id.
  */
 export async function performPostAction(runtime: Runtime, user: User, postId: string, actionId: string, request: ActionRequest): Promise<string> {
-  if (!isValidId(postId)) throw errors.invalidUrlParam('post_id');
-  const post = await runtime.posts.getPost(postId);
-  if (!post || post.delete_at !== 0 || (post.ephemeral_for !== undefined && post.ephemeral_for !== user.id)) {
-    throw new AppError('app.post.get.app_error', 'Unable to get the post.', 404);
-  }
-  const channel = await runtime.directory.channel(post.channel_id);
-  if (!channel || !(await runtime.directory.isChannelMember(channel.id, user.id))) throw errors.permissions();
+  const { post, channel } = await readablePost(runtime, user, postId);
   const action = findAction(post.props, actionId);
   if (!action?.integration?.url) throw actionNotFound();
 
@@ -100,9 +110,12 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
     type,
     data_source: dataSource,
     ...(finalContext ? { context: finalContext } : {}),
+    // Hookline's addition, under the signature: which button, on a post made by whom.
+    action_id: action.id ?? actionId,
+    origin: { kind: post.origin?.kind ?? '', id: post.origin?.id ?? '' },
   };
   const body = JSON.stringify(payload);
-  const secret = await runtime.directory.actionSigningSecret();
+  const secret = await clickSigningSecret(runtime, post);
   let response;
   const callStartedMs = runtime.nowMs();
   try {

@@ -9,6 +9,9 @@ import type { Channel, Command, User } from '../model.js';
 import type { Runtime } from '../runtime.js';
 import { signatureHeaders } from '../webhooks/signing.js';
 import { CommandResponseError, decodeCommandResponse, handleCommandResponse, type CommandResponse } from './response.js';
+import { stripActionIntegrations } from '../actions/model.js';
+import { checkRootPost } from '../posts/rules.js';
+import { isVisibleTo } from '../posts/visibility.js';
 
 /** `CommandArgs`, the body of `POST /api/v4/commands/execute`. */
 export const commandArgsSchema = z.object({
@@ -140,6 +143,12 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
     teamId = args.team_id;
   }
   if (args.root_id !== '' && !isValidId(args.root_id)) throw errors.invalidParam('root_id');
+  if (args.root_id !== '') {
+    // The answers join this thread: a post the user can read, in this channel, and a root.
+    const root = await runtime.posts.getPost(args.root_id);
+    if (!isVisibleTo(root, user.id)) throw errors.invalidParam('root_id');
+    checkRootPost(root, channel.id);
+  }
 
   const { trigger, message } = parseCommand(args.command);
   const mentioned = mentionCandidates(message);
@@ -229,5 +238,17 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
     throw error;
   }
   await handleCommandResponse(runtime, command, { source: 'command', userId: user.id, channelId: channel.id, teamId, rootId: args.root_id }, answer);
-  return { ...answer, trigger_id: clientTriggerId };
+  return { ...answerForClient(answer), trigger_id: clientTriggerId };
+}
+
+/** The integration's answer as the client sees it: no action's integration URL or context, as in every post. */
+function answerForClient(answer: CommandResponse): CommandResponse {
+  const attachments = (list: CommandResponse['attachments']) =>
+    list ? (stripActionIntegrations({ attachments: list }).attachments as CommandResponse['attachments']) : list;
+  return {
+    ...answer,
+    props: stripActionIntegrations(answer.props),
+    attachments: attachments(answer.attachments),
+    extra_responses: answer.extra_responses ? answer.extra_responses.map(answerForClient) : answer.extra_responses,
+  };
 }

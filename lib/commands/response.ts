@@ -5,7 +5,7 @@ import { isValidId } from '../ids.js';
 import { firstJsonValue, parseJsonText } from '../http/body.js';
 import { MAX_EXTRA_RESPONSES } from '../limits.js';
 import type { Command, Post } from '../model.js';
-import { buildPost, checkPostSize, checkPostType } from '../posts/rules.js';
+import { buildPost, checkChannelOpenForPosts, checkPostSize, checkPostType } from '../posts/rules.js';
 import type { Runtime } from '../runtime.js';
 import {
   boundedUsernameLookup,
@@ -180,8 +180,16 @@ async function postAnswer(runtime: Runtime, command: Command, args: CommandArgs,
   const inChannel = answer.response_type === 'in_channel';
   const ephemeral = answer.response_type === '' || answer.response_type === 'ephemeral';
   if (!inChannel && !(ephemeral && (text !== '' || attachments))) return;
-  const post: Post = buildPost({ userId: args.userId, channelId, rootId: args.rootId, message: text, type, props }, runtime.nowMs());
+  const post: Post = buildPost(
+    { userId: args.userId, channelId, rootId: args.rootId, message: text, type, props, origin: { kind: 'command', id: command.id } },
+    runtime.nowMs(),
+  );
   if (inChannel) {
+    // The channel may have been archived since the command ran: a response_url answers for 30
+    // minutes, so it reads the channel afresh; the command's own answer comes right after its check.
+    const channel = args.source === 'command_response_url' ? await runtime.entities.getChannel(channelId) : await runtime.directory.channel(channelId);
+    if (!channel) throw new AppError('api.command.command_post.forbidden.app_error', 'Specified user is not a member of specified channel.', 403);
+    checkChannelOpenForPosts(channel);
     await runtime.posts.createPosts([post], { triggerWebhooks: true });
     runtime.metrics.postsCreated(args.source, 1);
   } else {

@@ -1,7 +1,7 @@
 import { AppError } from '../errors.js';
 import { newId } from '../ids.js';
 import { MAX_JSON_DEPTH, valueDepthExceeds } from '../limits.js';
-import type { Channel, Post, PostMetadata } from '../model.js';
+import type { Channel, Post, PostMetadata, PostOrigin } from '../model.js';
 
 /** Mattermost's limits (reference §1.4). */
 export const MAX_POST_RUNES = 16_383;
@@ -106,6 +106,7 @@ export interface NewPost {
   type: string;
   props: Record<string, unknown>;
   metadata?: PostMetadata;
+  origin?: PostOrigin;
 }
 
 export function buildPost(input: NewPost, createAtMs: number, id = newId()): Post {
@@ -128,5 +129,6 @@ export function buildPost(input: NewPost, createAtMs: number, id = newId()): Pos
     pending_post_id: '',
     reply_count: 0,
     metadata: input.metadata ?? {},
+    ...(input.origin ? { origin: input.origin } : {}),
   };
 }

@@ -13,6 +13,7 @@ import {
   RESERVED_PROPS,
 } from './rules.js';
 import { postForClient } from './for-client.js';
+import { channelForMember, isVisibleTo, postNotFound, readablePost } from './visibility.js';
 
 /** The body of `POST /api/v4/posts`; unknown keys are ignored as Mattermost ignores them. */
 export const createPostBodySchema = z.object({
@@ -25,13 +26,6 @@ export const createPostBodySchema = z.object({
 });
 
 export type CreatePostBody = z.infer<typeof createPostBodySchema>;
-
-/** The channel, if the user may read and post in it. Unknown channels answer 403 as in Mattermost. */
-async function channelForMember(runtime: Runtime, user: User, channelId: string): Promise<Channel> {
-  const channel = await runtime.directory.channel(channelId);
-  if (!channel || !(await runtime.directory.isChannelMember(channel.id, user.id))) throw errors.permissions();
-  return channel;
-}
 
 /** `POST /api/v4/posts` as the authenticated user. */
 export async function createUserPost(runtime: Runtime, user: User, body: CreatePostBody): Promise<Post> {
@@ -49,7 +43,7 @@ export async function createUserPost(runtime: Runtime, user: User, body: CreateP
     checkRootPost(await runtime.posts.getPost(body.root_id), channel.id);
   }
   const post = buildPost(
-    { userId: user.id, channelId: channel.id, rootId: body.root_id, message: body.message, type: body.type, props },
+    { userId: user.id, channelId: channel.id, rootId: body.root_id, message: body.message, type: body.type, props, origin: { kind: 'user', id: user.id } },
     runtime.nowMs(),
   );
   // User posts, and only they, may trigger outgoing webhooks (through the posts stream).
@@ -58,15 +52,9 @@ export async function createUserPost(runtime: Runtime, user: User, body: CreateP
   return postForClient(post, runtime.config);
 }
 
-const postNotFound = () => new AppError('app.post.get.app_error', 'Unable to get the post.', 404);
-
 /** `GET /api/v4/posts/{post_id}`. */
 export async function getPostForUser(runtime: Runtime, user: User, postId: string): Promise<Post> {
-  if (!isValidId(postId)) throw errors.invalidUrlParam('post_id');
-  const post = await runtime.posts.getPost(postId);
-  // An ephemeral post exists only for the user it was for.
-  if (!post || post.delete_at !== 0 || (post.ephemeral_for !== undefined && post.ephemeral_for !== user.id)) throw postNotFound();
-  await channelForMember(runtime, user, post.channel_id);
+  const { post } = await readablePost(runtime, user, postId);
   return postForClient(post, runtime.config);
 }
 
@@ -154,7 +142,10 @@ export async function getChannelPosts(
   const posts: Record<string, Post> = {};
   for (const post of page) posts[post.id] = postForClient(post, runtime.config);
   const missingRoots = page.map((post) => post.root_id).filter((rootId) => rootId !== '' && !(rootId in posts));
-  for (const root of await runtime.posts.getPosts(missingRoots)) posts[root.id] = postForClient(root, runtime.config);
+  for (const root of await runtime.posts.getPosts(missingRoots)) {
+    // A root shows only if the reader could read it: in this channel, and theirs if ephemeral.
+    if (isVisibleTo(root, user.id) && root.channel_id === channelId) posts[root.id] = postForClient(root, runtime.config);
+  }
   return {
     order: page.map((post) => post.id),
     posts,

@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
 import { isValidId } from '../ids.js';
-import type { Post, PostPriority } from '../model.js';
+import type { Post, PostOrigin, PostPriority } from '../model.js';
 import type { Runtime } from '../runtime.js';
 import { convertAppLinks, convertAttachmentLinks, type SlackAttachment } from '../slack.js';
 import { prepareActions } from '../actions/model.js';
@@ -125,6 +125,8 @@ export interface WebhookPostInput {
   priority: PostPriority | null;
   /** Set by incoming webhooks to the hook's display name; never taken from the caller's props. */
   webhookDisplayName?: string;
+  /** The hook that makes the post. */
+  origin: PostOrigin;
 }
 
 /**
@@ -191,6 +193,7 @@ export async function createWebhookPost(
         type,
         props: split.props,
         ...(metadata ? { metadata } : {}),
+        origin: input.origin,
       },
       nowMs + index,
       options.postIdFor?.(index),

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Post } from '../model.js';
+import type { Post, PostOrigin } from '../model.js';
 import { queryAll } from './dynamo.js';
 import { indexes, keys } from './keys.js';
 import { markUnreadable, readStoredObject } from './stored-json.js';
@@ -64,6 +64,10 @@ function toItem(post: Post): Record<string, unknown> {
   };
   if (compressed) item.props_gz = compressed;
   else item.props_json = propsJson;
+  if (post.origin) {
+    item.origin_kind = post.origin.kind;
+    item.origin_id = post.origin.id;
+  }
   // GSI2 (changes by update time) is sparse: a new post enters only GSI1, so it costs two write
   // units, not three; `since` reads take new posts from GSI1 and changed ones from GSI2.
   if (post.update_at !== post.create_at || post.delete_at !== 0) {
@@ -130,6 +134,9 @@ export function postFromItem(item: Record<string, unknown>): Post {
     reply_count: Number(item.reply_count ?? 0),
     metadata: readStoredObject(item, 'metadata', problems) as Post['metadata'],
     ...(typeof item.ephemeral_for === 'string' ? { ephemeral_for: item.ephemeral_for } : {}),
+    ...(typeof item.origin_kind === 'string' && typeof item.origin_id === 'string'
+      ? { origin: { kind: item.origin_kind as PostOrigin['kind'], id: item.origin_id } }
+      : {}),
   }, problems);
 }
 

@@ -115,6 +115,7 @@ export async function handleIncomingWebhook(
     attachments,
     priority: request.priority,
     webhookDisplayName: hook.display_name,
+    origin: { kind: 'incoming_webhook', id: hook.id },
   });
   runtime.metrics.postsCreated('incoming_webhook', posts.length);
   return posts;

@@ -128,6 +128,7 @@ async function postReply(runtime: OutgoingRuntime, message: DeliveryMessage, con
         attachments: reply.attachments ? await processSlackAttachments(reply.attachments, usernameOf) : null,
         priority: reply.priority,
         webhookDisplayName: context.hook.display_name,
+        origin: { kind: 'outgoing_reply', id: context.hook.id },
       },
       { postIdFor: (index) => deriveId('reply', message.delivery_id, String(index)) },
     );

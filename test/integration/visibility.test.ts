@@ -1,0 +1,133 @@
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPost } from '../../lib/posts/rules.js';
+import { replyJson, startCallbackServer, type CallbackServer, type Responder } from '../support/callback-server.js';
+import { seedWorld, startApi, type Api, type World } from '../support/harness.js';
+
+/**
+ * One visibility rule for every post a response carries or a click reaches, and clicks an
+ * integration can trust: command threads, command answers, channel listings, signed origins.
+ */
+let api: Api;
+let server: CallbackServer;
+let world: World;
+let responder: Responder = (_request, _index, response) => replyJson(response, {});
+
+beforeAll(async () => {
+  api = await startApi({ ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: '127.0.0.0/8', OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: '5' });
+  server = await startCallbackServer((request, index, response) => responder(request, index, response));
+  world = await seedWorld(api.runtime, (names) => ({
+    commands: [{ team: names.team, trigger: 'ask', url: `${server.url}/command`, creator: names.creator }],
+  }));
+});
+afterAll(async () => {
+  await server.close();
+  await api.close();
+});
+
+const auth = (token = world.user('creator').token) => ({ authorization: `Bearer ${token}` });
+const execute = (body: Record<string, unknown>, token?: string) =>
+  api.postJson('/api/v4/commands/execute', { command: '/ask now', channel_id: world.channel('town-square').id, ...body }, auth(token));
+const buttons = (url = `${server.url}/click`) => [{ text: 'choose', actions: [{ id: 'yes', name: 'Yes', integration: { url, context: { secret: 'context-value' } } }] }];
+
+describe('a command\'s thread', () => {
+  it('must be a root the user can read in the same channel: another channel\'s post or another user\'s ephemeral post is refused before the integration is called', async () => {
+    const privatePost = await api.postJson('/api/v4/posts', { channel_id: world.channel('private').id, message: 'private root' }, auth());
+    expect(privatePost.status).toBe(201);
+    const before = server.received.length;
+    // "other" belongs to town-square only: the private post is another channel's, unreadable to them.
+    const foreign = await execute({ root_id: privatePost.json().id }, world.user('other').token);
+    expect(foreign.status).toBe(400);
+    expect(foreign.json().id).toBe('api.post.create_post.channel_root_id.app_error');
+
+    const ephemeral = buildPost({ userId: world.user('creator').id, channelId: world.channel('town-square').id, rootId: '', message: 'for creator only', type: '', props: {} }, Date.now());
+    await api.runtime.posts.createEphemeralPost(ephemeral, world.user('creator').id, Math.floor(Date.now() / 1000) + 600);
+    const theirs = await execute({ root_id: ephemeral.id }, world.user('other').token);
+    expect(theirs.status).toBe(400);
+    expect(theirs.json().id).toBe('api.context.invalid_param.app_error');
+    expect(await api.request('GET', `/api/v4/posts/${ephemeral.id}`, { headers: auth(world.user('other').token) })).toMatchObject({ status: 404 });
+    expect(server.received.length).toBe(before);
+
+    const root = await api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, message: 'a thread' }, auth());
+    expect((await execute({ root_id: root.json().id }, world.user('other').token)).status).toBe(200);
+  });
+});
+
+describe('responses that carry posts', () => {
+  it('strip action integrations from a command\'s answer, as from every post', async () => {
+    responder = (_request, _index, response) =>
+      replyJson(response, { response_type: 'in_channel', text: 'pick', attachments: buttons(), extra_responses: [{ text: 'more', attachments: buttons() }] });
+    const response = await execute({});
+    expect(response.status).toBe(200);
+    expect(response.text).not.toContain('/click');
+    expect(response.text).not.toContain('context-value');
+    expect(response.json().attachments[0].actions[0]).toMatchObject({ id: 'yes', name: 'Yes' });
+  });
+
+  it('leave out thread roots the reader cannot see', async () => {
+    // A reply stored before roots were checked, whose root is in a private channel.
+    const root = buildPost({ userId: world.user('creator').id, channelId: world.channel('private').id, rootId: '', message: 'private root', type: '', props: {} }, Date.now());
+    const reply = buildPost({ userId: world.user('creator').id, channelId: world.channel('town-square').id, rootId: root.id, message: 'reply elsewhere', type: '', props: {} }, Date.now() + 1);
+    await api.runtime.posts.createPosts([root]);
+    await api.runtime.posts.createPosts([reply]);
+    const list = await api.request('GET', `/api/v4/channels/${world.channel('town-square').id}/posts`, { headers: auth(world.user('other').token) });
+    expect(list.json().posts[reply.id]).toBeDefined();
+    expect(list.json().posts[root.id]).toBeUndefined();
+  });
+});
+
+describe('a click an integration can trust', () => {
+  it('is signed with the command\'s own secret on a command\'s answer, with the origin and action id under the signature', async () => {
+    responder = (request, _index, response) =>
+      request.url === '/command' ? replyJson(response, { response_type: 'in_channel', text: 'choose', attachments: buttons() }) : replyJson(response, {});
+    expect((await execute({})).status).toBe(200);
+    const list = await api.request('GET', `/api/v4/channels/${world.channel('town-square').id}/posts`, { headers: auth() });
+    const answered = Object.values(list.json().posts as Record<string, { id: string; message: string }>).find((post) => post.message === 'choose')!;
+    const before = server.received.length;
+    expect((await api.postJson(`/api/v4/posts/${answered.id}/actions/yes`, {}, auth())).status).toBe(200);
+    const request = server.received[before]!;
+    const command = world.summary.commands.find((entry) => entry.trigger === 'ask')!;
+    expect(JSON.parse(request.body)).toMatchObject({ action_id: 'yes', origin: { kind: 'command', id: command.id }, context: { secret: 'context-value' } });
+    expect(() => new Webhook(command.signing_secret!).verify(request.body, request.headers as Record<string, string>)).not.toThrow();
+  });
+
+  it('is signed with the deployment\'s action secret on a user\'s post, so a button posted with an integration\'s URL fails its own secret', async () => {
+    const posted = await api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, message: 'forged', props: { attachments: buttons(`${server.url}/command`) } }, auth());
+    expect(posted.status).toBe(201);
+    const before = server.received.length;
+    responder = (_request, _index, response) => replyJson(response, {});
+    expect((await api.postJson(`/api/v4/posts/${posted.json().id}/actions/yes`, {}, auth())).status).toBe(200);
+    const request = server.received[before]!;
+    expect(JSON.parse(request.body)).toMatchObject({ origin: { kind: 'user', id: world.user('creator').id } });
+    const command = world.summary.commands.find((entry) => entry.trigger === 'ask')!;
+    expect(() => new Webhook(command.signing_secret!).verify(request.body, request.headers as Record<string, string>)).toThrow();
+    const actionSecret = (await api.runtime.entities.getActionSigningSecret())!;
+    expect(() => new Webhook(actionSecret).verify(request.body, request.headers as Record<string, string>)).not.toThrow();
+  });
+
+  it('says an incoming webhook made the post, with the hook\'s id', async () => {
+    const posted = await api.postJson(world.hook('main').url, { text: 'from ci', attachments: buttons() }, { prefer: 'return=representation' });
+    const before = server.received.length;
+    expect((await api.postJson(`/api/v4/posts/${posted.json().post_id}/actions/yes`, {}, auth())).status).toBe(200);
+    expect(JSON.parse(server.received[before]!.body)).toMatchObject({ origin: { kind: 'incoming_webhook', id: world.hook('main').id } });
+  });
+});
+
+describe('command answers after the channel is archived', () => {
+  it('are refused through response_url, and nothing is posted', async () => {
+    const archived = await seedWorld(api.runtime, (names) => ({
+      commands: [{ team: names.team, trigger: 'later', url: `${server.url}/command`, creator: names.creator }],
+    }));
+    responder = (_request, _index, response) => replyJson(response, {});
+    const before = server.received.length;
+    const executed = await api.postJson('/api/v4/commands/execute', { command: '/later', channel_id: archived.channel('town-square').id }, auth(archived.user('creator').token));
+    expect(executed.status).toBe(200);
+    const responseUrl = new URLSearchParams(server.received[before]!.body).get('response_url')!;
+    await api.runtime.entities.archiveChannel(archived.channel('town-square').id, Date.now());
+    const answered = await api.postJson(new URL(responseUrl).pathname, { response_type: 'in_channel', text: 'too late' });
+    expect(answered.status).toBeGreaterThanOrEqual(400);
+    expect(answered.status).toBeLessThan(500);
+    const found = await api.runtime.posts.changedSince(archived.channel('town-square').id, 0, archived.user('creator').id, Date.now());
+    expect(found.map((post) => post.message)).not.toContain('too late');
+  });
+});
