@@ -5,7 +5,7 @@ import { MAX_USER_ID_MENTIONS } from './limits.js';
 import { MAX_ACTIONS_PER_ATTACHMENT, MAX_ATTACHMENTS, MAX_FIELDS_PER_ATTACHMENT, MAX_OPTIONS_PER_ACTION } from './limits.js';
 
 /**
- * Slack compatibility, as Mattermost applies it (reference §2.8): announcements, user-id mentions,
+ * Slack compatibility, as Mattermost applies it: announcements, user-id mentions,
  * link markup, attachment decoding with Go's rules, and field values stringified as Go's `%v`.
  */
 

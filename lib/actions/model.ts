@@ -3,7 +3,7 @@ import { newId } from '../ids.js';
 import { isValidHttpUrl } from '../validation.js';
 import { isPlainObject, type SlackAttachment } from '../slack.js';
 
-/** Mattermost's `PostAction` (reference §5.1), as stored in `props.attachments[i].actions[j]`. */
+/** Mattermost's `PostAction`, as stored in `props.attachments[i].actions[j]`. */
 export interface PostAction {
   id?: string;
   type?: string;

@@ -76,7 +76,7 @@ async function clickSigningSecret(runtime: Runtime, post: Post): Promise<string 
 }
 
 /**
- * `POST /api/v4/posts/{post_id}/actions/{action_id}` (reference §5.3, §5.4): the request to the
+ * `POST /api/v4/posts/{post_id}/actions/{action_id}`: the request to the
  * action's integration, then its `update` of the post (message and props replaced, the retained
  * props kept) and its `ephemeral_text` for the clicking user alone. Returns the client trigger id.
  */

@@ -127,7 +127,7 @@ export interface ExecuteContext {
   siteUrl: string;
 }
 
-/** `POST /api/v4/commands/execute` (reference §4.2 - §4.5). Returns the integration's answer with a client trigger id. */
+/** `POST /api/v4/commands/execute`. Returns the integration's answer with a client trigger id. */
 export async function executeCommand(runtime: Runtime, context: ExecuteContext, args: CommandArgsBody): Promise<CommandResponse> {
   const { config, directory } = runtime;
   const { user } = context;

@@ -22,7 +22,7 @@ import {
   type SlackAttachment,
 } from '../slack.js';
 
-/** Mattermost's `CommandResponse` (reference §4.5). */
+/** Mattermost's `CommandResponse`. */
 export interface CommandResponse {
   response_type: string;
   text: string;

@@ -5,7 +5,7 @@ import { COMMAND_WEBHOOK_LIFETIME_MS, COMMAND_WEBHOOK_MAX_USES } from './execute
 import { CommandResponseError, decodeCommandResponse, handleCommandResponse } from './response.js';
 
 /**
- * `POST /hooks/commands/{id}`, a command's `response_url` (reference §4.6): the body parsed first
+ * `POST /hooks/commands/{id}`, a command's `response_url`: the body parsed first
  * (a bad body costs no use), then the hook (404 once 30 minutes have passed), then one use counted
  * atomically (400 after five), then the answer handled as the command's own answer was.
  */

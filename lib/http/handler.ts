@@ -35,7 +35,7 @@ export function text(statusCode: number, body: string, headers: Record<string, s
   return { statusCode, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers }, body };
 }
 
-/** Mattermost's error JSON (reference §1.2); `detailed_error` stays blank, as with EnableDeveloper off. */
+/** Mattermost's error JSON; `detailed_error` stays blank, as with EnableDeveloper off. */
 export function errorResponse(error: AppError, requestId: string): HttpResponse {
   return json(error.statusCode, {
     id: error.id,

@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { networkInterfaces } from 'node:os';
 
 /**
- * Mattermost's outbound filter (reference §6.1): a URL whose host is literally in the allow list
+ * Mattermost's outbound filter: a URL whose host is literally in the allow list
  * may go anywhere; otherwise every address the host resolves to must be public (not reserved and
  * not one of this machine's own), or inside a CIDR of the allow list.
  */

@@ -3,7 +3,7 @@ import { newId } from '../ids.js';
 import { MAX_JSON_DEPTH, valueDepthExceeds } from '../limits.js';
 import type { Channel, Post, PostMetadata, PostOrigin } from '../model.js';
 
-/** Mattermost's limits (reference §1.4). */
+/** Mattermost's limits. */
 export const MAX_POST_RUNES = 16_383;
 export const MAX_PROPS_RUNES = 800_000;
 export const MAX_USER_PROPS_RUNES = MAX_PROPS_RUNES - 40_000;

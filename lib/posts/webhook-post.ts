@@ -130,7 +130,7 @@ export interface WebhookPostInput {
 }
 
 /**
- * Mattermost's `CreateWebhookPost` (reference §2.7), shared by incoming webhooks and integration
+ * Mattermost's `CreateWebhookPost`, shared by incoming webhooks and integration
  * replies: links converted, overrides gated by configuration, server-owned props protected,
  * attachments stored, then split and stored all together.
  */

@@ -14,7 +14,7 @@ import {
   type SlackAttachment,
 } from '../slack.js';
 
-/** Mattermost's `IncomingWebhookRequest` (reference §2.3), plus the newest `root_id`. */
+/** Mattermost's `IncomingWebhookRequest`, plus the newest `root_id`. */
 export interface IncomingWebhookRequest {
   text: string;
   username: string;
@@ -185,7 +185,7 @@ async function decodeMultipart(body: Buffer, contentType: string): Promise<Incom
 
 /**
  * Decodes the body of `POST /hooks/{id}` by media type, as Mattermost's web layer does
- * (reference §2.2): `payload=` form fields, multipart form fields, or JSON for anything else.
+ *: `payload=` form fields, multipart form fields, or JSON for anything else.
  */
 export async function decodeIncomingWebhookBody(
   body: Buffer,

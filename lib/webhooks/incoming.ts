@@ -73,7 +73,7 @@ export async function admitIncomingWebhook(runtime: Runtime, hookId: string): Pr
 }
 
 /**
- * Mattermost's `HandleIncomingWebhook` (reference §2.4), step for step: the feature switch, the
+ * Mattermost's `HandleIncomingWebhook`, step for step: the feature switch, the
  * empty-message check before the lookup, the hook, Slack text processing, channel resolution,
  * the lock, the creator's rights, overrides, then the post (split when long).
  */

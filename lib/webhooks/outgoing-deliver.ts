@@ -37,7 +37,7 @@ export interface OutgoingPayload {
 }
 
 /**
- * The request body, as Mattermost sends it (reference §3.3): JSON with the timestamp in
+ * The request body, as Mattermost sends it: JSON with the timestamp in
  * milliseconds when the hook's content type is exactly `application/json`; otherwise form fields,
  * sorted by key, with the timestamp in seconds.
  */

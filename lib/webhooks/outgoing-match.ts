@@ -14,7 +14,7 @@ export function firstWord(message: string): string {
 }
 
 /**
- * The outgoing webhooks a post triggers (reference §3.2): hooks of the post's channel or of no
+ * The outgoing webhooks a post triggers: hooks of the post's channel or of no
  * channel; a channel hook without trigger words matches every post; otherwise the first word must
  * equal a trigger word (`trigger_when` 0) or start with one (1, first match in list order). Unlike
  * Mattermost, each match keeps its own trigger word (Mattermost gives every payload the last one).

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replyJson, startCallbackServer, type CallbackServer, type Responder } from '../support/callback-server.js';
 import { seedWorld, startApi, type Api, type World } from '../support/harness.js';
 
-/** Interactive messages: buttons and menus calling integrations on loopback (reference §5, §8.5). */
+/** Interactive messages: buttons and menus calling integrations on loopback. */
 let api: Api;
 let server: CallbackServer;
 let world: World;

@@ -4,7 +4,7 @@ import { handleCommandWebhook } from '../../lib/commands/webhook.js';
 import { replyJson, startCallbackServer, type CallbackServer } from '../support/callback-server.js';
 import { seedWorld, startApi, startOutgoingStack, type Api, type World } from '../support/harness.js';
 
-/** Custom slash commands over HTTP with real command servers on loopback (reference §4, §8.4). */
+/** Custom slash commands over HTTP with real command servers on loopback. */
 let api: Api;
 let server: CallbackServer;
 let world: World;

@@ -3,7 +3,7 @@ import { directChannelName } from '../../lib/store/keys.js';
 import { seedWorld, startApi, type Api, type World } from '../support/harness.js';
 
 /**
- * Mattermost's incoming-webhook cases (reference §8.1, IW-01 to IW-42), black-box over HTTP
+ * Mattermost's incoming-webhook cases (IW-01 to IW-42, numbered after the cases of Mattermost's own tests), black-box over HTTP
  * against the real handlers and DynamoDB Local.
  */
 let api: Api;

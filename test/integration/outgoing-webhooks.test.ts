@@ -5,7 +5,7 @@ import { seedWorld, startOutgoingStack, type OutgoingStack, type World } from '.
 
 /**
  * Outgoing webhooks end to end: a user's post through the API, the posts stream, the dispatcher,
- * SQS, the worker, a real callback server on loopback, and the reply post (reference §8.3).
+ * SQS, the worker, a real callback server on loopback, and the reply post.
  */
 let stack: OutgoingStack;
 
