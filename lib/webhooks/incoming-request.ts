@@ -184,8 +184,8 @@ async function decodeMultipart(body: Buffer, contentType: string): Promise<Incom
 }
 
 /**
- * Decodes the body of `POST /hooks/{id}` by media type, as Mattermost's web layer does
- *: `payload=` form fields, multipart form fields, or JSON for anything else.
+ * Decodes the body of `POST /hooks/{id}` by media type, as Mattermost's web layer does:
+ * `payload=` form fields, multipart form fields, or JSON for anything else.
  */
 export async function decodeIncomingWebhookBody(
   body: Buffer,
