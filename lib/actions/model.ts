@@ -58,21 +58,36 @@ function asAction(raw: unknown): PostAction {
 }
 
 /**
- * Validates every action of the attachments and gives each one without an id a new id
- * (`GenerateActionIds`). Given ids are kept as they are.
+ * Gives each action without an id a new id (`GenerateActionIds`); given ids are kept as they are.
+ * As Mattermost, an action that `PostAction.IsValid` refuses does not refuse the post: it is kept as
+ * sent. Slack's link buttons (`{"type":"button","text":"Runbook","url":"https://..."}`: no name, no
+ * integration), which Prometheus Alertmanager and others send, stay link buttons that clients
+ * render; only an action with a valid integration can be clicked (`clickableAction`).
  */
 export function prepareActions(attachments: SlackAttachment[] | null): SlackAttachment[] | null {
   for (const attachment of attachments ?? []) {
     if (!attachment.actions) continue;
     attachment.actions = attachment.actions.map((raw) => {
-      const action = { ...asAction(raw) };
-      validateAction(action);
-      if (!action.id) action.id = newId();
+      if (!isPlainObject(raw)) return raw as Record<string, unknown>;
+      const action: Record<string, unknown> = { ...raw };
+      if (typeof action.id !== 'string' || action.id === '') action.id = newId();
       delete action.cookie;
-      return action as Record<string, unknown>;
+      return action;
     });
   }
   return attachments;
+}
+
+/** The action a click names, if it is one that can be clicked: valid, with an http(s) integration. */
+export function clickableAction(props: Record<string, unknown>, actionId: string): PostAction | undefined {
+  const found = findAction(props, actionId);
+  if (!found) return undefined;
+  try {
+    validateAction(asAction(found));
+  } catch {
+    return undefined;
+  }
+  return found;
 }
 
 /** The first action with this id among the post's attachments (`Post.GetAction`). */

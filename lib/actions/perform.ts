@@ -9,7 +9,7 @@ import { buildPost, checkPostSize, checkPropsDepth, countRunes, MAX_POST_RUNES }
 import type { Runtime } from '../runtime.js';
 import { canonicalizeKeys, convertModelLinks, decodeAttachments, isPlainObject } from '../slack.js';
 import { signatureHeaders } from '../webhooks/signing.js';
-import { findAction, prepareActions, RETAINED_PROPS } from './model.js';
+import { clickableAction, prepareActions, RETAINED_PROPS } from './model.js';
 
 export const actionRequestSchema = z.object({
   selected_option: z.string().optional().default(''),
@@ -82,7 +82,7 @@ async function clickSigningSecret(runtime: Runtime, post: Post): Promise<string 
  */
 export async function performPostAction(runtime: Runtime, user: User, postId: string, actionId: string, request: ActionRequest): Promise<string> {
   const { post, channel } = await readablePost(runtime, user, postId);
-  const action = findAction(post.props, actionId);
+  const action = clickableAction(post.props, actionId);
   if (!action?.integration?.url) throw actionNotFound();
 
   const teamId = channel.type === 'D' ? '' : channel.team_id;

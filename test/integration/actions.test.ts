@@ -113,16 +113,40 @@ describe('clicks', () => {
     expect((await click(postId, 'where', { selected_option: world.channel('private').id })).status).toBe(200);
   });
 
-  it('refuses non-members (403), malformed bodies (400), and invalid actions when the post is created', async () => {
+  it('refuses non-members (403) and malformed bodies (400)', async () => {
     const postId = await postWithActions();
     expect((await click(postId, 'approve-1_ok', {}, world.user('outsider').token)).status).toBe(403);
     const malformed = await api.request('POST', `/api/v4/posts/${postId}/actions/approve-1_ok`, { body: '{"selected_option":', headers: auth() });
     expect(malformed.status).toBe(400);
-    for (const bad of [[{ integration: { url: `${server.url}/x` } }], [{ name: 'x', integration: { url: ':test' } }], [{ name: 'x', type: 'select', integration: { url: `${server.url}/x` } }], [{ id: 'bad id!', name: 'x', integration: { url: `${server.url}/x` } }]]) {
-      const response = await api.postJson(world.hook('main').url, { attachments: [{ text: 'x', actions: bad }] });
-      expect(response.status, JSON.stringify(bad)).toBe(400);
-      expect(response.json().id).toBe('model.post_action.is_valid.app_error');
+  });
+
+  it('keeps invalid actions as Mattermost does, posting them, but never calls them: a click answers 404', async () => {
+    const before = server.received.length;
+    for (const bad of [
+      { id: 'noname', integration: { url: `${server.url}/x` } },
+      { id: 'badurl', name: 'x', integration: { url: ':test' } },
+      { id: 'nooptions', name: 'x', type: 'select', integration: { url: `${server.url}/x` } },
+    ]) {
+      const response = await api.postJson(world.hook('main').url, { attachments: [{ text: 'x', actions: [bad] }] }, { prefer: 'return=representation' });
+      expect(response.status, JSON.stringify(bad)).toBe(200);
+      expect((await click(response.json().post_id, bad.id)).status, JSON.stringify(bad)).toBe(404);
     }
+    expect(server.received.length).toBe(before);
+  });
+
+  it('accepts Slack link buttons (Prometheus Alertmanager\'s), keeps them as link buttons for clients, and answers 404 to a click', async () => {
+    // Alertmanager's Slack receiver: buttons with a text and a URL, no name and no integration.
+    const alert = {
+      text: '[FIRING:1] HighLatency',
+      attachments: [{ title: 'HighLatency', color: 'danger', actions: [{ type: 'button', text: 'Runbook :green_book:', url: 'https://runbooks.example.com/high-latency' }] }],
+    };
+    const response = await api.postJson(world.hook('main').url, alert, { prefer: 'return=representation' });
+    expect(response.status, response.text).toBe(200);
+    const stored = await readPost(response.json().post_id);
+    const button = stored.props.attachments[0].actions[0];
+    expect(button).toMatchObject({ type: 'button', text: 'Runbook :green_book:', url: 'https://runbooks.example.com/high-latency' });
+    expect(button.id).toMatch(/^[a-z0-9]{26}$/);
+    expect((await click(response.json().post_id, button.id)).status).toBe(404);
   });
 });
 
