@@ -226,9 +226,10 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
       response.body.toString('utf8'),
     );
   }
-  if (response.body.length === 0) {
-    throw new AppError('api.command.execute_command.failed_empty.app_error', `Command with a trigger of '${trigger}' returned an empty response.`, 500);
-  }
+  // An empty 200 is a common acknowledgement ("nothing now, the answer comes through response_url"):
+  // as in Mattermost, a body read in full is an answer, here an empty text, and nothing is posted.
+  // Mattermost's failed_empty is for a body that could not be read, which the outbound client
+  // reports as a failure above.
   const contentType = Array.isArray(response.headers['content-type']) ? response.headers['content-type'][0] : response.headers['content-type'];
   let answer: CommandResponse;
   try {

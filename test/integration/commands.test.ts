@@ -144,7 +144,8 @@ describe('the request to the command', () => {
       [() => ({ status: 404, body: 'nope' }), 500, /returned response 404 Not Found/],
       [() => ({ status: 201, body: '{}' }), 500, /returned response 201 Created/],
       [() => ({ ...json({}), body: '{"text": ' }), 500, /failed/],
-      [() => ({ body: '' }), 500, /returned an empty response/],
+      // An empty body that claims to be JSON does not parse, as in Mattermost.
+      [() => ({ ...json({}), body: '' }), 500, /failed/],
       [() => ({ ...json({}), body: `{"text":"${'x'.repeat(1024 * 1024 + 5)}"}` }), 500, /failed/],
     ];
     for (const [reply, status, message] of cases) {
@@ -157,6 +158,20 @@ describe('the request to the command', () => {
     answer = () => ({ body: 'Hello, World!' });
     const plain = await execute('/postcmd x');
     expect(plain.json().text).toBe('Hello, World!');
+  });
+
+  it('takes an empty 200 without a content type as an acknowledgement: success, nothing posted, the answer may come through response_url', async () => {
+    const before = await posts('town-square');
+    answer = () => ({ body: '' });
+    const response = await execute('/postcmd later');
+    expect(response.status, response.text).toBe(200);
+    expect(response.json()).toMatchObject({ text: '' });
+    expect((await posts('town-square')).length).toBe(before.length);
+    // The delayed answer, as such integrations send it.
+    const request = server.received[server.received.length - 1]!;
+    const responseUrl = new URLSearchParams(request.body).get('response_url')!;
+    expect((await api.postJson(new URL(responseUrl).pathname, { response_type: 'in_channel', text: 'done later' })).status).toBe(200);
+    expect((await posts('town-square')).some((post: { message: string }) => post.message === 'done later')).toBe(true);
   });
 
   it('SC-13 times out a command that hangs, and refuses redirects and private addresses', async () => {
