@@ -15,6 +15,8 @@ export const deliveryMessageSchema = z.object({
   hook_id: z.string().min(1),
   callback_url: z.string().min(1),
   trigger_word: z.string(),
+  /** The hook's callback URLs when the post was dispatched; older messages lack it. */
+  planned_urls: z.array(z.string()).optional(),
   /**
    * What the payload says about the post, as it was when posted: the worker needs no read of the
    * post, channel, team or user, only of the hook (whose token and URLs must be current).

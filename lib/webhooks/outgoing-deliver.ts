@@ -86,6 +86,27 @@ function retryDelaySeconds(runtime: OutgoingRuntime, attempt: number, response?:
   return Math.min(delay, MAX_VISIBILITY_SECONDS);
 }
 
+/**
+ * A delivery whose URL was removed from its hook after the post was dispatched: the post goes to the
+ * hook's URLs that the dispatch did not plan, so a changed URL loses nothing. Of the planned URLs
+ * now gone, only the first one's message does this, so each new URL gets the post once; delivery
+ * ids derive from (post, hook, URL), so even a repeat of this step is one delivery to receivers.
+ */
+async function redirectToCurrentUrls(runtime: OutgoingRuntime, message: DeliveryMessage, currentUrls: string[]): Promise<number> {
+  const planned = message.planned_urls ?? [message.callback_url];
+  if (planned.find((url) => !currentUrls.includes(url)) !== message.callback_url) return 0;
+  const replacements = currentUrls
+    .filter((url) => !planned.includes(url))
+    .map((url) => ({
+      ...message,
+      delivery_id: deriveId('delivery', message.post_id, message.hook_id, url),
+      callback_url: url,
+      planned_urls: currentUrls,
+    }));
+  await runtime.queue.enqueue(replacements);
+  return replacements.length;
+}
+
 /** The delivery log's outcomes, as the DeliveryAttempts metric names them. */
 const METRIC_OUTCOMES: Record<AttemptOutcome, DeliveryOutcome> = {
   delivered: 'succeeded',
@@ -179,8 +200,13 @@ export async function deliver(runtime: OutgoingRuntime, message: DeliveryMessage
   // Read at every attempt, not cached: a changed token or removed URL takes effect at once (OW-12).
   const found = await runtime.entities.getOutgoingWebhookWithSecrets(message.hook_id);
   const hook = found?.hook;
-  if (!found || !hook || hook.delete_at !== 0 || !hook.callback_urls.includes(message.callback_url)) {
-    await record('skipped', { error: 'the hook or this callback URL no longer exists' });
+  if (!found || !hook || hook.delete_at !== 0) {
+    await record('skipped', { error: 'the hook no longer exists' });
+    return { kind: 'done' };
+  }
+  if (!hook.callback_urls.includes(message.callback_url)) {
+    const redirected = await redirectToCurrentUrls(runtime, message, hook.callback_urls);
+    await record('skipped', { error: `this callback URL was removed from the hook; ${redirected} delivery(ies) sent to its new URLs instead` });
     return { kind: 'done' };
   }
   const { post } = message;

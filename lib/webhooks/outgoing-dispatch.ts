@@ -19,7 +19,9 @@ export async function planDeliveries(runtime: Runtime, post: Post): Promise<Deli
   if (unreadable !== undefined) throw new Error(`the stored post cannot be read: ${unreadable}`);
   const channel = await runtime.directory.channel(post.channel_id);
   if (!channel || channel.type !== 'O' || channel.delete_at !== 0) return [];
-  const hooks = await runtime.directory.outgoingWebhooksOfTeam(channel.team_id);
+  // Read at every dispatch, not cached: a changed trigger or callback URL applies to the next post.
+  // (One query per post that may trigger, off the poster's path.)
+  const hooks = await runtime.entities.listOutgoingWebhooksOfTeam(channel.team_id);
   const matches = matchOutgoingWebhooks(post, hooks);
   if (matches.length === 0) return [];
   const [team, user] = await Promise.all([runtime.directory.team(channel.team_id), runtime.directory.user(post.user_id)]);
@@ -42,6 +44,7 @@ export async function planDeliveries(runtime: Runtime, post: Post): Promise<Deli
       hook_id: hook.id,
       callback_url: url,
       trigger_word: triggerWord,
+      planned_urls: hook.callback_urls,
       post: snapshot,
     })),
   );

@@ -276,6 +276,48 @@ describe('replies', () => {
       await server.close();
     }
   });
+
+  it('delivers to the new callback URL at once after a URL change, and redirects a delivery queued for the old one', async () => {
+    const [oldServer, newServer] = [await startCallbackServer(), await startCallbackServer()];
+    try {
+      const world = await seedWorld(stack.api.runtime, (names) => ({ outgoing_webhooks: [outgoingHook(names, oldServer.url, { key: 'moving' })] }));
+      await userPost(world, 'build before');
+      await oldServer.waitFor(1);
+      const { applySeed, parseSeedFile } = await import('../../lib/seed/seed.js');
+      await applySeed(
+        'move.yaml',
+        parseSeedFile('move.yaml', `outgoing_webhooks: [{key: moving, team: ${world.team.name}, channel: town-square, creator: ${world.user('creator').username}, trigger_words: [build], callback_urls: ["${newServer.url}"]}]`),
+        { store: stack.api.runtime.entities, siteUrl: '' },
+      );
+      // Within the entity cache's interval: the next post still reaches the new URL.
+      const after = await userPost(world, 'build after');
+      const [delivered] = await newServer.waitFor(1);
+      expect(new URLSearchParams(delivered!.body).get('post_id')).toBe(after.id);
+
+      // A delivery that was queued for the old URL before the change goes to the new URL instead.
+      const hookId = world.summary.outgoing_webhooks[0]!.id;
+      const { deriveId } = await import('../../lib/ids.js');
+      await stack.runtime.queue.enqueue([
+        {
+          version: 1,
+          delivery_id: deriveId('delivery', after.id, hookId, oldServer.url),
+          post_id: after.id,
+          hook_id: hookId,
+          callback_url: oldServer.url,
+          trigger_word: 'build',
+          planned_urls: [oldServer.url],
+          post: { create_at: after.create_at, root_id: '', message: 'build queued', user_id: world.user('creator').id, user_name: world.user('creator').username, channel_id: world.channel('town-square').id, channel_name: 'town-square', team_id: world.team.id, team_domain: world.team.name },
+        },
+      ]);
+      const requests = await newServer.waitFor(2);
+      expect(new URLSearchParams(requests[1]!.body).get('text')).toBe('build queued');
+      await settle(500);
+      expect(oldServer.received).toHaveLength(1);
+    } finally {
+      await oldServer.close();
+      await newServer.close();
+    }
+  });
 });
 
 describe('reliability', () => {
