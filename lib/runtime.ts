@@ -27,7 +27,6 @@ export class Directory {
   private readonly memberships: TtlCache<boolean>;
   private readonly tokens: TtlCache<string | undefined>;
   private readonly teams: TtlCache<Team | undefined>;
-  private readonly outgoingHooks: TtlCache<OutgoingWebhook[]>;
   private readonly commands: TtlCache<Command | undefined>;
   private readonly system: TtlCache<string | undefined>;
   private readonly secrets: TtlCache<IntegrationSecrets | undefined>;
@@ -45,7 +44,6 @@ export class Directory {
     this.memberships = new TtlCache(ttlMs);
     this.tokens = new TtlCache(ttlMs);
     this.teams = new TtlCache(ttlMs);
-    this.outgoingHooks = new TtlCache(ttlMs);
     this.commands = new TtlCache(ttlMs);
     this.system = new TtlCache(ttlMs);
     this.secrets = new TtlCache(ttlMs);
@@ -106,9 +104,6 @@ export class Directory {
   }
   team(teamId: string) {
     return this.teams.get(teamId, () => this.store.getTeam(teamId));
-  }
-  outgoingWebhooksOfTeam(teamId: string) {
-    return this.outgoingHooks.get(teamId, () => this.store.listOutgoingWebhooksOfTeam(teamId));
   }
   /** The deployment's action signing secret, written by the seed. */
   actionSigningSecret() {

@@ -1,3 +1,4 @@
+import { MAX_LOGGED_DETAIL_BYTES, truncateUtf8 } from '../errors.js';
 import { deriveId } from '../ids.js';
 import type { Post } from '../model.js';
 import type { DeliveryMessage } from '../queue.js';
@@ -53,8 +54,6 @@ export async function planDeliveries(runtime: Runtime, post: Post): Promise<Deli
 /** What became of one post on the stream: dispatched, parked for a later replay, or to be retried. */
 export type DispatchOutcome = 'dispatched' | 'parked' | 'retry';
 
-/** Error texts reach the failure queue and the logs; 1 KB says what went wrong. */
-const MAX_ERROR_TEXT_CHARS = 1024;
 
 /**
  * Dispatches one post from the stream. A failure asks the stream to retry until the record is
@@ -78,7 +77,8 @@ export async function dispatchPost(
       failure = error;
     }
   }
-  const error = String(failure instanceof Error ? failure.message : failure).slice(0, MAX_ERROR_TEXT_CHARS);
+  // The error text reaches the failure queue and the logs: its first kilobyte says what went wrong.
+  const error = truncateUtf8(String(failure instanceof Error ? failure.message : failure), MAX_LOGGED_DETAIL_BYTES);
   const ageMs = record.createdAtMs === undefined ? 0 : runtime.nowMs() - record.createdAtMs;
   const { dispatchFailureQueueUrl, dispatchParkAfterMs } = runtime.config;
   if (dispatchFailureQueueUrl && decoded.postId && ageMs >= dispatchParkAfterMs) {
