@@ -11,7 +11,7 @@ import { keys } from './store/keys.js';
 import { createBusinessMetrics, type BusinessMetrics } from './metrics.js';
 import { HookRateLimiter } from './rate-limit.js';
 import { DynamoRateCounter } from './store/rate-counters.js';
-import type { Channel, Command, IncomingWebhook, IntegrationSecrets, OutgoingWebhook, Team, User } from './model.js';
+import type { Channel, Command, IncomingWebhook, IntegrationSecrets, Team, User } from './model.js';
 
 /**
  * Reads of configuration-like entities (hooks, channels, users, memberships) through per-instance
