@@ -17,6 +17,9 @@ const RESERVED_RANGES = [
   // route them to the IPv4 address they carry, so ::127.0.0.1 could reach loopback; no public
   // service is addressed this way, so both are refused whole.
   '::/96', '::ffff:0:0:0/96',
+  // The rest of IANA's reserved ::/8 (no public service lives there), the local-use NAT64 prefix
+  // (RFC 8215, which can carry 169.254.169.254) and the deprecated site-local range.
+  '::/8', '64:ff9b:1::/48', 'fec0::/10',
 ].map((cidr) => ipaddr.parseCIDR(cidr));
 
 export const ADDRESS_FORBIDDEN =

@@ -166,7 +166,8 @@ async function decodeMultipart(body: Buffer, contentType: string): Promise<Incom
     }
     parser.on('field', (name, value) => {
       const field = MULTIPART_FIELDS[name.toLowerCase()];
-      if (field === undefined) unknownField = true;
+      // A part in a charset the parser does not know arrives without a value: a bad request.
+      if (field === undefined || typeof value !== 'string') unknownField = true;
       else if (!values.has(field)) values.set(field, value);
     });
     // Files are not part of the form values Mattermost decodes; drain and ignore them.

@@ -42,6 +42,14 @@ describe('bad input on POST /hooks/{hook_id}', () => {
     ['a malformed content type', { body: '{"text":"x"}', headers: { 'content-type': 'application/json garbage' } }, 400],
     ['a form without payload', { body: 'text=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 400],
     ['multipart without a boundary', { body: 'x', headers: { 'content-type': 'multipart/form-data' } }, 400],
+    [
+      'a multipart field in a charset the parser does not know',
+      {
+        body: '--xx\r\nContent-Disposition: form-data; name="text"\r\nContent-Type: text/plain; charset=x-unknown\r\n\r\nhi\r\n--xx--\r\n',
+        headers: { 'content-type': 'multipart/form-data; boundary=xx' },
+      },
+      400,
+    ],
     ['invalid UTF-8', { body: Buffer.from([0x7b, 0x22, 0x74, 0x65, 0x78, 0x74, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]), headers: { 'content-type': 'application/json' } }, 400],
     ['a body over the size limit', { body: JSON.stringify({ text: 'a'.repeat(6000) }), headers: { 'content-type': 'application/json' } }, 413],
   ];

@@ -88,6 +88,7 @@ describe('AllowList', () => {
       // An allowed IPv4 range does not open its IPv6 spellings.
       expect(new AllowList(['127.0.0.0/8']).allowsAddress(address), address).toBe(false);
     }
+    for (const address of ['64:ff9b:1::a9fe:a9fe', 'fec0::1', '::1:127.0.0.1', '::1:7f00:1']) expect(none.allowsAddress(address), address).toBe(false);
     // The IPv4-mapped form is the IPv4 address itself, judged as such.
     expect(new AllowList(['127.0.0.0/8']).allowsAddress('::ffff:127.0.0.1')).toBe(true);
     expect(none.allowsAddress('::ffff:8.8.8.8')).toBe(true);
