@@ -44,6 +44,9 @@ export function possibleAtMentions(message: string): string[] {
   return [...new Set([...message.matchAll(/\B@([0-9A-Za-z][0-9A-Za-z.\-_:]*)/g)].map((match) => match[1]!.toLowerCase()))];
 }
 
+/** Trailing `.`, `-` or `_` trimmed from a mention to find its user (see `mentions`). */
+export const MAX_MENTION_TRIM_ROUNDS = 3;
+
 /** `trimUsernameSpecialChar`: drops one trailing `.`, `-` or `_`; false when there is none. */
 export function trimUsernameSpecialChar(name: string): [string, boolean] {
   return /[.\-_]$/.test(name) ? [name.slice(0, -1), true] : [name, false];
@@ -84,7 +87,9 @@ function withinNameLength(name: string): string | undefined {
  * The users and public channels a command's text mentions, as Mattermost's `possibleAtMentions`
  * and `~channel` rules find them, resolved in batches: each round looks up every name still
  * unresolved in one batch, and a name that is not a team member's loses one trailing `.`, `-` or
- * `_` for the next round.
+ * `_` for the next round, for at most MAX_MENTION_TRIM_ROUNDS rounds: Mattermost trims until the
+ * name is found, which on hostile text (a hundred names each ending in sixty dots) meant seconds
+ * of lookups; real mentions end in one or two such characters ("@bob." at the end of a sentence).
  */
 async function mentions(runtime: Runtime, { candidates, channelNames }: MentionCandidates, teamId: string) {
   const { directory } = runtime;
@@ -93,7 +98,7 @@ async function mentions(runtime: Runtime, { candidates, channelNames }: MentionC
   let pending = candidates
     .map((candidate, index) => ({ index, name: withinNameLength(candidate) }))
     .filter((entry): entry is { index: number; name: string } => entry.name !== undefined);
-  while (pending.length > 0) {
+  for (let round = 0; pending.length > 0 && round <= MAX_MENTION_TRIM_ROUNDS; round++) {
     const users = await directory.usersByUsernames(pending.map((entry) => entry.name));
     const members = await directory.teamMembersAmong(teamId, [...users.values()].map((user) => user.id));
     const next: typeof pending = [];

@@ -82,6 +82,16 @@ describe('pre-checks', () => {
     expect(form.getAll('user_mentions_ids')).toEqual([world.user('other').id]);
   });
 
+  it('trims at most three trailing punctuation characters to find a mentioned user', async () => {
+    answer = () => json({ text: 'ok' });
+    const before = server.received.length;
+    await execute(`/postcmd @${world.user('other').username}...`);
+    expect(new URLSearchParams(server.received[before]!.body).getAll('user_mentions_ids')).toEqual([world.user('other').id]);
+    // Four would take a fourth round of lookups: the name stays unresolved.
+    await execute(`/postcmd @${world.user('other').username}....`);
+    expect(new URLSearchParams(server.received[before + 1]!.body).getAll('user_mentions_ids')).toEqual([]);
+  });
+
   it('answers 501 for every command when commands are disabled', async () => {
     const disabled = await startApi({ ENABLE_COMMANDS: 'false' });
     try {
