@@ -82,3 +82,9 @@ export function valueDepthExceeds(value: unknown, maxDepth: number): boolean {
   }
   return false;
 }
+
+/**
+ * The posts a read returns, in bytes of JSON: a Lambda's answer is at most 6 MB, and a channel of
+ * large posts (up to 380 KB each) would pass it at 20 of them; what does not fit is the next page.
+ */
+export const MAX_RESPONSE_POST_BYTES = 5 * 1024 * 1024;

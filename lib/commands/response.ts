@@ -122,9 +122,12 @@ export interface CommandArgs {
  * answer's. One failing answer does not stop the others; the call then fails with Mattermost's error.
  */
 export async function handleCommandResponse(runtime: Runtime, command: Command, args: CommandArgs, response: CommandResponse): Promise<void> {
+  const answers = [response, ...(response.extra_responses ?? [])];
+  // Every answer's channel is checked before any is posted: a refusal (403) leaves nothing behind.
+  for (const answer of answers) await checkAnswerChannel(runtime, args, answer);
   let failure: AppError | undefined;
   let everyFailureRefused = true;
-  for (const answer of [response, ...(response.extra_responses ?? [])]) {
+  for (const answer of answers) {
     try {
       await postAnswer(runtime, command, args, answer);
     } catch (error) {
@@ -143,15 +146,23 @@ export async function handleCommandResponse(runtime: Runtime, command: Command, 
   if (failure) throw failure;
 }
 
+/**
+ * The channel an answer posts to: the command's own, or the answer's `channel_id` if the user
+ * belongs to it (else 403). A thread stays in its channel: an answer to another channel cannot
+ * join the command's thread.
+ */
+async function checkAnswerChannel(runtime: Runtime, args: CommandArgs, answer: CommandResponse): Promise<string> {
+  if (answer.channel_id === '' || answer.channel_id === args.channelId) return args.channelId;
+  if (!isValidId(answer.channel_id) || !(await runtime.directory.isChannelMember(answer.channel_id, args.userId))) {
+    throw new AppError('api.command.command_post.forbidden.app_error', 'Specified user is not a member of specified channel.', 403);
+  }
+  if (args.rootId !== '') throw new AppError('api.post.create_post.channel_root_id.app_error', 'Invalid ChannelId for RootId parameter.', 400);
+  return answer.channel_id;
+}
+
 async function postAnswer(runtime: Runtime, command: Command, args: CommandArgs, answer: CommandResponse): Promise<void> {
   const { config } = runtime;
-  let channelId = args.channelId;
-  if (answer.channel_id !== '') {
-    if (!isValidId(answer.channel_id) || !(await runtime.directory.isChannelMember(answer.channel_id, args.userId))) {
-      throw new AppError('api.command.command_post.forbidden.app_error', 'Specified user is not a member of specified channel.', 403);
-    }
-    channelId = answer.channel_id;
-  }
+  const channelId = await checkAnswerChannel(runtime, args, answer);
   const props: Record<string, unknown> = { ...answer.props, from_webhook: 'true' };
   delete props.override_username;
   delete props.override_icon_url;

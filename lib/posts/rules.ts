@@ -58,7 +58,8 @@ export function invalidRootId(): AppError {
  * `CreatePost` requires.
  */
 export function checkRootPost(root: Post | undefined, channelId: string): void {
-  if (!root || root.delete_at !== 0 || root.root_id !== '') throw invalidRootId();
+  // An ephemeral post is no root: in Mattermost it is never stored, and here it is one user's alone.
+  if (!root || root.delete_at !== 0 || root.root_id !== '' || root.ephemeral_for !== undefined) throw invalidRootId();
   if (root.channel_id !== channelId) {
     throw new AppError('api.post.create_post.channel_root_id.app_error', 'Invalid ChannelId for RootId parameter.', 400);
   }

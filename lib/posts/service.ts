@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AppError, errors } from '../errors.js';
 import { isValidId } from '../ids.js';
 import type { Channel, Post, PostList, User } from '../model.js';
-import { MAX_PAGE_OFFSET_POSTS, MAX_PER_PAGE } from '../limits.js';
+import { MAX_PAGE_OFFSET_POSTS, MAX_PER_PAGE, MAX_RESPONSE_POST_BYTES } from '../limits.js';
 import type { Runtime } from '../runtime.js';
 import {
   buildPost,
@@ -122,7 +122,7 @@ export async function getChannelPosts(
     let relativeTo: { post: Post; direction: 'before' | 'after' } | undefined;
     if (anchorId) {
       const anchor = await runtime.posts.getPost(anchorId);
-      if (!anchor || anchor.channel_id !== channelId) throw postNotFound();
+      if (!isVisibleTo(anchor, user.id) || anchor.channel_id !== channelId) throw postNotFound();
       relativeTo = { post: anchor, direction: query.after ? 'after' : 'before' };
     }
     const result = await runtime.posts.pageOfChannel(channelId, query.page, query.perPage, relativeTo);
@@ -139,12 +139,38 @@ export async function getChannelPosts(
     );
     page = [...page, ...ephemeral].sort((a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1));
   }
+  // A Lambda answers at most 6 MB: a page of large posts is cut to MAX_RESPONSE_POST_BYTES, keeping
+  // the posts nearest the page's anchor, and the cut end becomes the next page's anchor.
+  const budget = { left: MAX_RESPONSE_POST_BYTES };
   const posts: Record<string, Post> = {};
-  for (const post of page) posts[post.id] = postForClient(post, runtime.config);
+  const fits = (post: Post) => {
+    const shown = postForClient(post, runtime.config);
+    const bytes = Buffer.byteLength(JSON.stringify(shown), 'utf8');
+    if (bytes > budget.left) return undefined;
+    budget.left -= bytes;
+    return shown;
+  };
+  // Newest first, except after an anchor, where the posts nearest it are the oldest.
+  const byNearness = query.after && query.sinceMs === 0 ? [...page].reverse() : page;
+  const kept: Post[] = [];
+  for (const post of byNearness) {
+    const shown = fits(post);
+    if (!shown) break;
+    posts[post.id] = shown;
+    kept.push(post);
+  }
+  if (kept.length < page.length) {
+    const firstCut = byNearness[kept.length]!;
+    if (query.after && query.sinceMs === 0) nextPostId = firstCut.id;
+    else prevPostId = firstCut.id;
+    page = page.filter((post) => post.id in posts);
+  }
   const missingRoots = page.map((post) => post.root_id).filter((rootId) => rootId !== '' && !(rootId in posts));
   for (const root of await runtime.posts.getPosts(missingRoots)) {
     // A root shows only if the reader could read it: in this channel, and theirs if ephemeral.
-    if (isVisibleTo(root, user.id) && root.channel_id === channelId) posts[root.id] = postForClient(root, runtime.config);
+    if (!isVisibleTo(root, user.id) || root.channel_id !== channelId) continue;
+    const shown = fits(root);
+    if (shown) posts[root.id] = shown;
   }
   return {
     order: page.map((post) => post.id),

@@ -8,6 +8,7 @@ import { boundedUsernameLookup, processSlackAttachments, processSlackText } from
 import type { IncomingWebhookRequest } from './incoming-request.js';
 import { directChannelName } from '../store/keys.js';
 import type { RateLimitDecision } from '../rate-limit.js';
+import { invalidRootId } from '../posts/rules.js';
 
 const disabled = () =>
   new AppError('web.incoming_webhook.disabled.app_error', 'Incoming webhooks have been disabled by the system admin.', 501);
@@ -33,7 +34,7 @@ const noPermission = () =>
  * between the hook's creator and that user (created on first use), `#name` or `name` a channel by
  * name, and nothing the hook's own channel. Archived channels are not found by name.
  */
-async function resolveChannel(runtime: Runtime, hook: IncomingWebhook, requested: string): Promise<Channel> {
+async function resolveChannel(runtime: Runtime, hook: IncomingWebhook, requested: string, rootId: string): Promise<Channel> {
   const { directory } = runtime;
   if (requested === '') {
     const channel = await directory.channel(hook.channel_id);
@@ -47,11 +48,13 @@ async function resolveChannel(runtime: Runtime, hook: IncomingWebhook, requested
     // Longer than any username: unknown, without a lookup (whose key could exceed DynamoDB's limit).
     const user = username.length <= MAX_NAME_LENGTH ? await directory.userByUsername(username) : undefined;
     if (!user || user.delete_at !== 0) throw unknownUser(username);
-    if (hook.channel_locked) {
+    if (hook.channel_locked || rootId !== '') {
+      const existing = await runtime.entities.getChannelByName('', directChannelName(hook.user_id, user.id));
       // A locked hook may post only to its own channel, never a direct one. Mattermost creates the
       // direct channel before it checks the lock; refusing first leaves nothing half-done behind.
-      const existing = await runtime.entities.getChannelByName('', directChannelName(hook.user_id, user.id));
-      if (existing?.id !== hook.channel_id) throw channelLocked(existing?.id ?? '');
+      if (hook.channel_locked && existing?.id !== hook.channel_id) throw channelLocked(existing?.id ?? '');
+      // Nor can a thread live in a direct channel that does not exist yet.
+      if (!existing) throw invalidRootId();
     }
     return directory.directChannel(hook.user_id, user.id, runtime.nowMs());
   }
@@ -95,7 +98,7 @@ export async function handleIncomingWebhook(
   const attachments = request.attachments ? await processSlackAttachments(request.attachments, usernameOf) : null;
   const type = attachments ? 'slack_attachment' : request.type;
 
-  const channel = await resolveChannel(runtime, hook, request.channel);
+  const channel = await resolveChannel(runtime, hook, request.channel, request.root_id);
   if (hook.channel_locked && hook.channel_id !== channel.id) throw channelLocked(channel.id);
 
   const creator = await directory.user(hook.user_id);

@@ -131,3 +131,69 @@ describe('command answers after the channel is archived', () => {
     expect(found.map((post) => post.message)).not.toContain('too late');
   });
 });
+
+describe('what the adversarial run found', () => {
+  it('refuses another user\'s ephemeral post as a root or a paging anchor, as if it did not exist', async () => {
+    const ephemeral = buildPost({ userId: world.user('creator').id, channelId: world.channel('town-square').id, rootId: '', message: 'mine alone', type: '', props: {} }, Date.now());
+    await api.runtime.posts.createEphemeralPost(ephemeral, world.user('creator').id, Math.floor(Date.now() / 1000) + 600);
+    const reply = await api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, message: 'x', root_id: ephemeral.id }, auth(world.user('other').token));
+    expect(reply.status).toBe(400);
+    expect(reply.json().id).toBe('api.post.create_post.root_id.app_error');
+    const anchored = await api.request('GET', `/api/v4/channels/${world.channel('town-square').id}/posts?before=${ephemeral.id}`, { headers: auth(world.user('other').token) });
+    expect(anchored.status).toBe(404);
+  });
+
+  it('refuses a command answer to another channel in the command\'s thread, and posts none of the answers', async () => {
+    const root = await api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, message: 'thread' }, auth());
+    responder = (request, _index, response) =>
+      request.url === '/command'
+        ? replyJson(response, { response_type: 'in_channel', text: 'main answer', extra_responses: [{ response_type: 'in_channel', text: 'elsewhere', channel_id: world.channel('off-topic').id }] })
+        : replyJson(response, {});
+    const crossed = await execute({ root_id: root.json().id });
+    expect(crossed.status).toBe(400);
+    const town = await api.runtime.posts.changedSince(world.channel('town-square').id, Date.now() - 60_000, world.user('creator').id, Date.now());
+    expect(town.map((post) => post.message)).not.toContain('main answer');
+  });
+
+  it('answers 403 before posting anything when one of the answers names a channel the user is not in', async () => {
+    responder = (request, _index, response) =>
+      request.url === '/command'
+        ? replyJson(response, { response_type: 'in_channel', text: 'first of two', extra_responses: [{ response_type: 'in_channel', text: 'to private', channel_id: world.channel('private').id }] })
+        : replyJson(response, {});
+    const refused = await execute({}, world.user('other').token);
+    expect(refused.status).toBe(403);
+    const town = await api.runtime.posts.changedSince(world.channel('town-square').id, Date.now() - 60_000, world.user('other').id, Date.now());
+    expect(town.map((post) => post.message)).not.toContain('first of two');
+  });
+
+  it('creates no direct channel for an incoming webhook whose root cannot be in it', async () => {
+    const target = world.user('outsider');
+    const refused = await api.postJson(world.hook('main').url, { text: 'x', channel: `@${target.username}`, root_id: 'q'.repeat(26) });
+    expect(refused.status).toBe(400);
+    const { directChannelName } = await import('../../lib/store/keys.js');
+    expect(await api.runtime.entities.getChannelByName('', directChannelName(world.user('creator').id, target.id))).toBeUndefined();
+  });
+
+  it('cuts a page of large posts below a Lambda answer\'s 6 MB and pages on from where it cut', async () => {
+    const big = await seedWorld(api.runtime);
+    const token = big.user('creator').token;
+    const channelId = big.channel('town-square').id;
+    const ids: string[] = [];
+    for (let i = 0; i < 19; i++) {
+      const posted = await api.postJson('/api/v4/posts', { channel_id: channelId, message: `big ${i}`, props: { p: 'é'.repeat(145_000) } }, auth(token));
+      expect(posted.status).toBe(201);
+      ids.push(posted.json().id);
+    }
+    const first = await api.request('GET', `/api/v4/channels/${channelId}/posts?per_page=60`, { headers: auth(token) });
+    expect(first.status).toBe(200);
+    expect(Buffer.byteLength(first.text)).toBeLessThan(6 * 1024 * 1024);
+    const shown = first.json().order as string[];
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.length).toBeLessThan(19);
+    // The newest posts first; the first one left out is where the next page starts.
+    expect(shown).toEqual(ids.slice(-shown.length).reverse());
+    expect(first.json().prev_post_id).toBe(ids[19 - shown.length - 1]);
+    const next = await api.request('GET', `/api/v4/channels/${channelId}/posts?per_page=60&before=${shown[shown.length - 1]}`, { headers: auth(token) });
+    expect(next.json().order[0]).toBe(ids[19 - shown.length - 1]);
+  }, 60_000);
+});
