@@ -15,7 +15,7 @@ export const percentile = (values: number[], p: number) =>
 /** A runtime whose DynamoDB requests are counted, by command. Loopback integrations are allowed. */
 export function countedRuntime(environment: Record<string, string>) {
   // Commands need a SITE_URL for their response_url; the benchmark never calls it.
-  const config = loadConfig({ SITE_URL: 'http://127.0.0.1', ...environment, ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: '127.0.0.0/8' });
+  const config = loadConfig({ ...environment, SITE_URL: environment.SITE_URL || 'http://127.0.0.1', ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: '127.0.0.0/8' });
   const db = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint: config.dynamodbEndpoint, region: config.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
     { marshallOptions: { removeUndefinedValues: true } },
