@@ -32,6 +32,10 @@ export async function bundleFunctions(outDir: string): Promise<BundledFunction[]
       platform: 'node',
       format: 'esm',
       banner: options.banner,
+      // serverless-esbuild passes alias through as it is (relative to the project, where it runs)
+      // and makes esbuild treat the excluded modules as external.
+      alias: Object.fromEntries(Object.entries((options.alias ?? {}) as Record<string, string>).map(([from, to]) => [from, to.startsWith('.') ? path.join(projectRoot, to) : to])),
+      external: [...(options.external ?? []), ...(options.exclude ?? [])],
       logLevel: 'error',
     });
     bundled.push({ name, file, bytes: statSync(file).size });
