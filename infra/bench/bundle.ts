@@ -29,6 +29,7 @@ export async function bundleFunctions(outDir: string): Promise<BundledFunction[]
       bundle: true,
       minify: options.minify,
       target: options.target,
+      mainFields: options.mainFields,
       platform: 'node',
       format: 'esm',
       banner: options.banner,
