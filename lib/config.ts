@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod.js';
 
 /**
  * Configuration, read once from the environment and validated. Names follow DESIGN.md; the
@@ -6,36 +6,34 @@ import { z } from 'zod';
  * `loadConfig(process.env)` at module load, so a bad value fails the cold start, not a request.
  */
 const booleanFromEnv = (fallback: boolean) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((value: string | undefined, ctx) => {
       if (value === undefined || value.trim() === '') return fallback;
       const normalized = value.trim().toLowerCase();
       if (['true', '1', 'yes', 'on'].includes(normalized)) return true;
       if (['false', '0', 'no', 'off'].includes(normalized)) return false;
-      ctx.addIssue({ code: 'custom', message: `expected true or false, got "${value}"` });
-      return z.NEVER;
-    });
+      return z.refuse(ctx, `expected true or false, got "${value}"`);
+    }),
+  );
 
 const integerFromEnv = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((value: string | undefined, ctx) => {
       if (value === undefined || value.trim() === '') return fallback;
       const parsed = Number(value);
       if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-        ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}, got "${value}"` });
-        return z.NEVER;
+        return z.refuse(ctx, `expected an integer from ${min} to ${max}, got "${value}"`);
       }
       return parsed;
-    });
+    }),
+  );
 
-const optionalString = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+const optionalString = z.pipe(
+  z.optional(z.string()),
+  z.transform((value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value.trim())),
+);
 
 const envSchema = z.object({
   ENABLE_INCOMING_WEBHOOKS: booleanFromEnv(true),
@@ -44,7 +42,7 @@ const envSchema = z.object({
   ENABLE_POST_USERNAME_OVERRIDE: booleanFromEnv(false),
   ENABLE_POST_ICON_OVERRIDE: booleanFromEnv(false),
   OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: integerFromEnv(10, 1, 900),
-  ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: z.string().optional().default(''),
+  ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: z._default(z.optional(z.string()), ''),
   SITE_URL: optionalString,
   /** Mattermost's MaximumPayloadSizeBytes: request bodies above it answer 413. */
   MAXIMUM_PAYLOAD_SIZE_BYTES: integerFromEnv(300_000, 1_024, 10_000_000),
@@ -65,9 +63,9 @@ const envSchema = z.object({
   INCOMING_WEBHOOK_RATE_LIMIT_WINDOW_SECONDS: integerFromEnv(60, 1, 3_600),
   /** Opt-in: answer POST /hooks/{id} with the created post ids as JSON instead of `ok`. */
   INCOMING_WEBHOOK_RETURN_POSTS: booleanFromEnv(false),
-  TABLE_ENTITIES: z.string().min(1).default('hookline-local-entities'),
-  TABLE_POSTS: z.string().min(1).default('hookline-local-posts'),
-  TABLE_DELIVERIES: z.string().min(1).default('hookline-local-deliveries'),
+  TABLE_ENTITIES: z._default(z.string().check(z.minLength(1)), 'hookline-local-entities'),
+  TABLE_POSTS: z._default(z.string().check(z.minLength(1)), 'hookline-local-posts'),
+  TABLE_DELIVERIES: z._default(z.string().check(z.minLength(1)), 'hookline-local-deliveries'),
   QUEUE_URL: optionalString,
   DEAD_LETTER_QUEUE_URL: optionalString,
   /** Where the dispatcher parks posts it could not dispatch (the posts stream's failure queue). */
@@ -84,25 +82,24 @@ const envSchema = z.object({
    */
   OUTGOING_MAX_ATTEMPTS: integerFromEnv(8, 1, 100),
   /** Delays before the 2nd, 3rd, ... attempt of an outgoing delivery; the last repeats. */
-  OUTGOING_RETRY_DELAYS_SECONDS: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
+  OUTGOING_RETRY_DELAYS_SECONDS: z.pipe(
+    z.optional(z.string()),
+    z.transform((value: string | undefined, ctx) => {
       const delays = (value?.trim() ? value : '5,30,120,600,1800,3600,7200').split(',').map((part) => Number(part.trim()));
       if (delays.some((delay) => !Number.isInteger(delay) || delay < 1 || delay > 43_200)) {
-        ctx.addIssue({ code: 'custom', message: 'expected comma-separated whole seconds from 1 to 43200' });
-        return z.NEVER;
+        return z.refuse(ctx, 'expected comma-separated whole seconds from 1 to 43200');
       }
       return delays;
     }),
+  ),
   /** How long a slash command's ephemeral answer stays readable by its user (DynamoDB TTL). */
   EPHEMERAL_POST_TTL_MINUTES: integerFromEnv(60, 1, 10_080),
   /** How long delivery attempts stay listed (DynamoDB TTL). */
   DELIVERY_LOG_TTL_DAYS: integerFromEnv(7, 1, 365),
   DYNAMODB_ENDPOINT: optionalString,
   SQS_ENDPOINT: optionalString,
-  AWS_REGION: z.string().optional().default('us-east-1'),
-  HOOKLINE_VERSION: z.string().optional().default('0.1.0'),
+  AWS_REGION: z._default(z.optional(z.string()), 'us-east-1'),
+  HOOKLINE_VERSION: z._default(z.optional(z.string()), '0.1.0'),
 });
 
 export interface Config {

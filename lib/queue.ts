@@ -4,16 +4,16 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from './zod.js';
 import { localEndpoint } from './aws.js';
 
 /** One outgoing delivery: one message per (post, hook, callback URL). */
 export const deliveryMessageSchema = z.object({
   version: z.literal(1),
-  delivery_id: z.string().min(1),
-  post_id: z.string().min(1),
-  hook_id: z.string().min(1),
-  callback_url: z.string().min(1),
+  delivery_id: z.string().check(z.minLength(1)),
+  post_id: z.string().check(z.minLength(1)),
+  hook_id: z.string().check(z.minLength(1)),
+  callback_url: z.string().check(z.minLength(1)),
   trigger_word: z.string(),
   /** The hook's callback URLs when the post was dispatched; older messages lack it. */
   planned_urls: z.array(z.string()).optional(),
@@ -42,7 +42,7 @@ export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
 export const parkedDispatchSchema = z.object({
   version: z.literal(1),
   kind: z.literal('parked_post'),
-  post_id: z.string().min(1),
+  post_id: z.string().check(z.minLength(1)),
   channel_id: z.string(),
   sequence_number: z.string(),
   parked_at: z.number(),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod.js';
 import { AppError } from './errors.js';
 import { isValidId } from './ids.js';
 import { MAX_USER_ID_MENTIONS } from './limits.js';
@@ -58,35 +58,49 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 }
 
 /** A Go string field: `null` leaves the zero value. */
-export const goString = z
-  .string()
-  .nullish()
-  .transform((value) => value ?? '');
+export const goString = z.pipe(
+  z.nullish(z.string()),
+  z.transform((value: string | null | undefined) => value ?? ''),
+);
 
 /** Go's `StringInterface` props: an object or null; null is no props. */
-export const goProps = z
-  .record(z.string(), z.unknown())
-  .nullish()
-  .transform((value) => ({ ...(value ?? {}) }));
+export const goProps = z.pipe(
+  z.nullish(z.record(z.string(), z.unknown())),
+  z.transform((value: Record<string, unknown> | null | undefined) => ({ ...(value ?? {}) })),
+);
 
 /** Mattermost's `PostPriority`, keys matched as Go matches them; `null` when absent. */
-export const goPriority = z
-  .record(z.string(), z.unknown())
-  .transform((raw) => canonicalizeKeys(raw, ['priority', 'requested_ack', 'persistent_notifications']))
-  .pipe(z.object({ priority: z.string().nullish(), requested_ack: z.boolean().nullish(), persistent_notifications: z.boolean().nullish() }))
-  .nullish()
-  .transform((value) => (value ? Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) : null));
+export const goPriority = z.pipe(
+  z.nullish(
+    z.pipe(
+      z.pipe(
+        z.record(z.string(), z.unknown()),
+        z.transform((raw: Record<string, unknown>) => canonicalizeKeys(raw, ['priority', 'requested_ack', 'persistent_notifications'])),
+      ),
+      z.object({
+        priority: z.nullish(z.string()),
+        requested_ack: z.nullish(z.boolean()),
+        persistent_notifications: z.nullish(z.boolean()),
+      }),
+    ),
+  ),
+  z.transform((value: Record<string, unknown> | null | undefined) =>
+    value ? Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) : null,
+  ),
+);
 
 /** Mattermost's SlackCompatibleBool: true, false, or those words in any case as strings. */
-const slackCompatibleBool = z.union([z.boolean(), z.string(), z.null()]).optional().transform((value, ctx) => {
-  if (value === undefined || value === null) return false;
-  if (typeof value === 'boolean') return value;
-  const lowered = value.toLowerCase();
-  if (lowered === 'true') return true;
-  if (lowered === 'false') return false;
-  ctx.addIssue({ code: 'custom', message: `"${value}" is not a boolean` });
-  return z.NEVER;
-});
+const slackCompatibleBool = z.pipe(
+  z.optional(z.union([z.boolean(), z.string(), z.null()])),
+  z.transform((value: boolean | string | null | undefined, ctx) => {
+    if (value === undefined || value === null) return false;
+    if (typeof value === 'boolean') return value;
+    const lowered = value.toLowerCase();
+    if (lowered === 'true') return true;
+    if (lowered === 'false') return false;
+    return z.refuse(ctx, `"${value}" is not a boolean`);
+  }),
+);
 
 const FIELD_KEYS = ['title', 'value', 'short'] as const;
 const ATTACHMENT_KEYS = [
@@ -109,14 +123,13 @@ const ATTACHMENT_KEYS = [
   'actions',
 ] as const;
 
-const fieldSchema = z.object({ title: goString, value: z.unknown().optional(), short: slackCompatibleBool });
+const fieldSchema = z.object({ title: goString, value: z.optional(z.unknown()), short: slackCompatibleBool });
 
 const attachmentSchema = z.object({
-  id: z
-    .number()
-    .int()
-    .nullish()
-    .transform((value) => value ?? 0),
+  id: z.pipe(
+    z.nullish(z.number().check(z.int())),
+    z.transform((value: number | null | undefined) => value ?? 0),
+  ),
   fallback: goString,
   color: goString,
   pretext: goString,
@@ -126,13 +139,13 @@ const attachmentSchema = z.object({
   title: goString,
   title_link: goString,
   text: goString,
-  fields: z.array(z.unknown()).nullish(),
+  fields: z.nullish(z.array(z.unknown())),
   image_url: goString,
   thumb_url: goString,
   footer: goString,
   footer_icon: goString,
-  ts: z.unknown().optional(),
-  actions: z.array(z.unknown()).nullish(),
+  ts: z.optional(z.unknown()),
+  actions: z.nullish(z.array(z.unknown())),
 });
 
 function decodeField(raw: unknown): SlackAttachmentField | null {

@@ -1,6 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { inflateRawSync } from 'node:zlib';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../lib/routes.js';
@@ -75,6 +76,35 @@ function conditionHolds(of: Template, name: string): boolean {
 /** The resources a deploy of `of` creates: those without a condition, or whose condition holds. */
 const created = (of: Template) => Object.fromEntries(Object.entries(of.Resources).filter(([, resource]) => !resource.Condition || conditionHolds(of, resource.Condition)));
 
+/**
+ * The files in a zip, read through its central directory (which holds every entry's sizes even when
+ * the archiver streamed them): enough of the format for serverless' stored or deflated entries.
+ */
+function unzipEntries(zip: Buffer): Map<string, Buffer> {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (end < 0) throw new Error('no end of central directory');
+  const count = zip.readUInt16LE(end + 10);
+  let at = zip.readUInt32LE(end + 16);
+  const entries = new Map<string, Buffer>();
+  for (let i = 0; i < count; i++) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error('bad central directory entry');
+    const method = zip.readUInt16LE(at + 10);
+    const compressedSize = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
+    const local = zip.readUInt32LE(at + 42);
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const data = zip.subarray(start, start + compressedSize);
+    if (method !== 0 && method !== 8) throw new Error(`${name}: compression method ${method}`);
+    entries.set(name, method === 8 ? inflateRawSync(data) : Buffer.from(data));
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  return entries;
+}
+
+/** Issue 9: each function's bundle, minified as packaged, stays under this (docs/bundles.md). */
+const MAX_BUNDLE_BYTES = 600 * 1000;
+
 /** cfn-lint (Python) checks the template against AWS's resource specifications when it is installed. */
 const cfnLintInstalled = spawnSync('cfn-lint', ['--version']).status === 0;
 
@@ -92,6 +122,22 @@ describe('serverless package', () => {
     const zips = readdirSync(outputDir).filter((file) => file.endsWith('.zip'));
     expect(zips.sort()).toEqual(functions.map((name) => `${name}.zip`).sort());
     for (const zip of zips) expect(existsSync(path.join(outputDir, zip))).toBe(true);
+  });
+
+  it('packages each function as one bundle under 600 KB, with AWS credentials from the environment only', () => {
+    const functions = readServerlessDefinition().functions;
+    for (const [name, fn] of Object.entries(functions)) {
+      const entries = unzipEntries(readFileSync(path.join(outputDir, `${name}.zip`)));
+      const handlerFile = `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.mjs`;
+      expect([...entries.keys()], name).toEqual([handlerFile]);
+      const bundle = entries.get(handlerFile)!;
+      expect(bundle.length, `${name}: ${bundle.length} bytes`).toBeLessThan(MAX_BUNDLE_BYTES);
+      // The alias of serverless.yml took: the default chain's other providers are not bundled.
+      const text = bundle.toString('utf8');
+      for (const provider of ['credential-provider-node', 'credential-provider-ini', 'credential-provider-sso', 'credential-provider-process']) {
+        expect(text, `${name} bundles ${provider}`).not.toContain(`@aws-sdk/${provider} - `);
+      }
+    }
   });
 
   it('declares every public route on the HTTP API, the same as lib/routes.ts and the local gateway', () => {

@@ -29,9 +29,14 @@ export async function bundleFunctions(outDir: string): Promise<BundledFunction[]
       bundle: true,
       minify: options.minify,
       target: options.target,
+      mainFields: options.mainFields,
       platform: 'node',
       format: 'esm',
       banner: options.banner,
+      // serverless-esbuild passes alias through as it is (relative to the project, where it runs)
+      // and makes esbuild treat the excluded modules as external.
+      alias: Object.fromEntries(Object.entries((options.alias ?? {}) as Record<string, string>).map(([from, to]) => [from, to.startsWith('.') ? path.join(projectRoot, to) : to])),
+      external: [...(options.external ?? []), ...(options.exclude ?? [])],
       logLevel: 'error',
     });
     bundled.push({ name, file, bytes: statSync(file).size });

@@ -9,7 +9,8 @@ import { answeringServer, countedRuntime, percentile, perOperation, seed, timed 
 export async function benchCommands(environment: Record<string, string>, executions: number) {
   const commandServer = await answeringServer('{"response_type":"in_channel","text":"done"}');
   const commandUrl = `${commandServer.url}/command`;
-  const { counts, runtime } = countedRuntime(environment);
+  // Commands refuse to run without SITE_URL (their response_url); this command server never calls it back.
+  const { counts, runtime } = countedRuntime({ ...environment, SITE_URL: 'http://127.0.0.1' });
   const gateway = await startGateway({ runtime });
   const summary = await seed(
     runtime,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { AppError, errors } from '../errors.js';
 import { firstJsonValue, parseJsonText } from '../http/body.js';
 import { OutboundError, outboundRequest } from '../http/outbound.js';
@@ -12,9 +12,9 @@ import { signatureHeaders } from '../webhooks/signing.js';
 import { clickableAction, prepareActions, RETAINED_PROPS } from './model.js';
 
 export const actionRequestSchema = z.object({
-  selected_option: z.string().optional().default(''),
+  selected_option: z._default(z.optional(z.string()), ''),
   /** Mattermost's cookie authenticates ephemeral posts it does not store; Hookline stores them, so it is ignored. */
-  cookie: z.string().optional().default(''),
+  cookie: z._default(z.optional(z.string()), ''),
 });
 export type ActionRequest = z.infer<typeof actionRequestSchema>;
 

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { AppError, errors } from '../errors.js';
 import { encodeGoForm } from '../http/form.js';
 import { OutboundError, outboundRequest } from '../http/outbound.js';
@@ -15,11 +15,11 @@ import { isVisibleTo } from '../posts/visibility.js';
 
 /** `CommandArgs`, the body of `POST /api/v4/commands/execute`. */
 export const commandArgsSchema = z.object({
-  command: z.string().optional().default(''),
-  channel_id: z.string().optional().default(''),
-  team_id: z.string().optional().default(''),
-  root_id: z.string().optional().default(''),
-  parent_id: z.string().optional().default(''),
+  command: z._default(z.optional(z.string()), ''),
+  channel_id: z._default(z.optional(z.string()), ''),
+  team_id: z._default(z.optional(z.string()), ''),
+  root_id: z._default(z.optional(z.string()), ''),
+  parent_id: z._default(z.optional(z.string()), ''),
 });
 export type CommandArgsBody = z.infer<typeof commandArgsSchema>;
 

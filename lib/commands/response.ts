@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { prepareActions } from '../actions/model.js';
 import { AppError } from '../errors.js';
 import { isValidId } from '../ids.js';
@@ -53,9 +53,9 @@ const schema = z.object({
   props: goProps,
   goto_location: goString,
   trigger_id: goString,
-  skip_slack_parsing: z.boolean().nullish().transform((value) => value ?? false),
-  attachments: z.unknown().optional(),
-  extra_responses: z.array(z.unknown()).nullish(),
+  skip_slack_parsing: z.pipe(z.nullish(z.boolean()), z.transform((value: boolean | null | undefined) => value ?? false)),
+  attachments: z.optional(z.unknown()),
+  extra_responses: z.nullish(z.array(z.unknown())),
 });
 
 export class CommandResponseError extends Error {}

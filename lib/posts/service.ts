@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { AppError, errors } from '../errors.js';
 import { isValidId } from '../ids.js';
 import type { Channel, Post, PostList, User } from '../model.js';
@@ -17,12 +17,12 @@ import { channelForMember, isVisibleTo, postNotFound, readablePost } from './vis
 
 /** The body of `POST /api/v4/posts`; unknown keys are ignored as Mattermost ignores them. */
 export const createPostBodySchema = z.object({
-  channel_id: z.string().optional().default(''),
-  message: z.string().optional().default(''),
-  root_id: z.string().optional().default(''),
-  type: z.string().optional().default(''),
-  props: z.record(z.string(), z.unknown()).nullish(),
-  file_ids: z.array(z.string()).nullish(),
+  channel_id: z._default(z.optional(z.string()), ''),
+  message: z._default(z.optional(z.string()), ''),
+  root_id: z._default(z.optional(z.string()), ''),
+  type: z._default(z.optional(z.string()), ''),
+  props: z.nullish(z.record(z.string(), z.unknown())),
+  file_ids: z.nullish(z.array(z.string())),
 });
 
 export type CreatePostBody = z.infer<typeof createPostBodySchema>;

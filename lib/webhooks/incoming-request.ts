@@ -1,5 +1,5 @@
 import busboy from 'busboy';
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { AppError } from '../errors.js';
 import { decodeUtf8, firstJsonValue, MediaTypeError, parseJsonText, parseMediaType } from '../http/body.js';
 import type { PostPriority } from '../model.js';
@@ -54,7 +54,7 @@ const requestSchema = z.object({
   icon_url: goString,
   channel: goString,
   props: goProps,
-  attachments: z.unknown().optional(),
+  attachments: z.optional(z.unknown()),
   type: goString,
   icon_emoji: goString,
   priority: goPriority,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { AppError } from '../errors.js';
 import { firstJsonValue, parseJsonText } from '../http/body.js';
 import { encodeGoForm } from '../http/form.js';
@@ -49,11 +49,11 @@ export function encodePayload(payload: OutgoingPayload, contentType: string): { 
 
 const RESPONSE_KEYS = ['text', 'username', 'icon_url', 'props', 'attachments', 'type', 'response_type', 'priority'] as const;
 const responseSchema = z.object({
-  text: z.string().nullish(),
+  text: z.nullish(z.string()),
   username: goString,
   icon_url: goString,
   props: goProps,
-  attachments: z.unknown().optional(),
+  attachments: z.optional(z.unknown()),
   type: goString,
   response_type: goString,
   priority: goPriority,
