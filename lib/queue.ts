@@ -16,7 +16,7 @@ export const deliveryMessageSchema = z.object({
   callback_url: z.string().check(z.minLength(1)),
   trigger_word: z.string(),
   /** The hook's callback URLs when the post was dispatched; older messages lack it. */
-  planned_urls: z.array(z.string()).optional(),
+  planned_urls: z.optional(z.array(z.string())),
   /**
    * What the payload says about the post, as it was when posted: the worker needs no read of the
    * post, channel, team or user, only of the hook (whose token and URLs must be current).
