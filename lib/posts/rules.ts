@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
 import { newId } from '../ids.js';
-import { MAX_JSON_DEPTH, valueDepthExceeds } from '../limits.js';
+import { MAX_ACTIONS_PER_ATTACHMENT, MAX_ATTACHMENTS, MAX_FIELDS_PER_ATTACHMENT, MAX_JSON_DEPTH, MAX_OPTIONS_PER_ACTION, valueDepthExceeds } from '../limits.js';
 import type { Channel, Post, PostMetadata, PostOrigin } from '../model.js';
 
 /** Mattermost's limits. */
@@ -110,8 +110,29 @@ export interface NewPost {
   origin?: PostOrigin;
 }
 
+/**
+ * The caps on attachments (docs/limits.md) hold for `props.attachments` too, whoever writes them: a
+ * user's post or a command's answer may carry attachments as props, which the Slack decoder never
+ * saw. Counts only; what the lists hold is the client's to render.
+ */
+export function checkPropsAttachmentCaps(props: Record<string, unknown>): void {
+  const attachments = props.attachments;
+  if (!Array.isArray(attachments)) return;
+  const tooMany = (list: unknown, max: number) => Array.isArray(list) && list.length > max;
+  if (attachments.length > MAX_ATTACHMENTS) throw invalidProps();
+  for (const attachment of attachments) {
+    if (typeof attachment !== 'object' || attachment === null) continue;
+    const { fields, actions } = attachment as { fields?: unknown; actions?: unknown };
+    if (tooMany(fields, MAX_FIELDS_PER_ATTACHMENT) || tooMany(actions, MAX_ACTIONS_PER_ATTACHMENT)) throw invalidProps();
+    for (const action of Array.isArray(actions) ? actions : []) {
+      if (typeof action === 'object' && action !== null && tooMany((action as { options?: unknown }).options, MAX_OPTIONS_PER_ACTION)) throw invalidProps();
+    }
+  }
+}
+
 export function buildPost(input: NewPost, createAtMs: number, id = newId()): Post {
   checkPropsDepth(input.props);
+  checkPropsAttachmentCaps(input.props);
   return {
     id,
     create_at: createAtMs,

@@ -197,3 +197,16 @@ describe('what the adversarial run found', () => {
     expect(next.json().order[0]).toBe(ids[19 - shown.length - 1]);
   }, 60_000);
 });
+
+describe('caps on props.attachments', () => {
+  it('hold for a user\'s post as for a webhook\'s', async () => {
+    const tooMany = Array.from({ length: 101 }, () => ({ text: 'x' }));
+    const refused = await api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, message: 'x', props: { attachments: tooMany } }, auth());
+    expect(refused.status).toBe(400);
+    expect(refused.json().id).toBe('model.post.is_valid.props.app_error');
+    const options = Array.from({ length: 251 }, (_value, index) => ({ text: `o${index}`, value: `o${index}` }));
+    const wide = await api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, message: 'x', props: { attachments: [{ actions: [{ name: 'pick', type: 'select', options }] }] } }, auth());
+    expect(wide.status).toBe(400);
+    expect((await api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, message: 'x', props: { attachments: tooMany.slice(0, 100) } }, auth())).status).toBe(201);
+  });
+});
