@@ -82,3 +82,10 @@ export function valueDepthExceeds(value: unknown, maxDepth: number): boolean {
   }
   return false;
 }
+
+/** Ids in one `POST /api/v4/users/ids`, usernames in one `POST /api/v4/users/usernames`. */
+export const MAX_USERS_PER_LOOKUP = 200;
+/** Teams listed by `GET /api/v4/users/{user_id}/teams`. */
+export const MAX_TEAMS_PER_USER = 1000;
+/** Channel memberships read by `GET /api/v4/users/{user_id}/teams/{team_id}/channels`. */
+export const MAX_CHANNELS_PER_USER = 2000;

@@ -19,11 +19,15 @@ export const keys = {
   team: (teamId: string) => entity('TEAM', teamId),
   teamName: (name: string) => pointer('TEAMNAME', name),
   teamMember: (teamId: string, userId: string): Key => ({ PK: `TEAM#${teamId}`, SK: `MEMBER#${userId}` }),
+  /** GSI1 of the entities table: a user's team memberships (sort key `TEAM#<team id>`). */
+  teamsOfUser: (userId: string) => `TEAMS#USER#${userId}`,
 
   channel: (channelId: string) => entity('CHANNEL', channelId),
   /** Direct channels have no team; their name is the two user ids, sorted, joined by `__`. */
   channelName: (teamId: string, name: string) => pointer('CHANNELNAME', teamId, name),
   channelMember: (channelId: string, userId: string): Key => ({ PK: `CHANNEL#${channelId}`, SK: `MEMBER#${userId}` }),
+  /** GSI1 of the entities table: a user's channel memberships (sort key `CHANNEL#<channel id>`). */
+  channelsOfUser: (userId: string) => `CHANNELS#USER#${userId}`,
 
   user: (userId: string) => entity('USER', userId),
   username: (username: string) => pointer('USERNAME', username),
