@@ -18,6 +18,13 @@ export const routes: RouteDefinition[] = [
   { method: 'POST', path: '/api/v4/commands/execute', functionName: 'executeCommand' },
   { method: 'POST', path: '/hooks/commands/{id}', functionName: 'commandWebhook' },
   { method: 'GET', path: '/api/v4/teams/{team_id}/commands/autocomplete', functionName: 'commandsAutocomplete' },
+  { method: 'GET', path: '/api/v4/users/username/{username}', functionName: 'users' },
+  { method: 'GET', path: '/api/v4/users/{user_id}', functionName: 'users' },
+  { method: 'POST', path: '/api/v4/users/ids', functionName: 'users' },
+  { method: 'POST', path: '/api/v4/users/usernames', functionName: 'users' },
+  { method: 'GET', path: '/api/v4/users/{user_id}/teams', functionName: 'users' },
+  { method: 'GET', path: '/api/v4/teams/{team_id}', functionName: 'teams' },
+  { method: 'GET', path: '/api/v4/teams/name/{name}', functionName: 'teams' },
 ];
 
 /**

@@ -176,7 +176,7 @@ describe('serverless package', () => {
       return new Set<string>(statements.filter((statement: any) => statement.Effect === 'Allow').flatMap((statement: any) => statement.Action));
     };
     const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
-    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
+    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'Users', 'Teams', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
     for (const fn of functions) expect(resources[roleOf(fn)]?.Type, fn).toBe('AWS::IAM::Role');
 
     expect([...actionsOf(roleOf('Ping'))].sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
@@ -196,6 +196,14 @@ describe('serverless package', () => {
     expect(dispatcher.has('sqs:SendMessage')).toBe(true);
     expect(dispatcher.has('dynamodb:PutItem')).toBe(false);
     expect(actionsOf(roleOf('CreatePost')).has('sqs:SendMessage')).toBe(false);
+    // The users and teams routes read entities only: no write, no posts table, no queue.
+    for (const fn of ['Users', 'Teams']) {
+      const role = resources[roleOf(fn)]!;
+      expect([...actionsOf(roleOf(fn))].sort(), fn).toEqual(
+        ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+      );
+      expect(JSON.stringify(role.Properties.Policies), fn).not.toContain('PostsTable');
+    }
   });
 
   it('configures every stage from config/, never from the shell of whoever deploys', () => {
