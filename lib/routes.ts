@@ -25,6 +25,11 @@ export const routes: RouteDefinition[] = [
   { method: 'GET', path: '/api/v4/users/{user_id}/teams', functionName: 'users' },
   { method: 'GET', path: '/api/v4/teams/{team_id}', functionName: 'teams' },
   { method: 'GET', path: '/api/v4/teams/name/{name}', functionName: 'teams' },
+  { method: 'GET', path: '/api/v4/channels/{channel_id}', functionName: 'channels' },
+  { method: 'GET', path: '/api/v4/teams/{team_id}/channels/name/{channel_name}', functionName: 'channels' },
+  { method: 'GET', path: '/api/v4/teams/name/{team_name}/channels/name/{channel_name}', functionName: 'channels' },
+  { method: 'GET', path: '/api/v4/users/{user_id}/teams/{team_id}/channels', functionName: 'channels' },
+  { method: 'POST', path: '/api/v4/channels/direct', functionName: 'channels' },
 ];
 
 /**

@@ -176,7 +176,7 @@ describe('serverless package', () => {
       return new Set<string>(statements.filter((statement: any) => statement.Effect === 'Allow').flatMap((statement: any) => statement.Action));
     };
     const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
-    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'Users', 'Teams', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
+    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'Users', 'Teams', 'Channels', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
     for (const fn of functions) expect(resources[roleOf(fn)]?.Type, fn).toBe('AWS::IAM::Role');
 
     expect([...actionsOf(roleOf('Ping'))].sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
@@ -204,6 +204,11 @@ describe('serverless package', () => {
       );
       expect(JSON.stringify(role.Properties.Policies), fn).not.toContain('PostsTable');
     }
+    // Channels may create a direct channel (new items only), nothing more.
+    expect([...actionsOf(roleOf('Channels'))].sort()).toEqual(
+      ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+    );
+    expect(JSON.stringify(resources[roleOf('Channels')]!.Properties.Policies)).not.toContain('PostsTable');
   });
 
   it('configures every stage from config/, never from the shell of whoever deploys', () => {
