@@ -130,6 +130,8 @@ export interface Post {
   hashtags: string;
   pending_post_id: string;
   reply_count: number;
+  /** On a root post: when its newest reply was created (0 without replies). */
+  last_reply_at: number;
   metadata: PostMetadata;
   /** Internal: the one user an ephemeral post is for. Never sent to clients. */
   ephemeral_for?: string;

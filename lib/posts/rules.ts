@@ -128,6 +128,7 @@ export function buildPost(input: NewPost, createAtMs: number, id = newId()): Pos
     hashtags: '',
     pending_post_id: '',
     reply_count: 0,
+    last_reply_at: 0,
     metadata: input.metadata ?? {},
     ...(input.origin ? { origin: input.origin } : {}),
   };

@@ -9,7 +9,7 @@ import {
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Post, PostOrigin } from '../model.js';
-import { queryAll } from './dynamo.js';
+import { isConditionFailure, queryAll } from './dynamo.js';
 import { indexes, keys } from './keys.js';
 import { markUnreadable, readStoredObject } from './stored-json.js';
 
@@ -60,6 +60,7 @@ function toItem(post: Post): Record<string, unknown> {
     hashtags: post.hashtags,
     pending_post_id: post.pending_post_id,
     reply_count: post.reply_count,
+    last_reply_at: post.last_reply_at,
     metadata_json: JSON.stringify(post.metadata),
   };
   if (compressed) item.props_gz = compressed;
@@ -132,6 +133,7 @@ export function postFromItem(item: Record<string, unknown>): Post {
     hashtags: String(item.hashtags ?? ''),
     pending_post_id: String(item.pending_post_id ?? ''),
     reply_count: Number(item.reply_count ?? 0),
+    last_reply_at: Number(item.last_reply_at ?? 0),
     metadata: readStoredObject(item, 'metadata', problems) as Post['metadata'],
     ...(typeof item.ephemeral_for === 'string' ? { ephemeral_for: item.ephemeral_for } : {}),
     ...(typeof item.origin_kind === 'string' && typeof item.origin_id === 'string'
@@ -159,7 +161,10 @@ export class PostStore {
   ) {}
 
   /**
-   * Stores new posts: one PutItem for one post; all or none in a transaction for several (splits).
+   * Stores new posts: one PutItem for one root post; all or none in a transaction for several
+   * (splits) or for replies. A reply's root gets its `reply_count` raised, its `last_reply_at` and
+   * `update_at` set (and so enters the channel's changes, GSI2) in the same transaction as the
+   * reply, so the count never parts from the replies whatever path creates them.
    * `triggerWebhooks` marks posts whose stream record must reach the outgoing-webhook dispatcher.
    */
   async createPosts(posts: Post[], options: { triggerWebhooks?: boolean } = {}): Promise<void> {
@@ -168,7 +173,15 @@ export class PostStore {
       if (options.triggerWebhooks) item.trigger_webhooks = true;
       return item;
     });
-    if (items.length === 1) {
+    const roots = new Map<string, { channelId: string; replies: number; lastReplyAt: number }>();
+    for (const post of posts) {
+      if (post.root_id === '') continue;
+      const root = roots.get(post.root_id) ?? { channelId: post.channel_id, replies: 0, lastReplyAt: 0 };
+      root.replies += 1;
+      root.lastReplyAt = Math.max(root.lastReplyAt, post.create_at);
+      roots.set(post.root_id, root);
+    }
+    if (items.length === 1 && roots.size === 0) {
       await this.db.send(
         new PutCommand({ TableName: this.table, Item: items[0], ConditionExpression: 'attribute_not_exists(PK)' }),
       );
@@ -176,9 +189,27 @@ export class PostStore {
     }
     await this.db.send(
       new TransactWriteCommand({
-        TransactItems: items.map((Item) => ({
-          Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(PK)' },
-        })),
+        TransactItems: [
+          ...items.map((Item) => ({
+            Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(PK)' },
+          })),
+          ...[...roots].map(([rootId, root]) => ({
+            Update: {
+              TableName: this.table,
+              Key: keys.post(rootId),
+              UpdateExpression:
+                'SET reply_count = if_not_exists(reply_count, :zero) + :replies, last_reply_at = :last, update_at = :last, GSI2PK = :channel, GSI2SK = :order',
+              ConditionExpression: 'attribute_exists(PK)',
+              ExpressionAttributeValues: {
+                ':zero': 0,
+                ':replies': root.replies,
+                ':last': root.lastReplyAt,
+                ':channel': keys.postsOfChannel(root.channelId),
+                ':order': keys.postOrder(root.lastReplyAt, rootId),
+              },
+            },
+          })),
+        ],
       }),
     );
   }
@@ -217,6 +248,52 @@ export class PostStore {
     const audience = post.ephemeral_for;
     const item = audience === undefined ? toItem(post) : ephemeralItem(post, audience, ephemeralExpiresAtSeconds);
     await this.db.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_exists(PK)' }));
+  }
+
+  /**
+   * Replaces a post with its edited version if nobody changed it since it was read (`update_at`
+   * unchanged; a reply raising its root's count changes it too). False when someone did: the
+   * caller reads again and retries. `replyOf` also lowers a root's `reply_count` in the same
+   * transaction (a reply being deleted).
+   */
+  async replacePostIfUnchanged(post: Post, seenUpdateAt: number, replyOf?: { rootId: string }): Promise<boolean> {
+    const put = {
+      TableName: this.table,
+      Item: toItem(post),
+      ConditionExpression: 'attribute_exists(PK) AND update_at = :seen',
+      ExpressionAttributeValues: { ':seen': seenUpdateAt },
+    };
+    try {
+      if (!replyOf) {
+        await this.db.send(new PutCommand(put));
+        return true;
+      }
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: put },
+            {
+              Update: {
+                TableName: this.table,
+                Key: keys.post(replyOf.rootId),
+                UpdateExpression: 'SET reply_count = reply_count - :one, update_at = :now, GSI2PK = :channel, GSI2SK = :order',
+                ConditionExpression: 'attribute_exists(PK)',
+                ExpressionAttributeValues: {
+                  ':one': 1,
+                  ':now': post.update_at,
+                  ':channel': keys.postsOfChannel(post.channel_id),
+                  ':order': keys.postOrder(post.update_at, replyOf.rootId),
+                },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async getPost(postId: string): Promise<Post | undefined> {
