@@ -30,6 +30,9 @@ export const routes: RouteDefinition[] = [
   { method: 'GET', path: '/api/v4/teams/name/{team_name}/channels/name/{channel_name}', functionName: 'channels' },
   { method: 'GET', path: '/api/v4/users/{user_id}/teams/{team_id}/channels', functionName: 'channels' },
   { method: 'POST', path: '/api/v4/channels/direct', functionName: 'channels' },
+  { method: 'PUT', path: '/api/v4/posts/{post_id}', functionName: 'postEdits' },
+  { method: 'PUT', path: '/api/v4/posts/{post_id}/patch', functionName: 'postEdits' },
+  { method: 'DELETE', path: '/api/v4/posts/{post_id}', functionName: 'postEdits' },
 ];
 
 /**

@@ -176,7 +176,7 @@ describe('serverless package', () => {
       return new Set<string>(statements.filter((statement: any) => statement.Effect === 'Allow').flatMap((statement: any) => statement.Action));
     };
     const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
-    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'Users', 'Teams', 'Channels', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
+    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'Users', 'Teams', 'Channels', 'PostEdits', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
     for (const fn of functions) expect(resources[roleOf(fn)]?.Type, fn).toBe('AWS::IAM::Role');
 
     expect([...actionsOf(roleOf('Ping'))].sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
@@ -209,6 +209,13 @@ describe('serverless package', () => {
       ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
     );
     expect(JSON.stringify(resources[roleOf('Channels')]!.Properties.Policies)).not.toContain('PostsTable');
+    // Post edits replace posts and lower a root's count: no Query, no delete, no queue, no entity writes.
+    expect([...actionsOf(roleOf('PostEdits'))].sort()).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+    );
+    const editStatements = resources[roleOf('PostEdits')]!.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+    const entityWrites = editStatements.filter((statement: any) => statement.Effect === 'Allow' && JSON.stringify(statement.Resource).includes('EntitiesTable'));
+    expect(entityWrites.flatMap((statement: any) => statement.Action)).toEqual(['dynamodb:GetItem']);
   });
 
   it('configures every stage from config/, never from the shell of whoever deploys', () => {
