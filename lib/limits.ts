@@ -89,3 +89,5 @@ export const MAX_USERS_PER_LOOKUP = 200;
 export const MAX_TEAMS_PER_USER = 1000;
 /** Channel memberships read by `GET /api/v4/users/{user_id}/teams/{team_id}/channels`. */
 export const MAX_CHANNELS_PER_USER = 2000;
+/** Replies read by `GET /api/v4/posts/{post_id}/thread`. */
+export const MAX_THREAD_REPLIES = 1000;

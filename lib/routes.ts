@@ -33,6 +33,7 @@ export const routes: RouteDefinition[] = [
   { method: 'PUT', path: '/api/v4/posts/{post_id}', functionName: 'postEdits' },
   { method: 'PUT', path: '/api/v4/posts/{post_id}/patch', functionName: 'postEdits' },
   { method: 'DELETE', path: '/api/v4/posts/{post_id}', functionName: 'postEdits' },
+  { method: 'GET', path: '/api/v4/posts/{post_id}/thread', functionName: 'postThread' },
 ];
 
 /**

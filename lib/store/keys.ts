@@ -59,6 +59,12 @@ export const keys = {
   integrationsOfTeam: (kind: 'OUTHOOK' | 'COMMAND', teamId: string) => `${kind}#TEAM#${teamId}`,
 
   post: (postId: string) => entity('POST', postId),
+  /**
+   * A reply listed in its root's partition, written with the reply: a thread is one Query of the
+   * root's partition (`REPLY#` sort keys, oldest first), no index needed.
+   */
+  threadReply: (rootId: string, createAtMs: number, replyId: string): Key => ({ PK: `POST#${rootId}`, SK: `REPLY#${String(createAtMs).padStart(15, '0')}#${replyId}` }),
+  threadRepliesPrefix: () => 'REPLY#',
   /** One item per attempt of an outgoing delivery, listed by hour (GSI1) for the operator command. */
   deliveryAttempt: (deliveryId: string, attempt: number, attemptedAtMs: number): Key => ({
     PK: `DELIVERY#${deliveryId}`,

@@ -164,7 +164,8 @@ export class PostStore {
    * Stores new posts: one PutItem for one root post; all or none in a transaction for several
    * (splits) or for replies. A reply's root gets its `reply_count` raised, its `last_reply_at` and
    * `update_at` set (and so enters the channel's changes, GSI2) in the same transaction as the
-   * reply, so the count never parts from the replies whatever path creates them.
+   * reply, so the count never parts from the replies whatever path creates them; each reply is
+   * also listed in its root's partition (keys.threadReply) for thread reads.
    * `triggerWebhooks` marks posts whose stream record must reach the outgoing-webhook dispatcher.
    */
   async createPosts(posts: Post[], options: { triggerWebhooks?: boolean } = {}): Promise<void> {
@@ -193,6 +194,14 @@ export class PostStore {
           ...items.map((Item) => ({
             Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(PK)' },
           })),
+          ...posts
+            .filter((post) => post.root_id !== '')
+            .map((post) => ({
+              Put: {
+                TableName: this.table,
+                Item: { ...keys.threadReply(post.root_id, post.create_at, post.id), kind: 'thread_reply', post_id: post.id },
+              },
+            })),
           ...[...roots].map(([rootId, root]) => ({
             Update: {
               TableName: this.table,
@@ -294,6 +303,20 @@ export class PostStore {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /** The ids of a root's replies, oldest first, at most `limit`. */
+  async replyIdsOf(rootId: string, limit: number): Promise<string[]> {
+    const items = await queryAll(
+      this.db,
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'PK = :root AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':root': keys.post(rootId).PK, ':prefix': keys.threadRepliesPrefix() },
+      },
+      limit,
+    );
+    return items.map((item) => String(item.post_id));
   }
 
   async getPost(postId: string): Promise<Post | undefined> {

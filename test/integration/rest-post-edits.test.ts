@@ -182,6 +182,42 @@ describe('reply_count and last_reply_at', () => {
   });
 });
 
+describe('GET /posts/{post_id}/thread', () => {
+  it('answers the root and its replies, newest first, from the root or any reply, deleted replies left out', async () => {
+    const root = await createPost({ message: 'thread root' });
+    const first = await createPost({ message: 'thread reply 1', root_id: root.id }, 'other');
+    const hooked = await api.postJson(world.hook('main').url, { text: 'thread reply 2', root_id: root.id });
+    expect(hooked.status).toBe(200);
+    const second = await findPost('thread reply 2');
+    const third = await createPost({ message: 'thread reply 3', root_id: root.id });
+    await createPost({ message: 'not in the thread' });
+    const client = clientFor(world.user('other').token);
+    const thread = await client.getPostThread(root.id);
+    expect(thread.order).toEqual([third.id, second.id, first.id, root.id]);
+    expect(Object.keys(thread.posts).sort()).toEqual([root.id, first.id, second.id, third.id].sort());
+    expect(thread.posts[root.id]).toMatchObject({ message: 'thread root', reply_count: 3 });
+    expect(thread.posts[second.id]).toMatchObject({ root_id: root.id, props: { from_webhook: 'true' } });
+    expect(thread).toMatchObject({ next_post_id: '', prev_post_id: '', has_next: false });
+    expect((await client.getPostThread(first.id)).order).toEqual(thread.order);
+    await clientFor(world.user('creator').token).deletePost(third.id);
+    expect((await client.getPostThread(root.id)).order).toEqual([second.id, first.id, root.id]);
+  });
+
+  it('answers 403 outside the channel, 404 for unknown or deleted posts, 400 for bad ids, 401 without a token', async () => {
+    const root = await createPost({ channel_id: world.channel('private').id, message: 'private thread' });
+    expect(await failure(clientFor(world.user('other').token).getPostThread(root.id))).toEqual({ status: 403, id: 'api.context.permissions.app_error' });
+    expect((await clientFor(world.user('creator').token).getPostThread(root.id)).order).toEqual([root.id]);
+    expect(await failure(clientFor(world.user('creator').token).getPostThread(BAD_ID))).toEqual({ status: 404, id: 'app.post.get.app_error' });
+    const gone = await createPost({ message: 'gone root' });
+    await clientFor(world.user('creator').token).deletePost(gone.id);
+    expect(await failure(clientFor(world.user('creator').token).getPostThread(gone.id))).toMatchObject({ status: 404 });
+    const malformed = await api.request('GET', '/api/v4/posts/abc/thread', { headers: auth(world.user('creator').token) });
+    expect(malformed.status).toBe(400);
+    expect(malformed.json()).toMatchObject({ id: 'api.context.invalid_url_param.app_error' });
+    expect((await api.request('GET', `/api/v4/posts/${root.id}/thread`)).status).toBe(401);
+  });
+});
+
 describe('edits and outgoing webhooks', () => {
   let stack: OutgoingStack;
   let server: CallbackServer;
