@@ -91,3 +91,7 @@ export const MAX_TEAMS_PER_USER = 1000;
 export const MAX_CHANNELS_PER_USER = 2000;
 /** Replies read by `GET /api/v4/posts/{post_id}/thread`. */
 export const MAX_THREAD_REPLIES = 1000;
+/** Distinct emojis on one post (Mattermost's `UniqueEmojiReactionLimitPerPost` default). */
+export const MAX_UNIQUE_EMOJIS_PER_POST = 50;
+/** Reactions read for one post (its list, and the distinct-emoji check). */
+export const MAX_REACTIONS_READ = 1000;

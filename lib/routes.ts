@@ -34,6 +34,9 @@ export const routes: RouteDefinition[] = [
   { method: 'PUT', path: '/api/v4/posts/{post_id}/patch', functionName: 'postEdits' },
   { method: 'DELETE', path: '/api/v4/posts/{post_id}', functionName: 'postEdits' },
   { method: 'GET', path: '/api/v4/posts/{post_id}/thread', functionName: 'postThread' },
+  { method: 'POST', path: '/api/v4/reactions', functionName: 'reactions' },
+  { method: 'DELETE', path: '/api/v4/users/{user_id}/posts/{post_id}/reactions/{emoji_name}', functionName: 'reactions' },
+  { method: 'GET', path: '/api/v4/posts/{post_id}/reactions', functionName: 'reactions' },
 ];
 
 /**

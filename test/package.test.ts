@@ -176,7 +176,7 @@ describe('serverless package', () => {
       return new Set<string>(statements.filter((statement: any) => statement.Effect === 'Allow').flatMap((statement: any) => statement.Action));
     };
     const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
-    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'Users', 'Teams', 'Channels', 'PostEdits', 'PostThread', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
+    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'Users', 'Teams', 'Channels', 'PostEdits', 'PostThread', 'Reactions', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
     for (const fn of functions) expect(resources[roleOf(fn)]?.Type, fn).toBe('AWS::IAM::Role');
 
     expect([...actionsOf(roleOf('Ping'))].sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
@@ -185,6 +185,13 @@ describe('serverless package', () => {
     expect(incoming.has('dynamodb:PutItem')).toBe(true);
     expect(incoming.has('dynamodb:Query')).toBe(false);
     expect(incoming.has('dynamodb:DeleteItem')).toBe(false);
+    // Reactions write only the posts table, and no queue.
+    const reactionStatements = resources[roleOf('Reactions')]!.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+    for (const statement of reactionStatements.filter((statement: any) => statement.Effect === 'Allow' && JSON.stringify(statement.Resource).includes('EntitiesTable'))) {
+      expect(statement.Action).toEqual(['dynamodb:GetItem']);
+    }
+    expect([...actionsOf(roleOf('Reactions'))].some((action) => action.startsWith('sqs:'))).toBe(false);
+    expect(actionsOf(roleOf('Reactions')).has('dynamodb:DeleteItem')).toBe(true);
     // A thread is read like a post: the same read-only role.
     expect(roleOf('PostThread')).toBe(roleOf('GetPost'));
     const reader = actionsOf(roleOf('GetPost'));

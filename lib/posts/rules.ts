@@ -118,6 +118,7 @@ export function buildPost(input: NewPost, createAtMs: number, id = newId()): Pos
     edit_at: 0,
     delete_at: 0,
     is_pinned: false,
+    has_reactions: false,
     user_id: input.userId,
     channel_id: input.channelId,
     root_id: input.rootId,

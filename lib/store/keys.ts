@@ -65,6 +65,9 @@ export const keys = {
    */
   threadReply: (rootId: string, createAtMs: number, replyId: string): Key => ({ PK: `POST#${rootId}`, SK: `REPLY#${String(createAtMs).padStart(15, '0')}#${replyId}` }),
   threadRepliesPrefix: () => 'REPLY#',
+  /** A user's reaction with one emoji, in the post's partition of the posts table. */
+  reaction: (postId: string, userId: string, emojiName: string): Key => ({ PK: `POST#${postId}`, SK: `REACTION#${userId}#${emojiName}` }),
+  reactionsPrefix: () => 'REACTION#',
   /** One item per attempt of an outgoing delivery, listed by hour (GSI1) for the operator command. */
   deliveryAttempt: (deliveryId: string, attempt: number, attemptedAtMs: number): Key => ({
     PK: `DELIVERY#${deliveryId}`,

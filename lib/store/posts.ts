@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Post, PostOrigin } from '../model.js';
+import type { Post, PostOrigin, Reaction } from '../model.js';
 import { isConditionFailure, queryAll } from './dynamo.js';
 import { indexes, keys } from './keys.js';
 import { markUnreadable, readStoredObject } from './stored-json.js';
@@ -51,6 +51,7 @@ function toItem(post: Post): Record<string, unknown> {
     edit_at: post.edit_at,
     delete_at: post.delete_at,
     is_pinned: post.is_pinned,
+    has_reactions: post.has_reactions,
     user_id: post.user_id,
     channel_id: post.channel_id,
     root_id: post.root_id,
@@ -123,6 +124,7 @@ export function postFromItem(item: Record<string, unknown>): Post {
     edit_at: Number(item.edit_at ?? 0),
     delete_at: Number(item.delete_at ?? 0),
     is_pinned: Boolean(item.is_pinned),
+    has_reactions: Boolean(item.has_reactions),
     user_id: String(item.user_id),
     channel_id: String(item.channel_id),
     root_id: String(item.root_id ?? ''),
@@ -303,6 +305,84 @@ export class PostStore {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /** A post's reactions, at most `limit`, by user then emoji. */
+  async reactionsOf(postId: string, limit: number): Promise<Reaction[]> {
+    const items = await queryAll(
+      this.db,
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'PK = :post AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':post': keys.post(postId).PK, ':prefix': keys.reactionsPrefix() },
+      },
+      limit,
+    );
+    return items.map((item) => ({
+      user_id: String(item.user_id),
+      post_id: String(item.post_id),
+      emoji_name: String(item.emoji_name),
+      create_at: Number(item.create_at),
+      update_at: Number(item.update_at ?? item.create_at),
+      delete_at: 0,
+      remote_id: '',
+      channel_id: String(item.channel_id ?? ''),
+    }));
+  }
+
+  /**
+   * Stores a reaction (again: a repeat replaces it) and marks its post `has_reactions`, with a new
+   * `update_at` so the change shows in `since` reads, in one transaction; false if the post is gone.
+   */
+  async addReaction(reaction: Reaction): Promise<boolean> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.table, Item: { ...keys.reaction(reaction.post_id, reaction.user_id, reaction.emoji_name), kind: 'reaction', ...reaction } } },
+            this.reactionsChanged(reaction.post_id, reaction.channel_id, true, reaction.create_at),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Removes a reaction; the post keeps `has_reactions` while others remain (`othersRemain`). */
+  async removeReaction(postId: string, channelId: string, userId: string, emojiName: string, othersRemain: boolean, nowMs: number): Promise<void> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Delete: { TableName: this.table, Key: keys.reaction(postId, userId, emojiName) } },
+            this.reactionsChanged(postId, channelId, othersRemain, nowMs),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  private reactionsChanged(postId: string, channelId: string, hasReactions: boolean, nowMs: number) {
+    return {
+      Update: {
+        TableName: this.table,
+        Key: keys.post(postId),
+        UpdateExpression: 'SET has_reactions = :has, update_at = :now, GSI2PK = :channel, GSI2SK = :order',
+        ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero',
+        ExpressionAttributeValues: {
+          ':has': hasReactions,
+          ':now': nowMs,
+          ':zero': 0,
+          ':channel': keys.postsOfChannel(channelId),
+          ':order': keys.postOrder(nowMs, postId),
+        },
+      },
+    };
   }
 
   /** The ids of a root's replies, oldest first, at most `limit`. */
