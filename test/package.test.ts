@@ -218,9 +218,9 @@ describe('serverless package', () => {
       ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
     );
     expect(JSON.stringify(resources[roleOf('Channels')]!.Properties.Policies)).not.toContain('PostsTable');
-    // Post edits replace posts and lower a root's count: no Query, no delete, no queue, no entity writes.
+    // Post edits replace posts, lower a root's count, delete a root's replies: no DeleteItem, no queue, no entity writes.
     expect([...actionsOf(roleOf('PostEdits'))].sort()).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents'],
     );
     const editStatements = resources[roleOf('PostEdits')]!.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
     const entityWrites = editStatements.filter((statement: any) => statement.Effect === 'Allow' && JSON.stringify(statement.Resource).includes('EntitiesTable'));

@@ -12,6 +12,7 @@
  */
 import { AppError, errors } from '../errors.js';
 import { isValidId } from '../ids.js';
+import { MAX_THREAD_REPLIES } from '../limits.js';
 import type { Post, User } from '../model.js';
 import type { Runtime } from '../runtime.js';
 import { isPlainObject } from '../slack.js';
@@ -110,7 +111,8 @@ export async function patchPost(runtime: Runtime, user: User, postId: string, bo
 /**
  * `DELETE /api/v4/posts/{post_id}`: a soft delete (`delete_at` and `update_at` set, `deleteBy` in
  * the props, as Mattermost), after which the post reads as 404. Deleting a reply lowers its root's
- * `reply_count` in the same transaction.
+ * `reply_count` in the same transaction; deleting a root deletes its replies (at most
+ * MAX_THREAD_REPLIES of them, those listed in its thread).
  */
 export async function deletePost(runtime: Runtime, user: User, postId: string): Promise<{ status: 'OK' }> {
   if (!isValidId(postId)) throw errors.invalidUrlParam('post_id');
@@ -118,6 +120,12 @@ export async function deletePost(runtime: Runtime, user: User, postId: string): 
     const post = await ownPost(runtime, user, postId);
     const nowMs = Math.max(runtime.nowMs(), post.update_at + 1);
     const deleted: Post = { ...post, delete_at: nowMs, update_at: nowMs, props: { ...post.props, deleteBy: user.id } };
+    // A root takes its replies with it, as in Mattermost: they go first, so that a failure
+    // halfway leaves the root in place and the delete can be repeated.
+    if (post.root_id === '') {
+      const replyIds = await runtime.posts.replyIdsOf(post.id, MAX_THREAD_REPLIES);
+      await runtime.posts.softDeletePosts(replyIds, post.channel_id, nowMs);
+    }
     const root = post.root_id === '' ? undefined : await runtime.posts.getPost(post.root_id);
     const replyOf = root && root.reply_count > 0 ? { rootId: root.id } : undefined;
     if (await runtime.posts.replacePostIfUnchanged(deleted, post.update_at, replyOf)) return { status: 'OK' };

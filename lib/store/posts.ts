@@ -4,6 +4,7 @@ import {
   GetCommand,
   PutCommand,
   TransactWriteCommand,
+  UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -383,6 +384,28 @@ export class PostStore {
         },
       },
     };
+  }
+
+  /**
+   * Soft-deletes posts of one channel that are not deleted yet (a deleted root's replies): one
+   * UpdateItem each, entering the channel's changes (GSI2) so `since` reads see them go.
+   */
+  async softDeletePosts(postIds: string[], channelId: string, nowMs: number): Promise<void> {
+    for (const postId of postIds) {
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: keys.post(postId),
+            UpdateExpression: 'SET delete_at = :now, update_at = :now, GSI2PK = :channel, GSI2SK = :order',
+            ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero',
+            ExpressionAttributeValues: { ':now': nowMs, ':zero': 0, ':channel': keys.postsOfChannel(channelId), ':order': keys.postOrder(nowMs, postId) },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
   }
 
   /** The ids of a root's replies, oldest first, at most `limit`. */

@@ -147,6 +147,18 @@ describe('DELETE /posts/{post_id}', () => {
     expect(stored?.props.deleteBy).toBe(world.user('creator').id);
   });
 
+  it('deletes a root\'s replies with it, as Mattermost, and they leave the channel\'s reads', async () => {
+    const root = await createPost({ message: 'root to delete' });
+    const reply = await createPost({ message: 'reply of a deleted root', root_id: root.id }, 'other');
+    const unrelated = await createPost({ message: 'unrelated' });
+    await clientFor(world.user('creator').token).deletePost(root.id);
+    expect((await readPost(reply.id, 'other')).status).toBe(404);
+    expect((await readPost(unrelated.id)).status).toBe(200);
+    const since = await api.request('GET', `/api/v4/channels/${world.channel('town-square').id}/posts?since=${reply.create_at}`, { headers: auth(world.user('creator').token) });
+    expect(since.json().posts[reply.id]).toMatchObject({ delete_at: expect.any(Number) });
+    expect(since.json().posts[reply.id].delete_at).toBeGreaterThan(0);
+  });
+
   it('refuses another user\'s post with 403 and an unknown one with 404', async () => {
     const post = await createPost({ message: 'not yours' });
     expect(await failure(clientFor(world.user('other').token).deletePost(post.id))).toEqual({ status: 403, id: 'api.context.permissions.app_error' });
