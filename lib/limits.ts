@@ -88,3 +88,16 @@ export function valueDepthExceeds(value: unknown, maxDepth: number): boolean {
  * large posts (up to 380 KB each) would pass it at 20 of them; what does not fit is the next page.
  */
 export const MAX_RESPONSE_POST_BYTES = 5 * 1024 * 1024;
+
+/** Ids in one `POST /api/v4/users/ids`, usernames in one `POST /api/v4/users/usernames`. */
+export const MAX_USERS_PER_LOOKUP = 200;
+/** Teams listed by `GET /api/v4/users/{user_id}/teams`. */
+export const MAX_TEAMS_PER_USER = 1000;
+/** Channel memberships read by `GET /api/v4/users/{user_id}/teams/{team_id}/channels`. */
+export const MAX_CHANNELS_PER_USER = 2000;
+/** Replies read by `GET /api/v4/posts/{post_id}/thread`. */
+export const MAX_THREAD_REPLIES = 1000;
+/** Distinct emojis on one post (Mattermost's `UniqueEmojiReactionLimitPerPost` default). */
+export const MAX_UNIQUE_EMOJIS_PER_POST = 50;
+/** Reactions read for one post (its list, and the distinct-emoji check). */
+export const MAX_REACTIONS_READ = 1000;

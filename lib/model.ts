@@ -120,6 +120,8 @@ export interface Post {
   edit_at: number;
   delete_at: number;
   is_pinned: boolean;
+  /** Whether the post has reactions (kept with them, lib/store/posts.ts). */
+  has_reactions: boolean;
   user_id: string;
   channel_id: string;
   root_id: string;
@@ -130,11 +132,25 @@ export interface Post {
   hashtags: string;
   pending_post_id: string;
   reply_count: number;
+  /** On a root post: when its newest reply was created (0 without replies). */
+  last_reply_at: number;
   metadata: PostMetadata;
   /** Internal: the one user an ephemeral post is for. Never sent to clients. */
   ephemeral_for?: string;
   /** Internal: who made the post, signed into every click on its buttons. Never sent to clients. */
   origin?: PostOrigin;
+}
+
+/** Mattermost's `model.Reaction`. */
+export interface Reaction {
+  user_id: string;
+  post_id: string;
+  emoji_name: string;
+  create_at: number;
+  update_at: number;
+  delete_at: number;
+  remote_id: string;
+  channel_id: string;
 }
 
 export interface CommandWebhook {

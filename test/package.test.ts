@@ -222,7 +222,7 @@ describe('serverless package', () => {
       return new Set<string>(statements.filter((statement: any) => statement.Effect === 'Allow').flatMap((statement: any) => statement.Action));
     };
     const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
-    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
+    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'Users', 'Teams', 'Channels', 'PostEdits', 'PostThread', 'Reactions', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
     for (const fn of functions) expect(resources[roleOf(fn)]?.Type, fn).toBe('AWS::IAM::Role');
 
     expect([...actionsOf(roleOf('Ping'))].sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
@@ -231,6 +231,15 @@ describe('serverless package', () => {
     expect(incoming.has('dynamodb:PutItem')).toBe(true);
     expect(incoming.has('dynamodb:Query')).toBe(false);
     expect(incoming.has('dynamodb:DeleteItem')).toBe(false);
+    // Reactions write only the posts table, and no queue.
+    const reactionStatements = resources[roleOf('Reactions')]!.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+    for (const statement of reactionStatements.filter((statement: any) => statement.Effect === 'Allow' && JSON.stringify(statement.Resource).includes('EntitiesTable'))) {
+      expect(statement.Action).toEqual(['dynamodb:GetItem']);
+    }
+    expect([...actionsOf(roleOf('Reactions'))].some((action) => action.startsWith('sqs:'))).toBe(false);
+    expect(actionsOf(roleOf('Reactions')).has('dynamodb:DeleteItem')).toBe(true);
+    // A thread is read like a post: the same read-only role.
+    expect(roleOf('PostThread')).toBe(roleOf('GetPost'));
     const reader = actionsOf(roleOf('GetPost'));
     expect(reader.has('dynamodb:PutItem')).toBe(false);
     expect(reader.has('dynamodb:Query')).toBe(true);
@@ -242,6 +251,26 @@ describe('serverless package', () => {
     expect(dispatcher.has('sqs:SendMessage')).toBe(true);
     expect(dispatcher.has('dynamodb:PutItem')).toBe(false);
     expect(actionsOf(roleOf('CreatePost')).has('sqs:SendMessage')).toBe(false);
+    // The users and teams routes read entities only: no write, no posts table, no queue.
+    for (const fn of ['Users', 'Teams']) {
+      const role = resources[roleOf(fn)]!;
+      expect([...actionsOf(roleOf(fn))].sort(), fn).toEqual(
+        ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+      );
+      expect(JSON.stringify(role.Properties.Policies), fn).not.toContain('PostsTable');
+    }
+    // Channels may create a direct channel (new items only), nothing more.
+    expect([...actionsOf(roleOf('Channels'))].sort()).toEqual(
+      ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+    );
+    expect(JSON.stringify(resources[roleOf('Channels')]!.Properties.Policies)).not.toContain('PostsTable');
+    // Post edits replace posts, lower a root's count, delete a root's replies: no DeleteItem, no queue, no entity writes.
+    expect([...actionsOf(roleOf('PostEdits'))].sort()).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+    );
+    const editStatements = resources[roleOf('PostEdits')]!.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+    const entityWrites = editStatements.filter((statement: any) => statement.Effect === 'Allow' && JSON.stringify(statement.Resource).includes('EntitiesTable'));
+    expect(entityWrites.flatMap((statement: any) => statement.Action)).toEqual(['dynamodb:GetItem']);
   });
 
   it('configures every stage from config/, never from the shell of whoever deploys', () => {

@@ -7,6 +7,8 @@ import type { EdgeRuntime } from '../edge-runtime.js';
 /** What a route's code sees of an API Gateway HTTP API (payload v2) request. */
 export interface HttpRequest {
   method: string;
+  /** API Gateway's route key, `GET /api/v4/users/{user_id}`: functions serving several routes pick by it. */
+  routeKey: string;
   path: string;
   pathParameters: Record<string, string>;
   query: URLSearchParams;
@@ -105,6 +107,7 @@ export function httpHandler<R extends EdgeRuntime>(
       if (body.length > runtime.config.maxPayloadSizeBytes) throw errors.bodyTooLarge();
       const request: HttpRequest = {
         method: event.requestContext?.http?.method ?? 'GET',
+        routeKey: event.routeKey ?? '',
         path: event.rawPath ?? event.requestContext?.http?.path ?? '/',
         pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
         query: new URLSearchParams(event.rawQueryString ?? ''),

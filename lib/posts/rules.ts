@@ -140,6 +140,7 @@ export function buildPost(input: NewPost, createAtMs: number, id = newId()): Pos
     edit_at: 0,
     delete_at: 0,
     is_pinned: false,
+    has_reactions: false,
     user_id: input.userId,
     channel_id: input.channelId,
     root_id: input.rootId,
@@ -150,6 +151,7 @@ export function buildPost(input: NewPost, createAtMs: number, id = newId()): Pos
     hashtags: '',
     pending_post_id: '',
     reply_count: 0,
+    last_reply_at: 0,
     metadata: input.metadata ?? {},
     ...(input.origin ? { origin: input.origin } : {}),
   };

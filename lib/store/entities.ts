@@ -45,10 +45,24 @@ export const itemsFor = {
     item: { ...keys.userToken(tokenHash), kind: 'pointer', target_id: userId },
   }),
   teamMember: (teamId: string, userId: string): ItemWrite => ({
-    item: { ...keys.teamMember(teamId, userId), kind: 'team_member', team_id: teamId, user_id: userId },
+    item: {
+      ...keys.teamMember(teamId, userId),
+      kind: 'team_member',
+      GSI1PK: keys.teamsOfUser(userId),
+      GSI1SK: `TEAM#${teamId}`,
+      team_id: teamId,
+      user_id: userId,
+    },
   }),
   channelMember: (channelId: string, userId: string): ItemWrite => ({
-    item: { ...keys.channelMember(channelId, userId), kind: 'channel_member', channel_id: channelId, user_id: userId },
+    item: {
+      ...keys.channelMember(channelId, userId),
+      kind: 'channel_member',
+      GSI1PK: keys.channelsOfUser(userId),
+      GSI1SK: `CHANNEL#${channelId}`,
+      channel_id: channelId,
+      user_id: userId,
+    },
   }),
   incomingWebhook: (hook: IncomingWebhook): ItemWrite[] => [
     {
@@ -164,6 +178,36 @@ export class EntityStore {
 
   resolveUserToken(tokenHash: string): Promise<string | undefined> {
     return this.resolvePointer(keys.userToken(tokenHash));
+  }
+
+  /** The ids of the teams a user belongs to, at most `limit` (GSI1, so eventually consistent). */
+  async teamIdsOfUser(userId: string, limit: number): Promise<string[]> {
+    const items = await queryAll(
+      this.db,
+      {
+        TableName: this.table,
+        IndexName: indexes.byParent,
+        KeyConditionExpression: 'GSI1PK = :user',
+        ExpressionAttributeValues: { ':user': keys.teamsOfUser(userId) },
+      },
+      limit,
+    );
+    return items.map((item) => String(item.team_id));
+  }
+
+  /** The ids of the channels a user belongs to, at most `limit` (GSI1, so eventually consistent). */
+  async channelIdsOfUser(userId: string, limit: number): Promise<string[]> {
+    const items = await queryAll(
+      this.db,
+      {
+        TableName: this.table,
+        IndexName: indexes.byParent,
+        KeyConditionExpression: 'GSI1PK = :user',
+        ExpressionAttributeValues: { ':user': keys.channelsOfUser(userId) },
+      },
+      limit,
+    );
+    return items.map((item) => String(item.channel_id));
   }
 
   async isTeamMember(teamId: string, userId: string): Promise<boolean> {
@@ -283,8 +327,8 @@ export class EntityStore {
     };
     const writes = [
       ...itemsFor.channel(channel).map((write) => ({ ...write, createOnly: true })),
-      itemsFor.channelMember(channel.id, userA),
-      itemsFor.channelMember(channel.id, userB),
+      // A user's direct channel with themself has one member.
+      ...[...new Set([userA, userB])].map((userId) => itemsFor.channelMember(channel.id, userId)),
     ];
     try {
       await this.transactWrite(writes);

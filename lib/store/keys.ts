@@ -19,11 +19,15 @@ export const keys = {
   team: (teamId: string) => entity('TEAM', teamId),
   teamName: (name: string) => pointer('TEAMNAME', name),
   teamMember: (teamId: string, userId: string): Key => ({ PK: `TEAM#${teamId}`, SK: `MEMBER#${userId}` }),
+  /** GSI1 of the entities table: a user's team memberships (sort key `TEAM#<team id>`). */
+  teamsOfUser: (userId: string) => `TEAMS#USER#${userId}`,
 
   channel: (channelId: string) => entity('CHANNEL', channelId),
   /** Direct channels have no team; their name is the two user ids, sorted, joined by `__`. */
   channelName: (teamId: string, name: string) => pointer('CHANNELNAME', teamId, name),
   channelMember: (channelId: string, userId: string): Key => ({ PK: `CHANNEL#${channelId}`, SK: `MEMBER#${userId}` }),
+  /** GSI1 of the entities table: a user's channel memberships (sort key `CHANNEL#<channel id>`). */
+  channelsOfUser: (userId: string) => `CHANNELS#USER#${userId}`,
 
   user: (userId: string) => entity('USER', userId),
   username: (username: string) => pointer('USERNAME', username),
@@ -55,6 +59,15 @@ export const keys = {
   integrationsOfTeam: (kind: 'OUTHOOK' | 'COMMAND', teamId: string) => `${kind}#TEAM#${teamId}`,
 
   post: (postId: string) => entity('POST', postId),
+  /**
+   * A reply listed in its root's partition, written with the reply: a thread is one Query of the
+   * root's partition (`REPLY#` sort keys, oldest first), no index needed.
+   */
+  threadReply: (rootId: string, createAtMs: number, replyId: string): Key => ({ PK: `POST#${rootId}`, SK: `REPLY#${String(createAtMs).padStart(15, '0')}#${replyId}` }),
+  threadRepliesPrefix: () => 'REPLY#',
+  /** A user's reaction with one emoji, in the post's partition of the posts table. */
+  reaction: (postId: string, userId: string, emojiName: string): Key => ({ PK: `POST#${postId}`, SK: `REACTION#${userId}#${emojiName}` }),
+  reactionsPrefix: () => 'REACTION#',
   /** One item per attempt of an outgoing delivery, listed by hour (GSI1) for the operator command. */
   deliveryAttempt: (deliveryId: string, attempt: number, attemptedAtMs: number): Key => ({
     PK: `DELIVERY#${deliveryId}`,

@@ -4,12 +4,13 @@ import {
   GetCommand,
   PutCommand,
   TransactWriteCommand,
+  UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Post, PostOrigin } from '../model.js';
-import { queryAll } from './dynamo.js';
+import type { Post, PostOrigin, Reaction } from '../model.js';
+import { isConditionFailure, queryAll } from './dynamo.js';
 import { indexes, keys } from './keys.js';
 import { markUnreadable, readStoredObject } from './stored-json.js';
 
@@ -51,6 +52,7 @@ function toItem(post: Post): Record<string, unknown> {
     edit_at: post.edit_at,
     delete_at: post.delete_at,
     is_pinned: post.is_pinned,
+    has_reactions: post.has_reactions,
     user_id: post.user_id,
     channel_id: post.channel_id,
     root_id: post.root_id,
@@ -60,6 +62,7 @@ function toItem(post: Post): Record<string, unknown> {
     hashtags: post.hashtags,
     pending_post_id: post.pending_post_id,
     reply_count: post.reply_count,
+    last_reply_at: post.last_reply_at,
     metadata_json: JSON.stringify(post.metadata),
   };
   if (compressed) item.props_gz = compressed;
@@ -122,6 +125,7 @@ export function postFromItem(item: Record<string, unknown>): Post {
     edit_at: Number(item.edit_at ?? 0),
     delete_at: Number(item.delete_at ?? 0),
     is_pinned: Boolean(item.is_pinned),
+    has_reactions: Boolean(item.has_reactions),
     user_id: String(item.user_id),
     channel_id: String(item.channel_id),
     root_id: String(item.root_id ?? ''),
@@ -132,6 +136,7 @@ export function postFromItem(item: Record<string, unknown>): Post {
     hashtags: String(item.hashtags ?? ''),
     pending_post_id: String(item.pending_post_id ?? ''),
     reply_count: Number(item.reply_count ?? 0),
+    last_reply_at: Number(item.last_reply_at ?? 0),
     metadata: readStoredObject(item, 'metadata', problems) as Post['metadata'],
     ...(typeof item.ephemeral_for === 'string' ? { ephemeral_for: item.ephemeral_for } : {}),
     ...(typeof item.origin_kind === 'string' && typeof item.origin_id === 'string'
@@ -159,7 +164,11 @@ export class PostStore {
   ) {}
 
   /**
-   * Stores new posts: one PutItem for one post; all or none in a transaction for several (splits).
+   * Stores new posts: one PutItem for one root post; all or none in a transaction for several
+   * (splits) or for replies. A reply's root gets its `reply_count` raised, its `last_reply_at` and
+   * `update_at` set (and so enters the channel's changes, GSI2) in the same transaction as the
+   * reply, so the count never parts from the replies whatever path creates them; each reply is
+   * also listed in its root's partition (keys.threadReply) for thread reads.
    * `triggerWebhooks` marks posts whose stream record must reach the outgoing-webhook dispatcher.
    */
   async createPosts(posts: Post[], options: { triggerWebhooks?: boolean } = {}): Promise<void> {
@@ -168,7 +177,15 @@ export class PostStore {
       if (options.triggerWebhooks) item.trigger_webhooks = true;
       return item;
     });
-    if (items.length === 1) {
+    const roots = new Map<string, { channelId: string; replies: number; lastReplyAt: number }>();
+    for (const post of posts) {
+      if (post.root_id === '') continue;
+      const root = roots.get(post.root_id) ?? { channelId: post.channel_id, replies: 0, lastReplyAt: 0 };
+      root.replies += 1;
+      root.lastReplyAt = Math.max(root.lastReplyAt, post.create_at);
+      roots.set(post.root_id, root);
+    }
+    if (items.length === 1 && roots.size === 0) {
       await this.db.send(
         new PutCommand({ TableName: this.table, Item: items[0], ConditionExpression: 'attribute_not_exists(PK)' }),
       );
@@ -176,9 +193,35 @@ export class PostStore {
     }
     await this.db.send(
       new TransactWriteCommand({
-        TransactItems: items.map((Item) => ({
-          Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(PK)' },
-        })),
+        TransactItems: [
+          ...items.map((Item) => ({
+            Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(PK)' },
+          })),
+          ...posts
+            .filter((post) => post.root_id !== '')
+            .map((post) => ({
+              Put: {
+                TableName: this.table,
+                Item: { ...keys.threadReply(post.root_id, post.create_at, post.id), kind: 'thread_reply', post_id: post.id },
+              },
+            })),
+          ...[...roots].map(([rootId, root]) => ({
+            Update: {
+              TableName: this.table,
+              Key: keys.post(rootId),
+              UpdateExpression:
+                'SET reply_count = if_not_exists(reply_count, :zero) + :replies, last_reply_at = :last, update_at = :last, GSI2PK = :channel, GSI2SK = :order',
+              ConditionExpression: 'attribute_exists(PK)',
+              ExpressionAttributeValues: {
+                ':zero': 0,
+                ':replies': root.replies,
+                ':last': root.lastReplyAt,
+                ':channel': keys.postsOfChannel(root.channelId),
+                ':order': keys.postOrder(root.lastReplyAt, rootId),
+              },
+            },
+          })),
+        ],
       }),
     );
   }
@@ -217,6 +260,166 @@ export class PostStore {
     const audience = post.ephemeral_for;
     const item = audience === undefined ? toItem(post) : ephemeralItem(post, audience, ephemeralExpiresAtSeconds);
     await this.db.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_exists(PK)' }));
+  }
+
+  /**
+   * Replaces a post with its edited version if nobody changed it since it was read (`update_at`
+   * unchanged; a reply raising its root's count changes it too). False when someone did: the
+   * caller reads again and retries. `replyOf` also lowers a root's `reply_count` in the same
+   * transaction (a reply being deleted).
+   */
+  async replacePostIfUnchanged(post: Post, seenUpdateAt: number, replyOf?: { rootId: string }): Promise<boolean> {
+    const put = {
+      TableName: this.table,
+      Item: toItem(post),
+      ConditionExpression: 'attribute_exists(PK) AND update_at = :seen',
+      ExpressionAttributeValues: { ':seen': seenUpdateAt },
+    };
+    try {
+      if (!replyOf) {
+        await this.db.send(new PutCommand(put));
+        return true;
+      }
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: put },
+            {
+              Update: {
+                TableName: this.table,
+                Key: keys.post(replyOf.rootId),
+                UpdateExpression: 'SET reply_count = reply_count - :one, update_at = :now, GSI2PK = :channel, GSI2SK = :order',
+                ConditionExpression: 'attribute_exists(PK)',
+                ExpressionAttributeValues: {
+                  ':one': 1,
+                  ':now': post.update_at,
+                  ':channel': keys.postsOfChannel(post.channel_id),
+                  ':order': keys.postOrder(post.update_at, replyOf.rootId),
+                },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** A post's reactions, at most `limit`, by user then emoji. */
+  async reactionsOf(postId: string, limit: number): Promise<Reaction[]> {
+    const items = await queryAll(
+      this.db,
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'PK = :post AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':post': keys.post(postId).PK, ':prefix': keys.reactionsPrefix() },
+      },
+      limit,
+    );
+    return items.map((item) => ({
+      user_id: String(item.user_id),
+      post_id: String(item.post_id),
+      emoji_name: String(item.emoji_name),
+      create_at: Number(item.create_at),
+      update_at: Number(item.update_at ?? item.create_at),
+      delete_at: 0,
+      remote_id: '',
+      channel_id: String(item.channel_id ?? ''),
+    }));
+  }
+
+  /**
+   * Stores a reaction (again: a repeat replaces it) and marks its post `has_reactions`, with a new
+   * `update_at` so the change shows in `since` reads, in one transaction; false if the post is gone.
+   */
+  async addReaction(reaction: Reaction): Promise<boolean> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.table, Item: { ...keys.reaction(reaction.post_id, reaction.user_id, reaction.emoji_name), kind: 'reaction', ...reaction } } },
+            this.reactionsChanged(reaction.post_id, reaction.channel_id, true, reaction.create_at),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Removes a reaction; the post keeps `has_reactions` while others remain (`othersRemain`). */
+  async removeReaction(postId: string, channelId: string, userId: string, emojiName: string, othersRemain: boolean, nowMs: number): Promise<void> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Delete: { TableName: this.table, Key: keys.reaction(postId, userId, emojiName) } },
+            this.reactionsChanged(postId, channelId, othersRemain, nowMs),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  private reactionsChanged(postId: string, channelId: string, hasReactions: boolean, nowMs: number) {
+    return {
+      Update: {
+        TableName: this.table,
+        Key: keys.post(postId),
+        UpdateExpression: 'SET has_reactions = :has, update_at = :now, GSI2PK = :channel, GSI2SK = :order',
+        ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero',
+        ExpressionAttributeValues: {
+          ':has': hasReactions,
+          ':now': nowMs,
+          ':zero': 0,
+          ':channel': keys.postsOfChannel(channelId),
+          ':order': keys.postOrder(nowMs, postId),
+        },
+      },
+    };
+  }
+
+  /**
+   * Soft-deletes posts of one channel that are not deleted yet (a deleted root's replies): one
+   * UpdateItem each, entering the channel's changes (GSI2) so `since` reads see them go.
+   */
+  async softDeletePosts(postIds: string[], channelId: string, nowMs: number): Promise<void> {
+    for (const postId of postIds) {
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: keys.post(postId),
+            UpdateExpression: 'SET delete_at = :now, update_at = :now, GSI2PK = :channel, GSI2SK = :order',
+            ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero',
+            ExpressionAttributeValues: { ':now': nowMs, ':zero': 0, ':channel': keys.postsOfChannel(channelId), ':order': keys.postOrder(nowMs, postId) },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+  }
+
+  /** The ids of a root's replies, oldest first, at most `limit`. */
+  async replyIdsOf(rootId: string, limit: number): Promise<string[]> {
+    const items = await queryAll(
+      this.db,
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'PK = :root AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':root': keys.post(rootId).PK, ':prefix': keys.threadRepliesPrefix() },
+      },
+      limit,
+    );
+    return items.map((item) => String(item.post_id));
   }
 
   async getPost(postId: string): Promise<Post | undefined> {

@@ -108,7 +108,8 @@ describe('malformed escapes, oversized keys and paging bounds', () => {
       expectMattermostError(await api.postJson(`/hooks/${segment}`, { text: 'x' }), 404);
       expectMattermostError(await api.postJson(`/hooks/commands/${segment}`, { text: 'x' }), 404);
       expectMattermostError(await api.request('GET', `/api/v4/nothing/${segment}`), 404);
-      expectMattermostError(await api.request('PUT', `/api/v4/posts/${segment}`), 405);
+      expectMattermostError(await api.request('PUT', `/api/v4/posts/${segment}`, { headers: auth(), body: '{}' }), 400);
+      expectMattermostError(await api.request('PATCH', `/api/v4/posts/${segment}`), 405);
     }
   });
 

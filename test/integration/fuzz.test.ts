@@ -23,6 +23,8 @@ let api: Api;
 let world: World;
 let integration: CallbackServer;
 let actionPostId = '';
+/** A post of the creator's for the edit and reaction routes, apart from the action post. */
+let editPostId = '';
 const responseUrlIds: string[] = [];
 
 /** Bodies the command and action integrations answer with, drawn in turn. */
@@ -52,6 +54,7 @@ beforeAll(async () => {
     { prefer: 'return=representation' },
   );
   actionPostId = posted.json().post_id;
+  editPostId = (await api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, message: 'edit me' }, { authorization: `Bearer ${world.user('creator').token}` })).json().id;
 });
 afterAll(async () => {
   await api?.close();
@@ -189,6 +192,63 @@ function autocompleteRequest(): fc.Arbitrary<FuzzRequest> {
   return fc.tuple(authHeader, idOr(() => world.team.id)).map(([auth, id]) => ({ method: 'GET', path: `/api/v4/teams/${id}/commands/autocomplete`, headers: { authorization: auth() } }));
 }
 
+/** The REST reads: users, teams, channels, threads and reactions, with real or hostile ids and names. */
+function restReadRequest(): fc.Arbitrary<FuzzRequest> {
+  const user = idOr(() => world.user('creator').id, () => world.user('other').id, () => 'me');
+  const team = idOr(() => world.team.id);
+  const teamName = idOr(() => world.team.name, () => world.team.name.toUpperCase());
+  const channelName = idOr(() => 'town-square', () => 'private', () => 'TOWN-SQUARE');
+  const username = idOr(() => world.user('other').username);
+  const post = idOr(() => editPostId, () => actionPostId);
+  const path = fc.oneof(
+    user.map((id) => `/api/v4/users/${id}`),
+    user.map((id) => `/api/v4/users/${id}/teams`),
+    username.map((name) => `/api/v4/users/username/${name}`),
+    team.map((id) => `/api/v4/teams/${id}`),
+    teamName.map((name) => `/api/v4/teams/name/${name}`),
+    idOr(() => world.channel('town-square').id, () => world.channel('private').id).map((id) => `/api/v4/channels/${id}`),
+    fc.tuple(team, channelName).map(([id, name]) => `/api/v4/teams/${id}/channels/name/${name}`),
+    fc.tuple(teamName, channelName).map(([name, channel]) => `/api/v4/teams/name/${name}/channels/name/${channel}?include_deleted=${channel.length % 2 ? 'true' : 'x'}`),
+    fc.tuple(user, team).map(([id, teamId]) => `/api/v4/users/${id}/teams/${teamId}/channels`),
+    post.map((id) => `/api/v4/posts/${id}/thread`),
+    post.map((id) => `/api/v4/posts/${id}/reactions`),
+  );
+  return fc.tuple(authHeader, path).map(([auth, target]) => ({ method: 'GET', path: target, headers: { authorization: auth() } }));
+}
+
+/** The REST routes with bodies: id and username lists, direct channels, reactions. */
+function restBodyRequest(): fc.Arbitrary<FuzzRequest> {
+  const realId = fc.constantFrom(() => world.user('creator').id, () => world.user('other').id, () => editPostId).map((get) => get());
+  const entry = fc.oneof(realId, oddSegment, value);
+  const list = fc.oneof(fc.array(entry, { maxLength: 5 }).map((items) => JSON.stringify(items)), fc.array(realId, { minLength: 150, maxLength: 260 }).map((items) => JSON.stringify(items)), jsonText);
+  const reaction = fc.record({ user_id: fc.oneof(realId, oddSegment), post_id: fc.oneof(realId, oddSegment), emoji_name: fc.oneof(fc.constantFrom('smile', '+1', 'a'.repeat(64)), oddSegment) }, { requiredKeys: [] }).map((object) => JSON.stringify(object));
+  const target = fc.oneof(
+    fc.tuple(fc.constantFrom('/api/v4/users/ids', '/api/v4/users/usernames', '/api/v4/channels/direct'), list),
+    fc.tuple(fc.constant('/api/v4/reactions'), fc.oneof(reaction, jsonText)),
+  );
+  const remove = fc.tuple(authHeader, idOr(() => world.user('creator').id, () => 'me'), idOr(() => editPostId), fc.oneof(fc.constantFrom('smile', '+1'), oddSegment)).map(([auth, user, post, emoji]) => ({
+    method: 'DELETE',
+    path: `/api/v4/users/${user}/posts/${post}/reactions/${emoji}`,
+    headers: { authorization: auth() },
+  }));
+  const post = fc.tuple(authHeader, target).map(([auth, [path, body]]) => ({ method: 'POST', path, headers: { authorization: auth(), 'content-type': 'application/json' }, body }));
+  return fc.oneof({ weight: 4, arbitrary: post }, { weight: 1, arbitrary: remove });
+}
+
+/** Post update and patch with generated bodies (never a delete, so the post stays for the others). */
+function postEditRequest(): fc.Arbitrary<FuzzRequest> {
+  const body = fc.oneof(
+    fc.record({ id: fc.oneof(fc.constant('EDITPOST'), oddSegment), message: fc.oneof(oddString, value), props: value, is_pinned: value }, { requiredKeys: [] }).map((object) => JSON.stringify(object)),
+    jsonText,
+  );
+  return fc.tuple(authHeader, idOr(() => editPostId), fc.constantFrom('', '/patch'), body).map(([auth, id, suffix, payload]) => ({
+    method: 'PUT',
+    path: `/api/v4/posts/${id}${suffix}`,
+    headers: { authorization: auth(), 'content-type': 'application/json' },
+    body: payload.replaceAll('EDITPOST', editPostId),
+  }));
+}
+
 function pingRequest(): fc.Arbitrary<FuzzRequest> {
   return fc.tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), fc.constantFrom('', '?%zz', '?a=%'), extraHeaders).map(([method, query, headers]) => ({ method, path: `/api/v4/system/ping${query}`, headers }));
 }
@@ -217,6 +277,9 @@ const generators: Array<[string, () => fc.Arbitrary<FuzzRequest>]> = [
   ['POST /api/v4/posts/{post_id}/actions/{action_id}', actionRequest],
   ['GET /api/v4/teams/{team_id}/commands/autocomplete', autocompleteRequest],
   ['GET /api/v4/system/ping', pingRequest],
+  ['REST reads (users, teams, channels, threads, reactions)', restReadRequest],
+  ['REST bodies (user lists, direct channels, reactions)', restBodyRequest],
+  ['PUT /api/v4/posts/{post_id}[/patch]', postEditRequest],
   ['any method, odd paths', strayRequest],
 ];
 
@@ -264,10 +327,10 @@ describe('fuzzing every route over HTTP', () => {
     const summary = [...statuses].map(([name, counts]) => `${name}: ${[...counts].sort(([a], [b]) => a - b).map(([status, count]) => `${status}x${count}`).join(' ')}`);
     expect(failures, `${failures.slice(0, 15).join('\n')}\n\nstatuses:\n${summary.join('\n')}`).toEqual([]);
     // The run reached past the refusals: real ids got real answers on the main routes.
-    for (const name of ['POST /hooks/{hook_id}', 'POST /api/v4/posts', 'GET /api/v4/channels/{channel_id}/posts', 'POST /api/v4/commands/execute']) {
+    for (const name of ['POST /hooks/{hook_id}', 'POST /api/v4/posts', 'GET /api/v4/channels/{channel_id}/posts', 'POST /api/v4/commands/execute', 'REST reads (users, teams, channels, threads, reactions)', 'REST bodies (user lists, direct channels, reactions)', 'PUT /api/v4/posts/{post_id}[/patch]']) {
       if (!statuses.has(name)) continue;
       const successes = [...statuses.get(name)!].filter(([status]) => status < 300).reduce((sum, [, count]) => sum + count, 0);
       expect(successes, `${name}: ${summary.join('\n')}`).toBeGreaterThan(0);
     }
-  }, 120_000);
+  }, 180_000);
 });

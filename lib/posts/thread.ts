@@ -1,0 +1,25 @@
+import { MAX_THREAD_REPLIES } from '../limits.js';
+import type { Post, PostList, User } from '../model.js';
+import type { Runtime } from '../runtime.js';
+import { postForClient } from './for-client.js';
+import { isVisibleTo, postNotFound, readablePost } from './visibility.js';
+
+/**
+ * `GET /api/v4/posts/{post_id}/thread`: the root and its replies as a `PostList`, newest first, as
+ * Mattermost's `getPostThread`; `post_id` may be the root or any reply. The post must be one the
+ * caller may read (404/403 as `GET /posts/{id}`); deleted replies are left out; at most
+ * MAX_THREAD_REPLIES replies, the oldest.
+ */
+export async function getPostThread(runtime: Runtime, user: User, postId: string): Promise<PostList> {
+  const { post } = await readablePost(runtime, user, postId);
+  const root = post.root_id === '' ? post : await runtime.posts.getPost(post.root_id);
+  if (!isVisibleTo(root, user.id) || root.channel_id !== post.channel_id) throw postNotFound();
+  const replyIds = await runtime.posts.replyIdsOf(root.id, MAX_THREAD_REPLIES);
+  const replies = (await runtime.posts.getPosts(replyIds)).filter(
+    (reply) => isVisibleTo(reply, user.id) && reply.root_id === root.id && reply.channel_id === root.channel_id,
+  );
+  const thread: Post[] = [root, ...replies].sort((a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1));
+  const posts: Record<string, Post> = {};
+  for (const member of thread) posts[member.id] = postForClient(member, runtime.config);
+  return { order: thread.map((member) => member.id), posts, next_post_id: '', prev_post_id: '', has_next: false };
+}
