@@ -20,3 +20,27 @@ export function postForClient(stored: Post, config: Pick<Config, 'enablePostIcon
   if (image === undefined) return post;
   return { ...post, props: { ...post.props, override_icon_url: `/static/emoji/${image}.png` } };
 }
+
+/**
+ * The posts as clients see them, in the order given, as long as they fit in `budget.bytesLeft`
+ * bytes of JSON (which it lowers): a Lambda answers at most 6 MB, and a read of large posts (up to
+ * 380 KB each) would pass that at 20 of them. Stops at the first post that does not fit, so what
+ * is kept is a prefix of `posts`, and the caller knows where the next page starts.
+ */
+export function postsForClientWithin(
+  posts: Post[],
+  config: Pick<Config, 'enablePostIconOverride'>,
+  budget: { bytesLeft: number },
+): { shown: Map<string, Post>; kept: number } {
+  const shown = new Map<string, Post>();
+  let kept = 0;
+  for (const post of posts) {
+    const forClient = postForClient(post, config);
+    const bytes = Buffer.byteLength(JSON.stringify(forClient), 'utf8');
+    if (bytes > budget.bytesLeft) break;
+    budget.bytesLeft -= bytes;
+    shown.set(post.id, forClient);
+    kept++;
+  }
+  return { shown, kept };
+}

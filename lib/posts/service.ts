@@ -12,7 +12,7 @@ import {
   checkPostSize,
   RESERVED_PROPS,
 } from './rules.js';
-import { postForClient } from './for-client.js';
+import { postForClient, postsForClientWithin } from './for-client.js';
 import { channelForMember, isVisibleTo, postNotFound, readablePost } from './visibility.js';
 
 /** The body of `POST /api/v4/posts`; unknown keys are ignored as Mattermost ignores them. */
@@ -141,37 +141,21 @@ export async function getChannelPosts(
   }
   // A Lambda answers at most 6 MB: a page of large posts is cut to MAX_RESPONSE_POST_BYTES, keeping
   // the posts nearest the page's anchor, and the cut end becomes the next page's anchor.
-  const budget = { left: MAX_RESPONSE_POST_BYTES };
-  const posts: Record<string, Post> = {};
-  const fits = (post: Post) => {
-    const shown = postForClient(post, runtime.config);
-    const bytes = Buffer.byteLength(JSON.stringify(shown), 'utf8');
-    if (bytes > budget.left) return undefined;
-    budget.left -= bytes;
-    return shown;
-  };
+  const budget = { bytesLeft: MAX_RESPONSE_POST_BYTES };
   // Newest first, except after an anchor, where the posts nearest it are the oldest.
   const byNearness = query.after && query.sinceMs === 0 ? [...page].reverse() : page;
-  const kept: Post[] = [];
-  for (const post of byNearness) {
-    const shown = fits(post);
-    if (!shown) break;
-    posts[post.id] = shown;
-    kept.push(post);
-  }
-  if (kept.length < page.length) {
-    const firstCut = byNearness[kept.length]!;
+  const { shown, kept } = postsForClientWithin(byNearness, runtime.config, budget);
+  if (kept < page.length) {
+    const firstCut = byNearness[kept]!;
     if (query.after && query.sinceMs === 0) nextPostId = firstCut.id;
     else prevPostId = firstCut.id;
-    page = page.filter((post) => post.id in posts);
+    page = page.filter((post) => shown.has(post.id));
   }
-  const missingRoots = page.map((post) => post.root_id).filter((rootId) => rootId !== '' && !(rootId in posts));
-  for (const root of await runtime.posts.getPosts(missingRoots)) {
-    // A root shows only if the reader could read it: in this channel, and theirs if ephemeral.
-    if (!isVisibleTo(root, user.id) || root.channel_id !== channelId) continue;
-    const shown = fits(root);
-    if (shown) posts[root.id] = shown;
-  }
+  const missingRoots = page.map((post) => post.root_id).filter((rootId) => rootId !== '' && !shown.has(rootId));
+  // A root shows only if the reader could read it: in this channel, and theirs if ephemeral.
+  const roots = (await runtime.posts.getPosts(missingRoots)).filter((root) => isVisibleTo(root, user.id) && root.channel_id === channelId);
+  for (const [id, root] of postsForClientWithin(roots, runtime.config, budget).shown) shown.set(id, root);
+  const posts: Record<string, Post> = Object.fromEntries(shown);
   return {
     order: page.map((post) => post.id),
     posts,

@@ -1,7 +1,7 @@
-import { MAX_THREAD_REPLIES } from '../limits.js';
+import { MAX_RESPONSE_POST_BYTES, MAX_THREAD_REPLIES } from '../limits.js';
 import type { Post, PostList, User } from '../model.js';
 import type { Runtime } from '../runtime.js';
-import { postForClient } from './for-client.js';
+import { postsForClientWithin } from './for-client.js';
 import { isVisibleTo, postNotFound, readablePost } from './visibility.js';
 
 /**
@@ -19,7 +19,9 @@ export async function getPostThread(runtime: Runtime, user: User, postId: string
     (reply) => isVisibleTo(reply, user.id) && reply.root_id === root.id && reply.channel_id === root.channel_id,
   );
   const thread: Post[] = [root, ...replies].sort((a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1));
-  const posts: Record<string, Post> = {};
-  for (const member of thread) posts[member.id] = postForClient(member, runtime.config);
-  return { order: thread.map((member) => member.id), posts, next_post_id: '', prev_post_id: '', has_next: false };
+  // The root first, then the newest replies, as long as the answer stays below a Lambda's 6 MB.
+  const budget = { bytesLeft: MAX_RESPONSE_POST_BYTES };
+  const { shown } = postsForClientWithin([root, ...thread.filter((member) => member !== root)], runtime.config, budget);
+  const order = thread.filter((member) => shown.has(member.id)).map((member) => member.id);
+  return { order, posts: Object.fromEntries(shown), next_post_id: '', prev_post_id: '', has_next: false };
 }

@@ -195,7 +195,19 @@ describe('what the adversarial run found', () => {
     expect(first.json().prev_post_id).toBe(ids[19 - shown.length - 1]);
     const next = await api.request('GET', `/api/v4/channels/${channelId}/posts?per_page=60&before=${shown[shown.length - 1]}`, { headers: auth(token) });
     expect(next.json().order[0]).toBe(ids[19 - shown.length - 1]);
-  }, 60_000);
+
+    // A thread of such posts is cut the same way, keeping its root.
+    const root = ids[0]!;
+    for (let i = 0; i < 18; i++) {
+      const reply = await api.postJson('/api/v4/posts', { channel_id: channelId, message: `big reply ${i}`, root_id: root, props: { p: 'é'.repeat(145_000) } }, auth(token));
+      expect(reply.status).toBe(201);
+    }
+    const thread = await api.request('GET', `/api/v4/posts/${root}/thread`, { headers: auth(token) });
+    expect(thread.status).toBe(200);
+    expect(Buffer.byteLength(thread.text)).toBeLessThan(6 * 1024 * 1024);
+    expect(thread.json().order).toContain(root);
+    expect(thread.json().order.length).toBeLessThan(19);
+  }, 120_000);
 });
 
 describe('caps on props.attachments', () => {
