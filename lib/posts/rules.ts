@@ -2,6 +2,8 @@ import { AppError } from '../errors.js';
 import { newId } from '../ids.js';
 import { MAX_ACTIONS_PER_ATTACHMENT, MAX_ATTACHMENTS, MAX_FIELDS_PER_ATTACHMENT, MAX_JSON_DEPTH, MAX_OPTIONS_PER_ACTION, valueDepthExceeds } from '../limits.js';
 import type { Channel, Post, PostMetadata, PostOrigin } from '../model.js';
+import { prepareActions } from '../actions/model.js';
+import type { SlackAttachment } from '../slack.js';
 
 /** Mattermost's limits. */
 export const MAX_POST_RUNES = 16_383;
@@ -130,9 +132,15 @@ export function checkPropsAttachmentCaps(props: Record<string, unknown>): void {
   }
 }
 
+/**
+ * The one pre-save step of every new post, whatever its path: props depth and attachment caps,
+ * and an id for each action of `props.attachments` that has none (`GenerateActionIds`), so that a
+ * button a user posts through `POST /api/v4/posts` can be clicked as a webhook's can.
+ */
 export function buildPost(input: NewPost, createAtMs: number, id = newId()): Post {
   checkPropsDepth(input.props);
   checkPropsAttachmentCaps(input.props);
+  if (Array.isArray(input.props.attachments)) prepareActions(input.props.attachments as SlackAttachment[]);
   return {
     id,
     create_at: createAtMs,

@@ -210,6 +210,21 @@ describe('what the adversarial run found', () => {
   }, 120_000);
 });
 
+describe('buttons a user posts', () => {
+  it('get action ids, as a webhook\'s do, so they can be clicked', async () => {
+    const posted = await api.postJson(
+      '/api/v4/posts',
+      { channel_id: world.channel('town-square').id, message: 'pick', props: { attachments: [{ text: 'choose', actions: [{ name: 'Go', integration: { url: `${server.url}/click` } }] }] } },
+      auth(),
+    );
+    expect(posted.status).toBe(201);
+    const actionId = posted.json().props.attachments[0].actions[0].id;
+    expect(actionId).toMatch(/^[a-z0-9]{26}$/);
+    responder = (_request, _index, response) => replyJson(response, {});
+    expect((await api.postJson(`/api/v4/posts/${posted.json().id}/actions/${actionId}`, {}, auth())).status).toBe(200);
+  });
+});
+
 describe('caps on props.attachments', () => {
   it('hold for a user\'s post as for a webhook\'s', async () => {
     const tooMany = Array.from({ length: 101 }, () => ({ text: 'x' }));
