@@ -65,7 +65,12 @@ export function decodeOutgoingResponse(body: Buffer) {
   if (text.trim() === '') return undefined;
   const first = firstJsonValue(text);
   if (first === undefined) throw new SyntaxError('api.unmarshal_error: incomplete JSON');
-  const raw = parseJsonText(first);
+  let raw: unknown;
+  try {
+    raw = parseJsonText(first);
+  } catch (error) {
+    throw new SyntaxError(`api.unmarshal_error: ${(error as Error).message}`);
+  }
   if (raw === null) return undefined;
   if (!isPlainObject(raw)) throw new SyntaxError('api.unmarshal_error: not an object');
   const parsed = responseSchema.safeParse(canonicalizeKeys(raw, RESPONSE_KEYS));

@@ -112,8 +112,9 @@ describe('npm start', () => {
 
     // The child runs npm, which runs tsx, which runs the stack; SIGINT to npm must stop all of them.
     await stop(first.child);
-    await expect(fetch(dynamoEndpoint!, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
-    await expect(fetch(`http://127.0.0.1:${port}/api/v4/system/ping`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
+    // Nothing listens any more: the connection is refused (not a timeout, not an answer).
+    await expect(fetch(dynamoEndpoint!, { signal: AbortSignal.timeout(2_000) })).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
+    await expect(fetch(`http://127.0.0.1:${port}/api/v4/system/ping`, { signal: AbortSignal.timeout(2_000) })).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
 
     const second = await start(port);
     try {

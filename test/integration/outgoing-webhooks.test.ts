@@ -162,6 +162,11 @@ describe('which posts never trigger', () => {
       expect(response.status).toBe(201);
       await settle();
       expect(server.received).toHaveLength(0);
+      // Positive control: the same stored post and hook, with the switch on, make one delivery.
+      const { planDeliveries } = await import('../../lib/webhooks/outgoing-dispatch.js');
+      const enabled = { ...disabled.runtime, config: { ...disabled.runtime.config, enableOutgoingWebhooks: true } };
+      const stored = await disabled.runtime.posts.getPost(response.json().id);
+      expect(await planDeliveries(enabled, stored!)).toHaveLength(1);
     } finally {
       await server.close();
       await disabled.close();
