@@ -9,11 +9,13 @@ import {
   checkChannelOpenForPosts,
   checkPostType,
   checkRootPost,
+  invalidRootId,
   checkPostSize,
   RESERVED_PROPS,
 } from './rules.js';
 import { postForClient, postsForClientWithin } from './for-client.js';
 import { channelForMember, isVisibleTo, postNotFound, readablePost } from './visibility.js';
+import { RootPostMissingError } from '../store/posts.js';
 
 /** The body of `POST /api/v4/posts`; unknown keys are ignored as Mattermost ignores them. */
 export const createPostBodySchema = z.object({
@@ -47,7 +49,10 @@ export async function createUserPost(runtime: Runtime, user: User, body: CreateP
     runtime.nowMs(),
   );
   // User posts, and only they, may trigger outgoing webhooks (through the posts stream).
-  await runtime.posts.createPosts([post], { triggerWebhooks: true });
+  await runtime.posts.createPosts([post], { triggerWebhooks: true }).catch((error: unknown) => {
+    // The root was deleted between its check and the reply's write.
+    throw error instanceof RootPostMissingError ? invalidRootId() : error;
+  });
   runtime.metrics.postsCreated('user', 1);
   return postForClient(post, runtime.config);
 }

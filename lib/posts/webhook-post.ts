@@ -4,8 +4,7 @@ import type { Post, PostOrigin, PostPriority } from '../model.js';
 import type { Runtime } from '../runtime.js';
 import { convertAppLinks, convertAttachmentLinks, type SlackAttachment } from '../slack.js';
 import { prepareActions } from '../actions/model.js';
-import { isConditionFailure } from '../store/dynamo.js';
-import { PostTooLargeError } from '../store/posts.js';
+import { PostExistsError, PostTooLargeError, RootPostMissingError } from '../store/posts.js';
 import {
   buildPost,
   checkPostType,
@@ -134,13 +133,6 @@ export interface WebhookPostInput {
  * replies: links converted, overrides gated by configuration, server-owned props protected,
  * attachments stored, then split and stored all together.
  */
-/** The posts a retried delivery would create exist already: its earlier attempt created them. */
-export class PostsAlreadyExistError extends Error {
-  constructor() {
-    super('the posts exist already');
-    this.name = 'PostsAlreadyExistError';
-  }
-}
 
 export async function createWebhookPost(
   runtime: Runtime,
@@ -202,7 +194,9 @@ export async function createWebhookPost(
   try {
     await runtime.posts.createPosts(posts);
   } catch (error) {
-    if (options.postIdFor && isConditionFailure(error)) throw new PostsAlreadyExistError();
+    // A retried delivery finds the reply its earlier attempt wrote (ids derive from the delivery).
+    if (options.postIdFor && error instanceof PostExistsError) throw error;
+    if (error instanceof RootPostMissingError) throw invalidRootId();
     if (error instanceof PostTooLargeError) {
       throw new AppError('api.post.create_post.too_large.app_error', 'The post is too large to store.', 413);
     }

@@ -23,6 +23,37 @@ const COMPRESS_PROPS_ABOVE_BYTES = 32 * 1024;
 /** Leaves room below DynamoDB's 400 KB item limit for the other attributes and the key names. */
 export const MAX_STORED_POST_BYTES = 380 * 1024;
 
+/** A post of these ids is stored already (a retried delivery finds its earlier attempt's reply). */
+export class PostExistsError extends Error {
+  constructor() {
+    super('a post with this id exists already');
+    this.name = 'PostExistsError';
+  }
+}
+
+/** The root of a reply was gone when the reply was written (deleted in between). */
+export class RootPostMissingError extends Error {
+  constructor() {
+    super('the root post of the reply does not exist');
+    this.name = 'RootPostMissingError';
+  }
+}
+
+/**
+ * A failed create, told apart by which write's condition failed: the new posts' (they exist) or a
+ * root's (it is gone). The transaction lists the posts first.
+ */
+function classifyCreateFailure(error: unknown, postCount: number): unknown {
+  if (!(error instanceof Error)) return error;
+  if (error.name === 'ConditionalCheckFailedException') return new PostExistsError();
+  if (error.name !== 'TransactionCanceledException') return error;
+  const reasons = (error as Error & { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
+  const failed = (from: number, to?: number) => reasons.slice(from, to).some((reason) => reason.Code === 'ConditionalCheckFailed');
+  if (failed(0, postCount)) return new PostExistsError();
+  if (failed(postCount)) return new RootPostMissingError();
+  return error;
+}
+
 export class PostTooLargeError extends Error {
   constructor(readonly sizeBytes: number) {
     super(`post needs ${sizeBytes} bytes of storage, more than ${MAX_STORED_POST_BYTES}`);
@@ -185,6 +216,18 @@ export class PostStore {
       root.lastReplyAt = Math.max(root.lastReplyAt, post.create_at);
       roots.set(post.root_id, root);
     }
+    try {
+      await this.writePostItems(posts, items, roots);
+    } catch (error) {
+      throw classifyCreateFailure(error, items.length);
+    }
+  }
+
+  private async writePostItems(
+    posts: Post[],
+    items: Record<string, unknown>[],
+    roots: Map<string, { channelId: string; replies: number; lastReplyAt: number }>,
+  ): Promise<void> {
     if (items.length === 1 && roots.size === 0) {
       await this.db.send(
         new PutCommand({ TableName: this.table, Item: items[0], ConditionExpression: 'attribute_not_exists(PK)' }),

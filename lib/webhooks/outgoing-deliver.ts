@@ -5,7 +5,8 @@ import { encodeGoForm } from '../http/form.js';
 import { OutboundError, outboundRequest, type OutboundResponse } from '../http/outbound.js';
 import { deriveId } from '../ids.js';
 import type { OutgoingWebhook } from '../model.js';
-import { createWebhookPost, PostsAlreadyExistError } from '../posts/webhook-post.js';
+import { createWebhookPost } from '../posts/webhook-post.js';
+import { PostExistsError } from '../store/posts.js';
 import type { DeliveryMessage } from '../queue.js';
 import { MAX_VISIBILITY_SECONDS } from '../queue.js';
 import { boundedUsernameLookup, canonicalizeKeys, decodeAttachments, goPriority, goProps, goString, isPlainObject, processSlackAttachments, processSlackText, SlackDecodeError } from '../slack.js';
@@ -161,7 +162,7 @@ async function postReply(runtime: OutgoingRuntime, message: DeliveryMessage, con
     runtime.metrics.postsCreated('outgoing_reply', posts.length);
     return { replyIds: posts.map((post) => post.id), error: '' };
   } catch (error) {
-    if (error instanceof PostsAlreadyExistError) return { replyIds: [deriveId('reply', message.delivery_id, '0')], error: 'reply already posted' };
+    if (error instanceof PostExistsError) return { replyIds: [deriveId('reply', message.delivery_id, '0')], error: 'reply already posted' };
     if (error instanceof AppError && error.statusCode < 500) return { replyIds: [], error: `${error.id}: ${error.message}` };
     throw error;
   }
