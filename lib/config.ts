@@ -1,10 +1,11 @@
+/**
+ * Configuration, read once from the environment and validated. The stage files (config/*.yml)
+ * give these variables; config/default.yml explains each and names the Mattermost setting it
+ * mirrors. Handlers build their runtime from `loadConfig(process.env)` at module load, so a bad
+ * value fails the cold start, not a request.
+ */
 import * as z from './zod.js';
 
-/**
- * Configuration, read once from the environment and validated. Names follow DESIGN.md; the
- * Mattermost setting each mirrors is in the README. Handlers build their runtime from
- * `loadConfig(process.env)` at module load, so a bad value fails the cold start, not a request.
- */
 const booleanFromEnv = (fallback: boolean) =>
   z.pipe(
     z.optional(z.string()),

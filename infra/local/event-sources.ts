@@ -16,7 +16,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from './stack.js';
  * Local stand-ins for Lambda's event source mappings: a DynamoDB stream poller and an SQS poller
  * that invoke the same handlers as in AWS, with the same partial-failure contracts. The stock
  * serverless-offline-sqs plugin long-polls and takes 8-10 s per message against the emulator
- * (toolchain.md); these poll every `intervalMs` without long polling, so a message is handled
+ * (which always waits the full wait time); these poll every `intervalMs` without long polling, so a message is handled
  * within a fraction of a second.
  */
 export interface EventSource {

@@ -128,7 +128,7 @@ async function mentions(runtime: Runtime, { candidates, channelNames }: MentionC
 
 export interface ExecuteContext {
   user: User;
-  /** Base of `response_url`: the configured SITE_URL, else the request's own origin. */
+  /** Base of `response_url`: the configured SITE_URL, never the request's Host. */
   siteUrl: string;
 }
 
