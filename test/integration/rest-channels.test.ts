@@ -1,6 +1,6 @@
-import { Client4, ClientError } from '@mattermost/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedWorld, startApi, uniqueName, type Api, type World } from '../support/harness.js';
+import { client4, failure } from '../support/client4.js';
 
 let api: Api;
 let world: World;
@@ -15,22 +15,7 @@ afterAll(() => api.close());
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
-function clientFor(token: string): Client4 {
-  const client = new Client4();
-  client.setUrl(api.url);
-  client.setToken(token);
-  return client;
-}
-
-async function failure(call: Promise<unknown>): Promise<{ status: number; id: string }> {
-  try {
-    await call;
-  } catch (error) {
-    if (!(error instanceof ClientError)) throw error;
-    return { status: error.status_code ?? 0, id: String(error.server_error_id) };
-  }
-  throw new Error('the call succeeded');
-}
+const clientFor = (token: string) => client4(api.url, token);
 
 const BAD_ID = 'aaaaaaaaaaaaaaaaaaaaaaaaaa';
 const forbidden = { status: 403, id: 'api.context.permissions.app_error' };

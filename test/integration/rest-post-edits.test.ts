@@ -1,7 +1,7 @@
-import { Client4, ClientError } from '@mattermost/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCallbackServer, type CallbackServer } from '../support/callback-server.js';
 import { seedWorld, startApi, startOutgoingStack, type Api, type OutgoingStack, type World } from '../support/harness.js';
+import { client4, failure } from '../support/client4.js';
 
 let api: Api;
 let world: World;
@@ -15,22 +15,7 @@ afterAll(() => api.close());
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 const BAD_ID = 'aaaaaaaaaaaaaaaaaaaaaaaaaa';
 
-function clientFor(token: string): Client4 {
-  const client = new Client4();
-  client.setUrl(api.url);
-  client.setToken(token);
-  return client;
-}
-
-async function failure(call: Promise<unknown>): Promise<{ status: number; id: string }> {
-  try {
-    await call;
-  } catch (error) {
-    if (!(error instanceof ClientError)) throw error;
-    return { status: error.status_code ?? 0, id: String(error.server_error_id) };
-  }
-  throw new Error('the call succeeded');
-}
+const clientFor = (token: string) => client4(api.url, token);
 
 async function createPost(body: Record<string, unknown>, user = 'creator') {
   const response = await api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, ...body }, auth(world.user(user).token));

@@ -1,7 +1,7 @@
-import { Client4, ClientError } from '@mattermost/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_UNIQUE_EMOJIS_PER_POST } from '../../lib/limits.js';
 import { seedWorld, startApi, type Api, type World } from '../support/harness.js';
+import { client4, failure } from '../support/client4.js';
 
 let api: Api;
 let world: World;
@@ -15,22 +15,7 @@ afterAll(() => api.close());
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 const BAD_ID = 'aaaaaaaaaaaaaaaaaaaaaaaaaa';
 
-function clientFor(user: string): Client4 {
-  const client = new Client4();
-  client.setUrl(api.url);
-  client.setToken(world.user(user).token);
-  return client;
-}
-
-async function failure(call: Promise<unknown>): Promise<{ status: number; id: string }> {
-  try {
-    await call;
-  } catch (error) {
-    if (!(error instanceof ClientError)) throw error;
-    return { status: error.status_code ?? 0, id: String(error.server_error_id) };
-  }
-  throw new Error('the call succeeded');
-}
+const clientFor = (user: string) => client4(api.url, world.user(user).token);
 
 async function createPost(message: string, channel = 'town-square') {
   const response = await api.postJson('/api/v4/posts', { channel_id: world.channel(channel).id, message }, auth(world.user('creator').token));

@@ -1,7 +1,7 @@
-import { Client4, ClientError } from '@mattermost/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_USERS_PER_LOOKUP } from '../../lib/limits.js';
 import { seedWorld, startApi, uniqueName, type Api, type World } from '../support/harness.js';
+import { client4, failure } from '../support/client4.js';
 
 let api: Api;
 let world: World;
@@ -17,23 +17,7 @@ afterAll(() => api.close());
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
-function clientFor(token: string): Client4 {
-  const client = new Client4();
-  client.setUrl(api.url);
-  client.setToken(token);
-  return client;
-}
-
-/** The status and Mattermost error id of a Client4 call that must fail. */
-async function failure(call: Promise<unknown>): Promise<{ status: number; id: string }> {
-  try {
-    await call;
-  } catch (error) {
-    if (!(error instanceof ClientError)) throw error;
-    return { status: error.status_code ?? 0, id: String(error.server_error_id) };
-  }
-  throw new Error('the call succeeded');
-}
+const clientFor = (token: string) => client4(api.url, token);
 
 const BAD_ID = 'aaaaaaaaaaaaaaaaaaaaaaaaaa';
 
