@@ -9,7 +9,7 @@ import { buildPost, checkPostSize, checkPropsDepth, countRunes, MAX_POST_RUNES }
 import type { Runtime } from '../runtime.js';
 import { canonicalizeKeys, convertModelLinks, decodeAttachments, isPlainObject } from '../slack.js';
 import { signatureHeaders } from '../webhooks/signing.js';
-import { clickableAction, prepareActions, RETAINED_PROPS } from './model.js';
+import { clickableAction, prepareActions, RETAINED_PROPS } from '../posts/attachments.js';
 
 export const actionRequestSchema = z.object({
   selected_option: z._default(z.optional(z.string()), ''),

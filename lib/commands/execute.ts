@@ -9,7 +9,7 @@ import type { Channel, Command, User } from '../model.js';
 import type { Runtime } from '../runtime.js';
 import { signatureHeaders } from '../webhooks/signing.js';
 import { CommandResponseError, decodeCommandResponse, handleCommandResponse, type CommandResponse } from './response.js';
-import { stripActionIntegrations } from '../actions/model.js';
+import { stripActionIntegrations } from '../posts/attachments.js';
 import { checkRootPost } from '../posts/rules.js';
 import { isVisibleTo } from '../posts/visibility.js';
 

@@ -1,5 +1,5 @@
 import * as z from '../zod.js';
-import { prepareActions } from '../actions/model.js';
+import { prepareActions } from '../posts/attachments.js';
 import { AppError } from '../errors.js';
 import { isValidId } from '../ids.js';
 import { firstJsonValue, parseJsonText } from '../http/body.js';

@@ -1,4 +1,4 @@
-import { stripActionIntegrations } from '../actions/model.js';
+import { stripActionIntegrations } from './attachments.js';
 import type { Config } from '../config.js';
 import emojiImages from '../emoji-images.json' with { type: 'json' };
 import type { Post } from '../model.js';

@@ -2,7 +2,7 @@ import { AppError } from '../errors.js';
 import { newId } from '../ids.js';
 import { MAX_ACTIONS_PER_ATTACHMENT, MAX_ATTACHMENTS, MAX_FIELDS_PER_ATTACHMENT, MAX_JSON_DEPTH, MAX_OPTIONS_PER_ACTION, valueDepthExceeds } from '../limits.js';
 import type { Channel, Post, PostMetadata, PostOrigin } from '../model.js';
-import { prepareActions } from '../actions/model.js';
+import { prepareActions } from './attachments.js';
 import type { SlackAttachment } from '../slack.js';
 
 /** Mattermost's limits. */

@@ -3,7 +3,7 @@ import { isValidId } from '../ids.js';
 import type { Post, PostOrigin, PostPriority } from '../model.js';
 import type { Runtime } from '../runtime.js';
 import { convertAppLinks, convertAttachmentLinks, type SlackAttachment } from '../slack.js';
-import { prepareActions } from '../actions/model.js';
+import { prepareActions } from './attachments.js';
 import { PostExistsError, PostTooLargeError, RootPostMissingError } from '../store/posts.js';
 import {
   buildPost,

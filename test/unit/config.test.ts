@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config.js';
-import { validateAction } from '../../lib/actions/model.js';
+import { validateAction } from '../../lib/posts/attachments.js';
 
 const wiring = { TABLE_ENTITIES: 'e', TABLE_POSTS: 'p', TABLE_DELIVERIES: 'd' };
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { actionRequestSchema, decodeActionResponse } from '../../lib/actions/perform.js';
-import { prepareActions } from '../../lib/actions/model.js';
+import { prepareActions } from '../../lib/posts/attachments.js';
 import { commandArgsSchema } from '../../lib/commands/execute.js';
 import { CommandResponseError, decodeCommandResponse } from '../../lib/commands/response.js';
 import { AppError } from '../../lib/errors.js';

@@ -1,3 +1,8 @@
+/**
+ * The post's attachment model: Mattermost's `PostAction` as stored in `props.attachments[i].actions`,
+ * its validity rule, the ids every action gets, which actions can be clicked, and what clients may
+ * not see of them (integration URLs and contexts).
+ */
 import { AppError } from '../errors.js';
 import { newId } from '../ids.js';
 import { isValidHttpUrl } from '../validation.js';
