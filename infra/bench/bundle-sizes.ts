@@ -1,4 +1,7 @@
-/** npm run bench -- sizes only: each function's bundle size, as packaged (a quick check while trimming). */
+/**
+ * `npx tsx infra/bench/bundle-sizes.ts`: each function's bundle size as packaged, in seconds
+ * rather than the whole benchmark's minutes (a quick check while trimming bundles).
+ */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

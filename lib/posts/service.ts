@@ -1,7 +1,7 @@
 import * as z from '../zod.js';
 import { AppError, errors } from '../errors.js';
 import { isValidId } from '../ids.js';
-import type { Channel, Post, PostList, User } from '../model.js';
+import type { Post, PostList, User } from '../model.js';
 import { MAX_PAGE_OFFSET_POSTS, MAX_PER_PAGE, MAX_RESPONSE_POST_BYTES } from '../limits.js';
 import type { Runtime } from '../runtime.js';
 import {

@@ -12,7 +12,7 @@ import {
   isValidTeamName,
   isValidUsername,
 } from '../validation.js';
-import { Planner, StoredItems, type DesiredItem, type EntityIntent, type FormerItem, type SeedPlan } from './plan.js';
+import { Planner, StoredItems, type DesiredItem, type FormerItem, type SeedPlan } from './plan.js';
 import { seedFileSchema, type SeedFile } from './schema.js';
 import { snapshotTeams, type TeamsSnapshot } from './snapshot.js';
 

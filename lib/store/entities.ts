@@ -181,33 +181,28 @@ export class EntityStore {
   }
 
   /** The ids of the teams a user belongs to, at most `limit` (GSI1, so eventually consistent). */
-  async teamIdsOfUser(userId: string, limit: number): Promise<string[]> {
-    const items = await queryAll(
-      this.db,
-      {
-        TableName: this.table,
-        IndexName: indexes.byParent,
-        KeyConditionExpression: 'GSI1PK = :user',
-        ExpressionAttributeValues: { ':user': keys.teamsOfUser(userId) },
-      },
-      limit,
-    );
-    return items.map((item) => String(item.team_id));
+  teamIdsOfUser(userId: string, limit: number): Promise<string[]> {
+    return this.attributeUnder(keys.teamsOfUser(userId), 'team_id', limit);
   }
 
   /** The ids of the channels a user belongs to, at most `limit` (GSI1, so eventually consistent). */
-  async channelIdsOfUser(userId: string, limit: number): Promise<string[]> {
+  channelIdsOfUser(userId: string, limit: number): Promise<string[]> {
+    return this.attributeUnder(keys.channelsOfUser(userId), 'channel_id', limit);
+  }
+
+  /** One attribute of the items listed under a GSI1 partition, at most `limit` of them. */
+  private async attributeUnder(parentKey: string, attribute: string, limit: number): Promise<string[]> {
     const items = await queryAll(
       this.db,
       {
         TableName: this.table,
         IndexName: indexes.byParent,
-        KeyConditionExpression: 'GSI1PK = :user',
-        ExpressionAttributeValues: { ':user': keys.channelsOfUser(userId) },
+        KeyConditionExpression: 'GSI1PK = :parent',
+        ExpressionAttributeValues: { ':parent': parentKey },
       },
       limit,
     );
-    return items.map((item) => String(item.channel_id));
+    return items.map((item) => String(item[attribute]));
   }
 
   async isTeamMember(teamId: string, userId: string): Promise<boolean> {
