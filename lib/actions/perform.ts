@@ -1,13 +1,13 @@
 import * as z from '../zod.js';
 import { AppError, errors } from '../errors.js';
-import { firstJsonValue, parseJsonText } from '../http/body.js';
+import { decodeGoJsonObject, decodeGoObject, goBool, goString, GoJsonError, type GoJsonOptions } from '../http/go-json.js';
 import { OutboundError, outboundRequest } from '../http/outbound.js';
 import { isValidId, newId } from '../ids.js';
 import type { Post, User } from '../model.js';
 import { readablePost } from '../posts/visibility.js';
 import { buildPost, checkPostSize, checkPropsDepth, countRunes, MAX_POST_RUNES } from '../posts/rules.js';
 import type { Runtime } from '../runtime.js';
-import { canonicalizeKeys, convertModelLinks, decodeAttachments, isPlainObject } from '../slack.js';
+import { convertModelLinks, decodeAttachments } from '../slack.js';
 import { signatureHeaders } from '../webhooks/signing.js';
 import { clickableAction, prepareActions, RETAINED_PROPS } from '../posts/attachments.js';
 
@@ -22,28 +22,39 @@ const integrationError = (detail: string) =>
   new AppError('api.post.do_action.action_integration.app_error', 'Action integration error.', 400, detail);
 const actionNotFound = () => new AppError('api.post.do_action.action_id.app_error', 'Unable to find the action.', 404);
 
+/**
+ * `json.NewDecoder(resp.Body).Decode(&response)` into Mattermost's `PostActionIntegrationResponse`,
+ * whose `Update` is a `*Post`: an empty body or `null` is no answer, what follows the first value
+ * is ignored, and a field of the wrong type is the integration's error (400).
+ */
+const JSON_OPTIONS: GoJsonOptions = { trailing: 'ignore', empty: 'absent', null: 'absent' };
+const ANSWER_KEYS = ['update', 'ephemeral_text', 'skip_slack_parsing'] as const;
+const answerSchema = z.object({ update: z.optional(z.unknown()), ephemeral_text: goString, skip_slack_parsing: goBool });
+/** Of the post an update carries, the fields Mattermost's update takes: its message and props. */
+const UPDATE_KEYS = ['message', 'props'] as const;
+const updateSchema = z.object({ message: goString, props: z.nullish(z.record(z.string(), z.unknown())) });
+
+export interface ActionUpdate {
+  message: string;
+  /** Null when the update has none: the post keeps its props. */
+  props: Record<string, unknown> | null;
+}
+
 /** The integration's answer: `update` (a post), `ephemeral_text`, `skip_slack_parsing`. */
 export function decodeActionResponse(body: Buffer) {
-  const text = body.toString('utf8');
-  if (text.trim() === '') return undefined;
-  const first = firstJsonValue(text);
-  if (first === undefined) throw integrationError('the answer is not complete JSON');
-  let raw: unknown;
   try {
-    raw = parseJsonText(first);
+    const answer = decodeGoJsonObject(body.toString('utf8'), ANSWER_KEYS, answerSchema, JSON_OPTIONS);
+    if (!answer) return undefined;
+    const update = decodeGoObject(answer.update ?? null, UPDATE_KEYS, updateSchema, JSON_OPTIONS);
+    return {
+      update: update ? ({ message: update.message, props: update.props ?? null } satisfies ActionUpdate) : null,
+      ephemeralText: answer.ephemeral_text,
+      skipSlackParsing: answer.skip_slack_parsing,
+    };
   } catch (error) {
-    throw integrationError((error as Error).message);
+    if (error instanceof GoJsonError) throw integrationError(error.message);
+    throw error;
   }
-  if (raw === null) return undefined;
-  if (!isPlainObject(raw)) throw integrationError('the answer is not a JSON object');
-  const answer = canonicalizeKeys(raw, ['update', 'ephemeral_text', 'skip_slack_parsing']);
-  if (answer.update !== undefined && answer.update !== null && !isPlainObject(answer.update)) throw integrationError('update is not an object');
-  if (answer.ephemeral_text !== undefined && answer.ephemeral_text !== null && typeof answer.ephemeral_text !== 'string') throw integrationError('ephemeral_text is not a string');
-  return {
-    update: (answer.update ?? null) as Record<string, unknown> | null,
-    ephemeralText: (answer.ephemeral_text ?? '') as string,
-    skipSlackParsing: answer.skip_slack_parsing === true,
-  };
 }
 
 /** A `selected_option` of a users or channels menu must name something the clicking user can see. */
@@ -167,13 +178,12 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
 }
 
 /** Step 6 of `DoPostActionWithCookie`: message and props replaced, retained props and pins kept. */
-async function applyUpdate(runtime: Runtime, post: Post, update: Record<string, unknown>, retained: Record<string, unknown>): Promise<void> {
-  const message = typeof update.message === 'string' ? update.message : '';
+async function applyUpdate(runtime: Runtime, post: Post, update: ActionUpdate, retained: Record<string, unknown>): Promise<void> {
+  const { message } = update;
   let props: Record<string, unknown>;
-  if (update.props === undefined || update.props === null) {
+  if (update.props === null) {
     props = post.props;
   } else {
-    if (!isPlainObject(update.props)) throw integrationError('update.props is not an object');
     props = { ...update.props };
     for (const key of RETAINED_PROPS) delete props[key];
     Object.assign(props, retained);

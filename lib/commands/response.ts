@@ -2,20 +2,16 @@ import * as z from '../zod.js';
 import { prepareActions } from '../posts/attachments.js';
 import { AppError } from '../errors.js';
 import { isValidId } from '../ids.js';
-import { firstJsonValue, parseJsonText } from '../http/body.js';
+import { canonicalizeKeys, decodeGoObject, goBool, goProps, goString, GoJsonError, isPlainObject, parseGoJson, type GoJsonOptions } from '../http/go-json.js';
 import { MAX_EXTRA_RESPONSES } from '../limits.js';
 import type { Command, Post } from '../model.js';
 import { buildPost, checkChannelOpenForPosts, checkPostSize, checkPostType } from '../posts/rules.js';
 import type { Runtime } from '../runtime.js';
 import {
   boundedUsernameLookup,
-  canonicalizeKeys,
   convertAttachmentLinks,
   convertModelLinks,
   decodeAttachments,
-  goProps,
-  goString,
-  isPlainObject,
   processSlackAttachments,
   processSlackText,
   SlackDecodeError,
@@ -53,33 +49,36 @@ const schema = z.object({
   props: goProps,
   goto_location: goString,
   trigger_id: goString,
-  skip_slack_parsing: z.pipe(z.nullish(z.boolean()), z.transform((value: boolean | null | undefined) => value ?? false)),
+  skip_slack_parsing: goBool,
   attachments: z.optional(z.unknown()),
   extra_responses: z.nullish(z.array(z.unknown())),
 });
 
 export class CommandResponseError extends Error {}
 
-function decodeObject(raw: unknown, nested: boolean): CommandResponse | null {
-  if (raw === null) return null;
-  if (!isPlainObject(raw)) throw new CommandResponseError('not an object');
-  const canonical = canonicalizeKeys(raw, KEYS);
+/** `json.Unmarshal(body, &o)` into a struct value: the whole body one value; `null` the zero answer. */
+const JSON_OPTIONS: GoJsonOptions = { trailing: 'refuse', empty: 'refuse', null: 'zero' };
+
+function decodeObject(raw: unknown, nested: boolean): CommandResponse {
   // Each extra response is a post: counted before any of them is decoded.
-  if (Array.isArray(canonical.extra_responses) && canonical.extra_responses.length > MAX_EXTRA_RESPONSES) {
+  const extra = isPlainObject(raw) ? canonicalizeKeys(raw, ['extra_responses']).extra_responses : undefined;
+  if (Array.isArray(extra) && extra.length > MAX_EXTRA_RESPONSES) {
     throw new CommandResponseError(`more than ${MAX_EXTRA_RESPONSES} extra_responses`);
   }
-  const parsed = schema.safeParse(canonical);
-  if (!parsed.success) throw new CommandResponseError(parsed.error.issues[0]?.message ?? 'invalid');
+  let parsed;
   let attachments: SlackAttachment[] | null;
   try {
-    attachments = decodeAttachments(parsed.data.attachments);
+    parsed = decodeGoObject(raw, KEYS, schema, JSON_OPTIONS)!;
+    attachments = decodeAttachments(parsed.attachments);
   } catch (error) {
-    throw new CommandResponseError(error instanceof SlackDecodeError ? error.message : String(error));
+    if (error instanceof GoJsonError || error instanceof SlackDecodeError) throw new CommandResponseError(error.message);
+    throw error;
   }
-  const extra = nested || !parsed.data.extra_responses
+  // A `null` among the extra responses is a nil pointer that Mattermost's loop skips.
+  const extraResponses = nested || !parsed.extra_responses
     ? null
-    : parsed.data.extra_responses.map((entry) => decodeObject(entry, true)).filter((entry): entry is CommandResponse => entry !== null);
-  return { ...parsed.data, attachments, extra_responses: extra };
+    : parsed.extra_responses.filter((entry) => entry !== null).map((entry) => decodeObject(entry, true));
+  return { ...parsed, attachments, extra_responses: extraResponses };
 }
 
 /**
@@ -89,21 +88,16 @@ function decodeObject(raw: unknown, nested: boolean): CommandResponse | null {
 export function decodeCommandResponse(contentType: string | undefined, body: Buffer): CommandResponse {
   const text = body.toString('utf8');
   if ((contentType ?? '').split(';')[0]!.trim() === 'application/json') {
-    const first = firstJsonValue(text);
-    if (first === undefined || text.slice(text.indexOf(first) + first.length).trim() !== '') {
-      throw new CommandResponseError('the JSON answer is incomplete or has trailing data');
-    }
     let raw: unknown;
     try {
-      raw = parseJsonText(first);
+      raw = parseGoJson(text, JSON_OPTIONS);
     } catch (error) {
-      throw new CommandResponseError((error as Error).message);
+      if (error instanceof GoJsonError) throw new CommandResponseError(error.message);
+      throw error;
     }
-    const decoded = decodeObject(raw, false);
-    if (!decoded) throw new CommandResponseError('null answer');
-    return decoded;
+    return decodeObject(raw, false);
   }
-  return { ...decodeObject({}, false)!, text };
+  return { ...decodeObject({}, false), text };
 }
 
 export interface CommandArgs {

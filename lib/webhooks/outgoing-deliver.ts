@@ -1,6 +1,6 @@
 import * as z from '../zod.js';
 import { AppError } from '../errors.js';
-import { firstJsonValue, parseJsonText } from '../http/body.js';
+import { decodeGoJsonObject, GoJsonError, goProps, goString } from '../http/go-json.js';
 import { encodeGoForm } from '../http/form.js';
 import { OutboundError, outboundRequest, type OutboundResponse } from '../http/outbound.js';
 import { deriveId } from '../ids.js';
@@ -9,7 +9,7 @@ import { createWebhookPost } from '../posts/webhook-post.js';
 import { PostExistsError } from '../store/posts.js';
 import type { DeliveryMessage } from '../queue.js';
 import { MAX_VISIBILITY_SECONDS } from '../queue.js';
-import { boundedUsernameLookup, canonicalizeKeys, decodeAttachments, goPriority, goProps, goString, isPlainObject, processSlackAttachments, processSlackText, SlackDecodeError } from '../slack.js';
+import { boundedUsernameLookup, decodeAttachments, goPriority, processSlackAttachments, processSlackText, SlackDecodeError } from '../slack.js';
 import type { AttemptOutcome } from '../store/deliveries.js';
 import type { DeliveryOutcome } from '../metrics.js';
 import type { OutgoingRuntime } from './outgoing-runtime.js';
@@ -60,23 +60,19 @@ const responseSchema = z.object({
   priority: goPriority,
 });
 
-/** `OutgoingWebhookResponse`, decoded with Go's rules; undefined for an empty body. */
+/**
+ * `OutgoingWebhookResponse`, decoded as Mattermost's `json.NewDecoder(resp.Body).Decode(&webhookResp)`
+ * into a pointer: an empty body or `null` is no reply, what follows the first value is ignored.
+ */
 export function decodeOutgoingResponse(body: Buffer) {
-  const text = body.toString('utf8');
-  if (text.trim() === '') return undefined;
-  const first = firstJsonValue(text);
-  if (first === undefined) throw new SyntaxError('api.unmarshal_error: incomplete JSON');
-  let raw: unknown;
+  let reply;
   try {
-    raw = parseJsonText(first);
+    reply = decodeGoJsonObject(body.toString('utf8'), RESPONSE_KEYS, responseSchema, { trailing: 'ignore', empty: 'absent', null: 'absent' });
   } catch (error) {
-    throw new SyntaxError(`api.unmarshal_error: ${(error as Error).message}`);
+    if (error instanceof GoJsonError) throw new GoJsonError(`api.unmarshal_error: ${error.message}`);
+    throw error;
   }
-  if (raw === null) return undefined;
-  if (!isPlainObject(raw)) throw new SyntaxError('api.unmarshal_error: not an object');
-  const parsed = responseSchema.safeParse(canonicalizeKeys(raw, RESPONSE_KEYS));
-  if (!parsed.success) throw new SyntaxError(`api.unmarshal_error: ${parsed.error.issues[0]?.message ?? ''}`);
-  return { ...parsed.data, attachments: decodeAttachments(parsed.data.attachments) };
+  return reply && { ...reply, attachments: decodeAttachments(reply.attachments) };
 }
 
 function retryDelaySeconds(runtime: OutgoingRuntime, attempt: number, response?: OutboundResponse): number {
