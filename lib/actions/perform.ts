@@ -1,14 +1,13 @@
 import * as z from '../zod.js';
 import { AppError, errors } from '../errors.js';
 import { decodeGoJsonObject, decodeGoObject, goBool, goString, GoJsonError, type GoJsonOptions } from '../http/go-json.js';
-import { OutboundError, outboundRequest } from '../http/outbound.js';
-import { isValidId, newId } from '../ids.js';
+import { isValidId } from '../ids.js';
+import { callIntegration, IntegrationCallError, newTriggerIds } from '../integrations/call.js';
 import type { Post, User } from '../model.js';
 import { readablePost } from '../posts/visibility.js';
 import { buildPost, checkPostSize, checkPropsDepth, countRunes, MAX_POST_RUNES } from '../posts/rules.js';
 import type { Runtime } from '../runtime.js';
 import { convertModelLinks, decodeAttachments } from '../slack.js';
-import { signatureHeaders } from '../webhooks/signing.js';
 import { clickableAction, prepareActions, RETAINED_PROPS } from '../posts/attachments.js';
 
 export const actionRequestSchema = z.object({
@@ -107,8 +106,7 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
     dataSource = action.data_source ?? '';
     finalContext = { ...(context ?? {}), selected_option: request.selected_option };
   }
-  const clientTriggerId = newId();
-  const nowMs = runtime.nowMs();
+  const { clientTriggerId, triggerId } = newTriggerIds(user.id, runtime.nowMs());
   const payload = {
     user_id: user.id,
     user_name: user.username,
@@ -117,7 +115,7 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
     team_id: teamId,
     team_domain: team?.name ?? '',
     post_id: post.id,
-    trigger_id: Buffer.from(`${clientTriggerId}:${user.id}:${nowMs}`).toString('base64'),
+    trigger_id: triggerId,
     type,
     data_source: dataSource,
     ...(finalContext ? { context: finalContext } : {}),
@@ -126,31 +124,21 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
     origin: { kind: post.origin?.kind ?? '', id: post.origin?.id ?? '' },
   };
   const body = JSON.stringify(payload);
-  const secret = await clickSigningSecret(runtime, post);
   let response;
-  const callStartedMs = runtime.nowMs();
   try {
-    response = await outboundRequest({
+    response = await callIntegration(runtime, {
+      kind: 'action',
       url: action.integration.url,
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json',
-        ...(secret ? signatureHeaders(secret, clientTriggerId, body, new Date(nowMs)) : {}),
-      },
+      headers: { 'content-type': 'application/json' },
       body,
-      timeoutMs: Math.min(runtime.config.outgoingRequestsTimeoutMs, 25_000),
-      allowList: runtime.allowList,
+      signingSecret: await clickSigningSecret(runtime, post),
+      messageId: clientTriggerId,
     });
   } catch (error) {
-    if (error instanceof OutboundError) {
-      runtime.metrics.integrationCall('action', 'failed', runtime.nowMs() - callStartedMs);
-      throw integrationError(error.message);
-    }
+    if (error instanceof IntegrationCallError) throw integrationError(error.message);
     throw error;
   }
-  runtime.metrics.integrationCall('action', response.status === 200 ? 'answered' : 'failed', response.latencyMs);
-  if (response.status !== 200) throw integrationError(`status=${response.status}`);
   if (response.truncated) throw integrationError('the answer is longer than 1 MiB');
   const answer = decodeActionResponse(response.body);
   if (!answer) return clientTriggerId;

@@ -2,8 +2,9 @@ import * as z from '../zod.js';
 import { AppError } from '../errors.js';
 import { decodeGoJsonObject, GoJsonError, goProps, goString } from '../http/go-json.js';
 import { encodeGoForm } from '../http/form.js';
-import { OutboundError, outboundRequest, type OutboundResponse } from '../http/outbound.js';
+import type { OutboundResponse } from '../http/outbound.js';
 import { deriveId } from '../ids.js';
+import { callIntegration, IntegrationCallError } from '../integrations/call.js';
 import type { OutgoingWebhook } from '../model.js';
 import { createWebhookPost } from '../posts/webhook-post.js';
 import { PostExistsError } from '../store/posts.js';
@@ -13,7 +14,6 @@ import { boundedUsernameLookup, decodeAttachments, goPriority, processSlackAttac
 import type { AttemptOutcome } from '../store/deliveries.js';
 import type { DeliveryOutcome } from '../metrics.js';
 import type { OutgoingRuntime } from './outgoing-runtime.js';
-import { signatureHeaders } from './signing.js';
 
 /** What the worker does with the message after an attempt. */
 export type DeliveryResult =
@@ -230,34 +230,31 @@ export async function deliver(runtime: OutgoingRuntime, message: DeliveryMessage
 
   let response: OutboundResponse;
   try {
-    response = await outboundRequest({
+    response = await callIntegration(runtime, {
+      kind: 'outgoing_webhook',
       url: message.callback_url,
       method: 'POST',
-      headers: {
-        'content-type': contentType,
-        accept: 'application/json',
-        ...signatureHeaders(found.secrets.signing_secret, message.delivery_id, body, new Date(runtime.nowMs())),
-      },
+      headers: { 'content-type': contentType },
       body,
-      timeoutMs: runtime.config.outgoingRequestsTimeoutMs,
-      allowList: runtime.allowList,
+      signingSecret: found.secrets.signing_secret,
+      // The same on every attempt, so that receivers can drop a repeated delivery.
+      messageId: message.delivery_id,
     });
   } catch (error) {
-    if (!(error instanceof OutboundError)) throw error;
-    if (error.kind === 'forbidden' || error.kind === 'invalid_url') {
-      await record('refused', { error: error.message, latencyMs: runtime.nowMs() - startedAt });
+    if (!(error instanceof IntegrationCallError)) throw error;
+    if (error.failure === 'forbidden' || error.failure === 'invalid_url') {
+      await record('refused', { error: error.message, latencyMs: error.latencyMs });
       return { kind: 'dead_letter' };
     }
-    return failed({ error: `${error.kind}: ${error.message}`, latencyMs: runtime.nowMs() - startedAt });
+    const status = error.response?.status;
+    if (status === 410) {
+      await record('gone', { status, latencyMs: error.latencyMs });
+      return { kind: 'done' };
+    }
+    if (status !== undefined) return failed({ status, latencyMs: error.latencyMs, error: `HTTP ${status}` }, error.response);
+    return failed({ error: `${error.failure}: ${error.message}`, latencyMs: error.latencyMs });
   }
 
-  if (response.status === 410) {
-    await record('gone', { status: 410, latencyMs: response.latencyMs });
-    return { kind: 'done' };
-  }
-  if (response.status < 200 || response.status >= 300) {
-    return failed({ status: response.status, latencyMs: response.latencyMs, error: `HTTP ${response.status}` }, response);
-  }
   const reply = response.truncated
     ? { replyIds: [], error: `api.unmarshal_error: answer longer than ${response.body.length} bytes` }
     : await postReply(runtime, message, { hook }, response.body);
