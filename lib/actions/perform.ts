@@ -7,8 +7,9 @@ import type { Post, User } from '../model.js';
 import { readablePost } from '../posts/visibility.js';
 import { buildPost, checkPostSize, checkPropsDepth, countRunes, MAX_POST_RUNES } from '../posts/rules.js';
 import type { Runtime } from '../runtime.js';
-import { convertModelLinks, decodeAttachments } from '../slack.js';
-import { clickableAction, prepareActions, RETAINED_PROPS } from '../posts/attachments.js';
+import { decodeAttachments } from '../slack.js';
+import { clickableAction, prepareActions } from '../posts/attachments.js';
+import { integrationPost } from '../posts/integration-post.js';
 
 export const actionRequestSchema = z.object({
   selected_option: z._default(z.optional(z.string()), ''),
@@ -144,55 +145,45 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
   if (!answer) return clientTriggerId;
   if (countRunes(answer.ephemeralText) > MAX_POST_RUNES) throw integrationError('ephemeral_text is longer than a post may be');
 
-  const retained: Record<string, unknown> = {};
-  for (const key of RETAINED_PROPS) if (post.props[key] !== undefined) retained[key] = post.props[key];
-  if (answer.update) await applyUpdate(runtime, post, answer.update, retained);
+  if (answer.update) await applyUpdate(runtime, post, answer.update);
   if (answer.ephemeralText !== '') {
-    const ephemeral = buildPost(
-      {
-        userId: post.user_id,
-        channelId: channel.id,
-        rootId: post.root_id || post.id,
-        message: answer.skipSlackParsing ? answer.ephemeralText : convertModelLinks(answer.ephemeralText),
-        type: 'system_ephemeral',
-        props: { ...retained },
-      },
-      runtime.nowMs(),
+    const mapped = integrationPost(
+      runtime.config,
+      { text: answer.ephemeralText, type: '', props: {}, attachments: null },
+      { path: 'action_ephemeral', original: post, skipSlackParsing: answer.skipSlackParsing },
     );
+    const ephemeral = buildPost({ ...mapped, userId: post.user_id, channelId: channel.id, rootId: post.root_id || post.id }, runtime.nowMs());
     await runtime.posts.createEphemeralPost(ephemeral, user.id, Math.floor(runtime.nowMs() / 1000) + runtime.config.ephemeralPostTtlSeconds);
     runtime.metrics.postsCreated('ephemeral', 1);
   }
   return clientTriggerId;
 }
 
-/** Step 6 of `DoPostActionWithCookie`: message and props replaced, retained props and pins kept. */
-async function applyUpdate(runtime: Runtime, post: Post, update: ActionUpdate, retained: Record<string, unknown>): Promise<void> {
-  const { message } = update;
-  let props: Record<string, unknown>;
-  if (update.props === null) {
-    props = post.props;
-  } else {
-    props = { ...update.props };
-    for (const key of RETAINED_PROPS) delete props[key];
-    Object.assign(props, retained);
-    if (props.attachments !== undefined) {
-      try {
-        props.attachments = prepareActions(decodeAttachments(props.attachments)) ?? [];
-      } catch (error) {
-        if (error instanceof AppError) throw error;
-        throw integrationError(`update.props.attachments: ${(error as Error).message}`);
-      }
+/**
+ * Step 6 of `DoPostActionWithCookie`: message and props replaced (an update without props keeps
+ * the post's), the server-owned props and pins kept (`integrationPost`'s `action_update`).
+ */
+async function applyUpdate(runtime: Runtime, post: Post, update: ActionUpdate): Promise<void> {
+  const props = { ...(update.props ?? post.props) };
+  if (update.props?.attachments !== undefined) {
+    // Validated as Slack attachments, and actions given ids, but stored as sent: an update is no new post.
+    try {
+      props.attachments = prepareActions(decodeAttachments(props.attachments)) ?? [];
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw integrationError(`update.props.attachments: ${(error as Error).message}`);
     }
   }
-  checkPostSize(message, props);
-  checkPropsDepth(props);
+  const mapped = integrationPost(runtime.config, { text: update.message, type: post.type, props, attachments: null }, { path: 'action_update', original: post });
+  checkPostSize(mapped.message, mapped.props);
+  checkPropsDepth(mapped.props);
   const nowMs = runtime.nowMs();
   const updated: Post = {
     ...post,
-    message,
-    props,
+    message: mapped.message,
+    props: mapped.props,
     update_at: nowMs,
-    edit_at: message !== post.message ? nowMs : post.edit_at,
+    edit_at: mapped.message !== post.message ? nowMs : post.edit_at,
   };
   await runtime.posts.updatePost(updated, Math.floor(nowMs / 1000) + runtime.config.ephemeralPostTtlSeconds);
 }

@@ -1,16 +1,14 @@
 import * as z from '../zod.js';
-import { prepareActions } from '../posts/attachments.js';
 import { AppError } from '../errors.js';
 import { isValidId } from '../ids.js';
 import { canonicalizeKeys, decodeGoObject, goBool, goProps, goString, GoJsonError, isPlainObject, parseGoJson, type GoJsonOptions } from '../http/go-json.js';
 import { MAX_EXTRA_RESPONSES } from '../limits.js';
 import type { Command, Post } from '../model.js';
-import { buildPost, checkChannelOpenForPosts, checkPostSize, checkPostType } from '../posts/rules.js';
+import { integrationPost } from '../posts/integration-post.js';
+import { buildPost, checkChannelOpenForPosts, checkPostSize } from '../posts/rules.js';
 import type { Runtime } from '../runtime.js';
 import {
   boundedUsernameLookup,
-  convertAttachmentLinks,
-  convertModelLinks,
   decodeAttachments,
   processSlackAttachments,
   processSlackText,
@@ -157,36 +155,26 @@ async function checkAnswerChannel(runtime: Runtime, args: CommandArgs, answer: C
 async function postAnswer(runtime: Runtime, command: Command, args: CommandArgs, answer: CommandResponse): Promise<void> {
   const { config } = runtime;
   const channelId = await checkAnswerChannel(runtime, args, answer);
-  const props: Record<string, unknown> = { ...answer.props, from_webhook: 'true' };
-  delete props.override_username;
-  delete props.override_icon_url;
-  delete props.override_icon_emoji;
-  if (config.enablePostUsernameOverride) {
-    const username = command.username || answer.username;
-    if (username) props.override_username = username;
-  }
-  if (config.enablePostIconOverride) props.override_icon_url = command.icon_url || answer.icon_url || '';
-
   const usernameOf = boundedUsernameLookup(async (userId: string) => (await runtime.directory.user(userId))?.username);
-  let text = answer.text;
-  let attachments = answer.attachments;
-  if (!answer.skip_slack_parsing) {
-    text = convertModelLinks(await processSlackText(text, usernameOf));
-    if (attachments) attachments = await processSlackAttachments(attachments, usernameOf);
-  }
-  let type = answer.type;
-  checkPostType(type);
-  if (attachments) {
-    props.attachments = prepareActions(convertAttachmentLinks(attachments));
-    if (type === '') type = 'slack_attachment';
-  }
+  const skipSlackParsing = answer.skip_slack_parsing;
+  const { message: text, type, props, origin } = integrationPost(
+    config,
+    {
+      text: skipSlackParsing ? answer.text : await processSlackText(answer.text, usernameOf),
+      type: answer.type,
+      props: answer.props,
+      attachments: answer.attachments && !skipSlackParsing ? await processSlackAttachments(answer.attachments, usernameOf) : answer.attachments,
+    },
+    // The command's configured username and icon beat the answer's.
+    { path: 'command', overrides: { username: command.username || answer.username, iconUrl: command.icon_url || answer.icon_url }, skipSlackParsing, origin: { kind: 'command', id: command.id } },
+  );
   checkPostSize(text, props);
 
   const inChannel = answer.response_type === 'in_channel';
   const ephemeral = answer.response_type === '' || answer.response_type === 'ephemeral';
-  if (!inChannel && !(ephemeral && (text !== '' || attachments))) return;
+  if (!inChannel && !(ephemeral && (text !== '' || answer.attachments))) return;
   const post: Post = buildPost(
-    { userId: args.userId, channelId, rootId: args.rootId, message: text, type, props, origin: { kind: 'command', id: command.id } },
+    { userId: args.userId, channelId, rootId: args.rootId, message: text, type, props, ...(origin ? { origin } : {}) },
     runtime.nowMs(),
   );
   if (inChannel) {
