@@ -424,6 +424,9 @@ export class PostStore {
     const entry = bundleEntry(item);
     for (let attempt = 0; attempt < MAX_BUNDLE_WRITE_ATTEMPTS; attempt++) {
       const stored = (await this.db.send(new GetCommand({ TableName: this.table, Key: bundleKey, ConsistentRead: true }))).Item;
+      // A backfill never replaces an entry: one in the bundle was written with its post since the
+      // upgrade, and is newer than the item the backfill's scan read a moment ago.
+      if (postCondition === undefined && readBundle(stored).entries[String(item.id)] !== undefined) return;
       const nowSeconds = Math.floor(Date.now() / 1000);
       const next = nextBundle(readBundle(stored), String(item.id), entry, nowSeconds);
       const seenVersion = Number(stored?.version ?? 0);
@@ -461,7 +464,8 @@ export class PostStore {
 
   /**
    * Copies the unexpired ephemeral posts stored before bundles existed into their readers'
-   * bundles (a one-off Scan of the posts table, run once after upgrading; see docs/operations.md).
+   * bundles (a one-off Scan of the posts table, run once after upgrading; see docs/operations.md);
+   * posts already in their bundle are left alone.
    * Ephemeral posts live at most EPHEMERAL_POST_TTL_MINUTES, so skipping it only hides those posts
    * from the newest page until they expire. Returns how many posts it copied.
    */
