@@ -25,7 +25,7 @@ interface CountedApi {
   runtime: Runtime;
   db: DynamoDBDocumentClient;
   /** Posts-table requests by command (`{ Query: 1, BatchGetItem: 1 }`), since the last `clear`. */
-  posts: { clear(): void; byCommand(): Record<string, number> };
+  posts: { clear(): void; byCommand(): Record<string, number>; entities(): Record<string, number> };
   close(): Promise<void>;
 }
 
@@ -47,13 +47,9 @@ async function countedApi(): Promise<CountedApi> {
   const all = countRequests(db, (commandName, input) => `${tableOf(input)} ${commandName.replace(/Command$/, '')}`);
   const runtime = createRuntime(config, new Logger({ serviceName: 'hookline-test', logLevel: 'SILENT' }), db);
   const gateway = await startGateway({ runtime, port });
-  const posts = {
-    clear: () => all.clear(),
-    byCommand: () =>
-      Object.fromEntries(
-        [...all.entries()].filter(([label]) => label.startsWith(`${config.tables.posts} `)).map(([label, count]) => [label.split(' ')[1]!, count]),
-      ),
-  };
+  const ofTable = (table: string) => () =>
+    Object.fromEntries([...all.entries()].filter(([label]) => label.startsWith(`${table} `)).map(([label, count]) => [label.split(' ')[1]!, count]));
+  const posts = { clear: () => all.clear(), byCommand: ofTable(config.tables.posts), entities: ofTable(config.tables.entities) };
   return { url: gateway.url, runtime, db, posts, close: gateway.close };
 }
 
@@ -303,5 +299,48 @@ describe('posts and threads', () => {
     expect(body).toEqual([expect.objectContaining({ post_id: ids.replyA1, emoji_name: 'tada' })]);
     expect(requests).toEqual({ GetItem: 1, Query: 1 });
     expect(total).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('channel, team and user reads (entities table; the Directory\'s cached reads warm)', () => {
+  /** Entity-table requests of a read made twice, the second counted (the caches warmed by the first). */
+  async function entityRequests(path: string, token?: string) {
+    await get(warm, path, token);
+    warm.posts.clear();
+    const response = await get(warm, path, token);
+    const requests = warm.posts.entities();
+    return { ...response, requests, total: Object.values(requests).reduce((sum, count) => sum + count, 0) };
+  }
+
+  it('each stays within two requests', async () => {
+    const outsider = world.user('outsider').token;
+    const cases: Array<[string, string | undefined, Record<string, number>]> = [
+      // A public channel read by a team member who has not joined it: both memberships in one BatchGetItem.
+      [`/api/v4/channels/${world.channel('town-square').id}`, outsider, { GetItem: 1, BatchGetItem: 1 }],
+      [`/api/v4/teams/${world.team.id}/channels/name/town-square`, outsider, { GetItem: 1, BatchGetItem: 1 }],
+      [`/api/v4/teams/name/${world.team.name}/channels/name/town-square`, outsider, { GetItem: 1, BatchGetItem: 1 }],
+      [`/api/v4/users/me/teams/${world.team.id}/channels`, undefined, { Query: 1, BatchGetItem: 1 }],
+      [`/api/v4/teams/${world.team.id}`, undefined, { GetItem: 1 }],
+      [`/api/v4/teams/name/${world.team.name}`, undefined, { GetItem: 1, BatchGetItem: 1 }],
+      [`/api/v4/users/me/teams`, undefined, { Query: 1, BatchGetItem: 1 }],
+      [`/api/v4/users/${world.user('other').id}`, undefined, {}],
+      [`/api/v4/users/username/${world.user('other').username}`, undefined, {}],
+    ];
+    for (const [path, token, expected] of cases) {
+      const { status, requests, total } = await entityRequests(path, token);
+      expect({ path, status, requests }).toEqual({ path, status: 200, requests: expected });
+      expect(total).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('still refuses what the caller may not read', async () => {
+    const outsider = world.user('outsider').token;
+    expect((await get(warm, `/api/v4/channels/${world.channel('private').id}`, outsider)).status).toBe(403);
+    expect((await get(warm, `/api/v4/teams/${world.team.id}/channels/name/private`, outsider)).body.id).toBe('app.channel.get_by_name.missing.app_error');
+    const stranger = await seedWorld(warm.runtime);
+    const foreignToken = stranger.user('creator').token;
+    expect((await get(warm, `/api/v4/teams/name/${world.team.name}`, foreignToken)).status).toBe(403);
+    expect((await get(warm, `/api/v4/users/me/teams/${world.team.id}/channels`, foreignToken)).status).toBe(403);
+    expect((await get(warm, `/api/v4/teams/name/${world.team.name}/channels/name/town-square`, foreignToken)).status).toBe(404);
   });
 });
