@@ -108,9 +108,9 @@ export function parseChannelPostsQuery(query: URLSearchParams): ChannelPostsQuer
  * which wins over `before`, as in Mattermost. The root posts of replies on the page are included in
  * `posts` (not in `order`) so a client can show the threads.
  *
- * At most two posts-table requests (docs/performance.md): the page's query, then one BatchGetItem
- * of the roots the page lacks together with, on the newest page, the reader's ephemeral posts
- * (their bundle). An anchor (`before`, `after`) whose coordinates this instance remembers needs no
+ * Two posts-table requests (docs/performance.md lists the few cases of a third): the page's query,
+ * then one BatchGetItem of the roots the page lacks together with, on the newest page, the
+ * reader's ephemeral posts (their bundle). An anchor (`before`, `after`) whose coordinates this instance remembers needs no
  * GetItem of its own: the page's query includes it and checks it is still there and not deleted.
  */
 export async function getChannelPosts(
