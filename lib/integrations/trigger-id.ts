@@ -28,6 +28,16 @@ export interface TriggerIds {
   triggerId: string;
 }
 
+/**
+ * The trigger ids of one command execution or click. Without the deployment's action signing
+ * secret (written by the seed) no verifiable id can be made: the integration then gets an empty
+ * `trigger_id`, as Mattermost sends when generating one fails, and the call goes on.
+ */
+export async function newTriggerIds(runtime: { directory: { actionSigningSecret(): Promise<string | undefined> } }, userId: string, nowMs: number): Promise<TriggerIds> {
+  const secret = await runtime.directory.actionSigningSecret();
+  return secret ? generateTriggerId(secret, userId, nowMs) : { clientTriggerId: newId(), triggerId: '' };
+}
+
 export function generateTriggerId(secret: string, userId: string, nowMs: number): TriggerIds {
   const clientTriggerId = newId();
   const triggerData = `${clientTriggerId}:${userId}:${nowMs}:`;
