@@ -32,6 +32,11 @@ export const keys = {
   user: (userId: string) => entity('USER', userId),
   username: (username: string) => pointer('USERNAME', username),
   userToken: (tokenHash: string) => pointer('TOKEN', tokenHash),
+  /**
+   * A dialog an integration opened for a user, by the hash of its submit URL: submissions and
+   * lookups are accepted only for dialogs opened for that user (lib/integrations/dialogs.ts).
+   */
+  openedDialog: (userId: string, purpose: 'submit' | 'lookup', urlHash: string): Key => ({ PK: `DIALOG#${userId}#${purpose}#${urlHash}`, SK: '#DIALOG' }),
   /** A custom role defined by the seed file (Mattermost's permission schemes). */
   role: (name: string) => entity('ROLE', name),
   /**
