@@ -16,7 +16,6 @@
  * records are the API's. `--json` prints the result as the API answers it.
  */
 import { parseArgs } from 'node:util';
-import { AppError } from '../../lib/errors.js';
 import { isValidId } from '../../lib/ids.js';
 import {
   createCommand,
@@ -30,31 +29,13 @@ import {
 } from '../../lib/integrations/commands.js';
 import type { ClientCommand } from '../../lib/commands/for-client.js';
 import type { Team } from '../../lib/model.js';
-import type { Caller } from '../../lib/permissions.js';
 import type { Runtime } from '../../lib/runtime.js';
+import { print, UsageError, type CtlContext, type CtlGroup } from './context.js';
 
-export interface CommandGroupContext {
-  runtime: Runtime;
-  caller: Caller;
-  json: boolean;
-  /** One line (or a JSON document) to standard output. */
-  print: (text: string) => void;
-  /** One line to standard error. */
-  printError: (text: string) => void;
-}
-
-/** A mistake in the command line itself: usage printed, exit code 2. */
-class UsageError extends Error {}
-
-const USAGE = `usage: command list [TEAM...]
-       command show COMMAND_ID
-       command create TEAM --trigger-word W --url U --creator USER [--title T] [--description D]
-                      [--response-username N] [--icon URL] [--autocomplete] [--autocompleteDesc D]
-                      [--autocompleteHint H] [--post]
-       command modify COMMAND_ID [the create flags]
-       command move TEAM COMMAND_ID
-       command delete COMMAND_ID
-       command regen-token COMMAND_ID`;
+const USAGE = `command list [TEAM...] | show COMMAND_ID | create TEAM --trigger-word W --url U --creator USER
+      [--title T] [--description D] [--response-username N] [--icon URL] [--autocomplete] [--autocompleteDesc D]
+      [--autocompleteHint H] [--post] | modify COMMAND_ID [those flags; --no-post, --no-autocomplete]
+      | move TEAM COMMAND_ID | delete COMMAND_ID | regen-token COMMAND_ID`;
 
 const COMMAND_FLAGS = {
   'trigger-word': { type: 'string' },
@@ -70,10 +51,21 @@ const COMMAND_FLAGS = {
   post: { type: 'boolean' },
 } as const;
 
+/** The switches that turn a boolean flag off (Node 20's parseArgs has no `--no-` form). */
+const NEGATIONS: Record<string, 'post' | 'autocomplete'> = { '--no-post': 'post', '--no-autocomplete': 'autocomplete' };
+
 function parse(args: string[], withFlags: boolean) {
+  const negated = args.filter((arg) => withFlags && NEGATIONS[arg]).map((arg) => NEGATIONS[arg]!);
   try {
-    return parseArgs({ args, allowPositionals: true, allowNegative: true, strict: true, options: withFlags ? COMMAND_FLAGS : {} });
+    const parsed = parseArgs({ args: args.filter((arg) => !(withFlags && NEGATIONS[arg])), allowPositionals: true, strict: true, options: withFlags ? COMMAND_FLAGS : {} });
+    const values: Record<string, string | boolean | undefined> = { ...parsed.values };
+    for (const flag of negated) {
+      if (values[flag] === true) throw new UsageError(`--${flag} and --no-${flag} together`);
+      values[flag] = false;
+    }
+    return { positionals: parsed.positionals, values };
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError((error as Error).message);
   }
 }
@@ -120,9 +112,9 @@ async function fieldsFromFlags(runtime: Runtime, values: Record<string, string |
   return fields;
 }
 
-async function execute(subcommand: string | undefined, args: string[], context: CommandGroupContext): Promise<void> {
+async function execute(subcommand: string | undefined, args: string[], context: CtlContext): Promise<void> {
   const { runtime, caller } = context;
-  const show = (value: unknown, text: () => string) => context.print(context.json ? JSON.stringify(value, null, 2) : text());
+  const show = <T>(value: T, text: () => string) => print(context, value, () => [text()]);
   switch (subcommand) {
     case 'list': {
       const { positionals } = parse(args, false);
@@ -191,21 +183,12 @@ async function allTeams(runtime: Runtime): Promise<Team[]> {
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Runs `command <subcommand> ...`; 0 on success, 1 when the use case refuses, 2 on a usage mistake. */
-export async function run(args: string[], context: CommandGroupContext): Promise<number> {
-  const [subcommand, ...rest] = args;
-  try {
+/** `command <subcommand> ...`; refusals (AppError) and usage mistakes (UsageError) are the entry's to print, with exit codes 1 and 2. */
+export const commandGroup: CtlGroup = {
+  usage: USAGE,
+  async run(args, context) {
+    const [subcommand, ...rest] = args;
     await execute(subcommand, rest, context);
     return 0;
-  } catch (error) {
-    if (error instanceof UsageError) {
-      context.printError(`error: ${error.message}\n${USAGE}`);
-      return 2;
-    }
-    if (error instanceof AppError) {
-      context.printError(context.json ? JSON.stringify({ id: error.id, message: error.message, status_code: error.statusCode }) : `error: ${error.message} (${error.id}, ${error.statusCode})`);
-      return 1;
-    }
-    throw error;
-  }
-}
+  },
+};
