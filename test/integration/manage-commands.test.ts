@@ -281,7 +281,7 @@ describe('move', () => {
     expect((await raw('admin', 'GET', `/api/v4/commands/${clash.id}`)).json().team_id).toBe(m.teamId);
   });
 
-  it('moves the trigger with the command: free in the old team, taken in the new, and the autocomplete lists follow', async () => {
+  it('moves the trigger with the command: free in the old team, taken in the new; the autocomplete lists follow moves and deletes', async () => {
     const command = await commandOf('admin', { auto_complete: true });
     expect((await move('admin', command.id, m.second.team.id)).status).toBe(200);
     expect((await api.runtime.entities.getRaw(keys.commandTrigger(m.teamId, command.trigger)))).toBeUndefined();
@@ -290,6 +290,8 @@ describe('move', () => {
     expect(oldList.map((listed) => listed.id)).not.toContain(command.id);
     const newList = await as('admin').getAutocompleteCommandsList(m.second.team.id, 0, 200);
     expect(newList.map((listed) => listed.id)).toContain(command.id);
+    await as('admin').deleteCommand(command.id);
+    expect((await as('admin').getAutocompleteCommandsList(m.second.team.id, 0, 200)).map((listed) => listed.id)).not.toContain(command.id);
   });
 });
 
