@@ -12,7 +12,7 @@
 import { recordAudit } from '../audit.js';
 import { isBuiltInTrigger, listedBuiltInCommands } from '../commands/built-in.js';
 import { commandForClient, sanitizedCommand, type ClientCommand } from '../commands/for-client.js';
-import { AppError, errors } from '../errors.js';
+import { AppError, errors, truncateUtf8 } from '../errors.js';
 import { isValidId, newId, newSigningSecret } from '../ids.js';
 import type { Command } from '../model.js';
 import { hasSystemPermission, hasTeamPermission, type Caller, type Permission } from '../permissions.js';
@@ -37,6 +37,9 @@ export const commandErrors = {
   userNotFound: () => new AppError('app.user.missing_account.const', 'Unable to find the user.', 404),
   teamNotFound: () => new AppError('app.team.get.find.app_error', 'Unable to find the existing team.', 404),
 };
+
+/** How much of a caller's team id or trigger an audit record keeps. */
+const MAX_AUDITED_BYTES = 200;
 
 const COMMAND_FIELDS = [
   'id', 'token', 'create_at', 'update_at', 'delete_at', 'creator_id', 'team_id', 'trigger', 'method', 'username', 'icon_url',
@@ -149,7 +152,8 @@ async function replaceCommand(runtime: Runtime, previous: Command, next: Command
 
 /** `POST /api/v4/commands`: 201 with the command and its token. */
 export async function createCommand(runtime: Runtime, caller: Caller, body: CommandBody): Promise<ClientCommand> {
-  const detail = { team_id: body.team_id, trigger: body.trigger.toLowerCase() };
+  // Bounded: the record must stay a small item whatever a caller sent.
+  const detail = { team_id: truncateUtf8(body.team_id, MAX_AUDITED_BYTES), trigger: truncateUtf8(body.trigger.toLowerCase(), MAX_AUDITED_BYTES) };
   return audited(
     runtime,
     caller,
