@@ -97,7 +97,11 @@ async function teamAllows(runtime: Runtime, caller: Caller, teamId: string, perm
   return teamId !== '' && hasSystemPermission(runtime, caller, permission);
 }
 
-/** Runs a mutation and records its audit entry with the outcome, never with the token. */
+/**
+ * Runs a mutation and records its audit entry with the outcome, never with the token. As in
+ * Mattermost, a request refused before the record is made (a malformed path id or body) is not
+ * audited.
+ */
 async function audited<T>(
   runtime: Runtime,
   caller: Caller,
@@ -283,10 +287,10 @@ export async function getCommand(runtime: Runtime, caller: Caller, commandId: st
  * The body is read after the path id is checked (`readBody`), as Mattermost orders its 400s.
  */
 export async function updateCommand(runtime: Runtime, caller: Caller, commandId: string, readBody: () => unknown): Promise<ClientCommand> {
+  if (!isValidId(commandId)) throw errors.invalidUrlParam('command_id');
+  const body = decodeCommandBody(readBody());
+  if (body.id !== commandId) throw errors.invalidBodyParam('command');
   return audited(runtime, caller, 'updateCommand', commandId, {}, async () => {
-    if (!isValidId(commandId)) throw errors.invalidUrlParam('command_id');
-    const body = decodeCommandBody(readBody());
-    if (body.id !== commandId) throw errors.invalidBodyParam('command');
     const previous = await liveCommand(runtime, commandId);
     if (body.team_id !== previous.team_id) throw commandErrors.teamMismatch();
     await checkManages(runtime, caller, previous, errors.permissions);
@@ -314,9 +318,9 @@ export async function updateCommand(runtime: Runtime, caller: Caller, commandId:
 
 /** `PUT /api/v4/commands/{command_id}/move`: to another team, where the caller and the creator may manage commands and the trigger is free. */
 export async function moveCommand(runtime: Runtime, caller: Caller, commandId: string, readBody: () => unknown): Promise<{ status: 'OK' }> {
+  if (!isValidId(commandId)) throw errors.invalidUrlParam('command_id');
+  const targetTeamId = decodeMoveBody(readBody());
   return audited(runtime, caller, 'moveCommand', commandId, {}, async () => {
-    if (!isValidId(commandId)) throw errors.invalidUrlParam('command_id');
-    const targetTeamId = decodeMoveBody(readBody());
     const target = isValidId(targetTeamId) ? await runtime.entities.getTeam(targetTeamId) : undefined;
     if (!target || target.delete_at !== 0) throw commandErrors.teamNotFound();
     if (!(await hasTeamPermission(runtime, caller, target.id, 'manage_own_slash_commands'))) throw errors.permissions();
@@ -334,6 +338,7 @@ export async function moveCommand(runtime: Runtime, caller: Caller, commandId: s
 
 /** `PUT /api/v4/commands/{command_id}/regen_token`: only `{token}`, as Mattermost answers. */
 export async function regenCommandToken(runtime: Runtime, caller: Caller, commandId: string): Promise<{ token: string }> {
+  if (!isValidId(commandId)) throw errors.invalidUrlParam('command_id');
   return audited(runtime, caller, 'regenCommandToken', commandId, {}, async () => {
     const previous = await managedCommand(runtime, caller, commandId, errors.permissions);
     const secrets = await runtime.entities.getIntegrationSecrets('COMMAND', previous.id);
@@ -346,6 +351,7 @@ export async function regenCommandToken(runtime: Runtime, caller: Caller, comman
 
 /** `DELETE /api/v4/commands/{command_id}`: a soft delete that frees the trigger. */
 export async function deleteCommand(runtime: Runtime, caller: Caller, commandId: string): Promise<{ status: 'OK' }> {
+  if (!isValidId(commandId)) throw errors.invalidUrlParam('command_id');
   return audited(runtime, caller, 'deleteCommand', commandId, {}, async () => {
     const previous = await managedCommand(runtime, caller, commandId, errors.permissions);
     const nowMs = nextUpdateAt(runtime, previous);
