@@ -13,12 +13,12 @@ import { recordAudit } from '../audit.js';
 import { isBuiltInTrigger, listedBuiltInCommands } from '../commands/built-in.js';
 import { commandForClient, sanitizedCommand, type ClientCommand } from '../commands/for-client.js';
 import { AppError, errors, truncateUtf8 } from '../errors.js';
+import { decodeGoObject, goBool, goString } from '../http/go-json.js';
 import { isValidId, newId, newSigningSecret } from '../ids.js';
 import type { Command } from '../model.js';
 import { hasSystemPermission, hasTeamPermission, type Caller, type Permission } from '../permissions.js';
 import { parseBoolParam } from '../rest/paging.js';
 import type { Runtime } from '../runtime.js';
-import { canonicalizeKeys, goString, isPlainObject } from '../slack.js';
 import { CommandChangedError, CommandTriggerTakenError } from '../store/entities.js';
 import { keys } from '../store/keys.js';
 import { byteLength } from '../validation.js';
@@ -47,7 +47,6 @@ const COMMAND_FIELDS = [
 ] as const;
 
 const goInt = z.pipe(z.nullish(z.int()), z.transform((value: number | null | undefined) => value ?? 0));
-const goBool = z.pipe(z.nullish(z.boolean()), z.transform((value: boolean | null | undefined) => value ?? false));
 
 /** Mattermost's `Command` as Go's encoding/json decodes it: keys case-insensitive, unknown ones ignored, null the zero value. */
 const commandBodySchema = z.object({
@@ -72,20 +71,26 @@ const commandBodySchema = z.object({
 });
 export type CommandBody = z.infer<typeof commandBodySchema>;
 
-/** A command body, or Mattermost's 400 naming `command`. */
-export function decodeCommandBody(raw: unknown): CommandBody {
-  if (!isPlainObject(raw)) throw errors.invalidBodyParam('command');
-  const parsed = commandBodySchema.safeParse(canonicalizeKeys(raw, COMMAND_FIELDS));
-  if (!parsed.success) throw errors.invalidBodyParam('command');
-  return parsed.data;
+/**
+ * A decoded body, or Mattermost's 400 naming `name`. `null` decodes to the zero value, as Go's
+ * decoder leaves the struct untouched.
+ */
+function decodeBody<S extends z.ZodMiniType>(raw: unknown, keys: readonly string[], schema: S, name: string): z.output<S> {
+  try {
+    return decodeGoObject(raw, keys, schema, { null: 'zero' })!;
+  } catch {
+    throw errors.invalidBodyParam(name);
+  }
 }
 
-/** `model.CommandMoveRequest`: `{"team_id": "..."}`, or Mattermost's 400 naming `team_id`. */
+/** A command body (Mattermost's `Command`). */
+export function decodeCommandBody(raw: unknown): CommandBody {
+  return decodeBody(raw, COMMAND_FIELDS, commandBodySchema, 'command');
+}
+
+/** `model.CommandMoveRequest`: `{"team_id": "..."}`. */
 export function decodeMoveBody(raw: unknown): string {
-  if (!isPlainObject(raw)) throw errors.invalidBodyParam('team_id');
-  const parsed = z.object({ team_id: goString }).safeParse(canonicalizeKeys(raw, ['team_id']));
-  if (!parsed.success) throw errors.invalidBodyParam('team_id');
-  return parsed.data.team_id;
+  return decodeBody(raw, ['team_id'], z.object({ team_id: goString }), 'team_id').team_id;
 }
 
 /**

@@ -152,11 +152,15 @@ describe('create', () => {
     expect((await raw('admin', 'POST', '/api/v4/commands', { ...body, team_id: '' })).status).toBe(403);
     const withId = await raw('admin', 'POST', '/api/v4/commands', { ...body, id: RANDOM_ID() });
     expect([withId.status, withId.json().id]).toEqual([400, 'app.command.createcommand.internal_error']);
-    for (const bad of ['{', '[]', 'null', '{"trigger": 5}', '{"auto_complete": "yes"}']) {
+    for (const bad of ['{', '', '[]', '"text"', '{"trigger": 5}', '{"auto_complete": "yes"}', '{"create_at": 1.5}']) {
       const response = await raw('admin', 'POST', '/api/v4/commands', bad);
       expect([response.status, response.json().id], bad).toEqual([400, 'api.context.invalid_body_param.app_error']);
     }
     expect((await raw('anonymous', 'POST', '/api/v4/commands', body)).status).toBe(401);
+    // As Go decodes: keys in any case, unknown keys and bytes after the first value ignored; null is the zero command (no team: 403).
+    const lenient = await raw('admin', 'POST', '/api/v4/commands', `{"TEAM_ID":"${m.teamId}","Trigger":"${trigger()}","url":"http://nowhere.com","method":"P","extra":1} trailing`);
+    expect(lenient.status).toBe(201);
+    expect((await raw('admin', 'POST', '/api/v4/commands', 'null')).status).toBe(403);
   });
 
   it('validates as Command.IsValid: URL, trigger, lengths in bytes, a client token of 26 bytes', async () => {
