@@ -116,15 +116,16 @@ async function audited<T>(
   mutation: () => Promise<T>,
   resultId: (result: T) => string = () => objectId,
 ): Promise<T> {
+  let result: T;
   try {
-    const result = await mutation();
-    await recordAudit(runtime, caller, { event, objectId: resultId(result), status: 'success', detail });
-    return result;
+    result = await mutation();
   } catch (error) {
     const reason = error instanceof AppError ? error.id : 'internal';
     await recordAudit(runtime, caller, { event, objectId, status: 'fail', detail: { ...detail, error: reason } });
     throw error;
   }
+  await recordAudit(runtime, caller, { event, objectId: resultId(result), status: 'success', detail });
+  return result;
 }
 
 async function tokenOf(runtime: Runtime, commandId: string): Promise<string> {
