@@ -165,7 +165,14 @@ function Actions({ actions, runAction, menus }: { actions: ActionWithUrl[]; runA
             </a>
           );
         }
-        if (!action.id) return null;
+        // A link button whose URL is not http(s) (javascript:...) is drawn, and does nothing.
+        if (!action.id || (typeof action.url === 'string' && action.url !== '')) {
+          return (
+            <button key={label} type="button" class={className} disabled>
+              {label}
+            </button>
+          );
+        }
         return (
           <button key={action.id} type="button" class={className} style={custom} disabled={action.disabled || busy !== undefined} aria-busy={busy === action.id} onClick={() => run(action.id!)}>
             {label}
