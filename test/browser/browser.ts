@@ -43,7 +43,8 @@ export async function signIn(page: Page, url: string, token: string): Promise<vo
   await page.goto(url);
   await page.getByLabel('Personal access token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Channels' }).getByRole('button').first().waitFor();
+  // Visible at every width (the channel list hides behind a button on phones).
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
 /** The rendered post whose message contains `text`. */

@@ -192,12 +192,15 @@ describe('built well', () => {
     await page.keyboard.press('Enter');
     const nav = page.getByRole('navigation', { name: 'Channels' });
     await nav.getByRole('button', { name: /off-topic/ }).waitFor();
-    // Tab from the top of the page reaches the channel list.
-    await page.locator('body').focus();
+    // Tab from the top of the page (the skip link first) reaches the channel list.
+    await page.evaluate(() => (globalThis as any).document.activeElement?.blur());
     let reached = false;
     for (let i = 0; i < 15 && !reached; i++) {
       await page.keyboard.press('Tab');
-      reached = await page.evaluate(() => ((globalThis as any).document.activeElement?.textContent ?? '').includes('off-topic'));
+      reached = await page.evaluate(() => {
+        const active = (globalThis as any).document.activeElement;
+        return active?.tagName === 'BUTTON' && Boolean(active.closest('nav')) && String(active.textContent).includes('off-topic');
+      });
     }
     expect(reached).toBe(true);
     await page.keyboard.press('Enter');
