@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { AppError, errors } from '../lib/errors.js';
 import { httpHandler, type HttpResponse } from '../lib/http/handler.js';
 import { edgeRuntimeFromEnv, type EdgeRuntime } from '../lib/edge-runtime.js';
@@ -44,7 +45,13 @@ const commonHeaders = {
 
 interface Asset {
   body: string;
+  /** The same, gzipped once per instance and base64-encoded: API Gateway's HTTP API does not compress. */
+  gzipped: string;
   contentType: string;
+}
+
+function asset(body: string, contentType: string): Asset {
+  return { body, gzipped: gzipSync(body, { level: 9 }).toString('base64'), contentType };
 }
 
 function readAssets(distDir: string): { index: Asset; files: Map<string, Asset> } | undefined {
@@ -52,15 +59,26 @@ function readAssets(distDir: string): { index: Asset; files: Map<string, Asset> 
     const files = new Map<string, Asset>();
     for (const name of readdirSync(path.join(distDir, 'static'))) {
       const type = contentTypes[path.extname(name)];
-      if (type) files.set(name, { body: readFileSync(path.join(distDir, 'static', name), 'utf8'), contentType: type });
+      if (type) files.set(name, asset(readFileSync(path.join(distDir, 'static', name), 'utf8'), type));
     }
-    return { index: { body: readFileSync(path.join(distDir, 'index.html'), 'utf8'), contentType: contentTypes['.html']! }, files };
+    return { index: asset(readFileSync(path.join(distDir, 'index.html'), 'utf8'), contentTypes['.html']!), files };
   } catch {
     return undefined;
   }
 }
 
 const notBuilt = () => new AppError('web_app.not_built.app_error', 'The web app is not built: run `npx tsx infra/web/build.ts`.', 503);
+
+/** The file as the browser accepts it: gzipped when it says it can take gzip. */
+function send(file: Asset, acceptEncoding: string, headers: Record<string, string>): HttpResponse {
+  const gzip = /\bgzip\b/i.test(acceptEncoding);
+  return {
+    statusCode: 200,
+    headers: { 'content-type': file.contentType, vary: 'accept-encoding', ...(gzip ? { 'content-encoding': 'gzip' } : {}), ...commonHeaders, ...headers },
+    body: gzip ? file.gzipped : file.body,
+    isBase64Encoded: gzip,
+  };
+}
 
 export const createHandler = (runtime: EdgeRuntime, distDir = defaultDistDir) => {
   let assets: ReturnType<typeof readAssets>;
@@ -69,17 +87,14 @@ export const createHandler = (runtime: EdgeRuntime, distDir = defaultDistDir) =>
     async (request): Promise<HttpResponse> => {
       assets ??= readAssets(distDir);
       if (!assets) throw notBuilt();
+      const acceptEncoding = request.headers['accept-encoding'] ?? '';
       if (request.routeKey === 'GET /') {
         // Always revalidated, so a deploy is picked up at once; it names the immutable files.
-        return {
-          statusCode: 200,
-          headers: { 'content-type': assets.index.contentType, 'cache-control': 'no-cache', 'content-security-policy': contentSecurityPolicy, 'x-frame-options': 'DENY', ...commonHeaders },
-          body: assets.index.body,
-        };
+        return send(assets.index, acceptEncoding, { 'cache-control': 'no-cache', 'content-security-policy': contentSecurityPolicy, 'x-frame-options': 'DENY' });
       }
-      const asset = assets.files.get(request.pathParameters.file ?? '');
-      if (!asset) throw errors.notFoundRoute();
-      return { statusCode: 200, headers: { 'content-type': asset.contentType, 'cache-control': 'public, max-age=31536000, immutable', ...commonHeaders }, body: asset.body };
+      const file = assets.files.get(request.pathParameters.file ?? '');
+      if (!file) throw errors.notFoundRoute();
+      return send(file, acceptEncoding, { 'cache-control': 'public, max-age=31536000, immutable' });
     },
     runtime,
   );

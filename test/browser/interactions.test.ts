@@ -1,10 +1,13 @@
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Api, World } from '../support/harness.js';
 import { openPage, postWith, screenshot, signIn } from './browser.js';
 import { startWebAppStack, type WebAppStack } from './stack.js';
 
 /** The web app in a real browser: buttons and menus, slash commands, posting, threads, reactions, small screens, the keyboard. */
+// A browser on a busy machine: more time per test than the suite's default.
+vi.setConfig({ testTimeout: 90_000 });
+
 let stack: WebAppStack;
 let api: Api;
 let world: World;
@@ -102,7 +105,7 @@ describe('the message box', () => {
     const list = page.getByRole('listbox', { name: 'Slash commands' });
     await list.waitFor();
     const options = list.getByRole('option');
-    await expect.poll(() => options.count()).toBe(2);
+    await expect.poll(() => options.count(), { timeout: 10_000 }).toBe(2);
     expect(await options.nth(0).textContent()).toContain('/deploy [service]');
     expect(await options.nth(0).textContent()).toContain('Deploy a service');
     expect(await options.nth(0).getAttribute('aria-selected')).toBe('true');
@@ -124,7 +127,7 @@ describe('the message box', () => {
     // An unknown command: the API's message under the box.
     await box.fill('/nosuchcommand');
     await box.press('Enter');
-    await expect.poll(() => page.locator('.message-box [role=alert]').textContent()).toContain("Command with a trigger of '/nosuchcommand' not found");
+    await expect.poll(() => page.locator('.message-box [role=alert]').textContent(), { timeout: 10_000 }).toContain("Command with a trigger of '/nosuchcommand' not found");
     await context.close();
   });
 
@@ -158,7 +161,7 @@ describe('the message box', () => {
     const reactions = (await api.request('GET', `/api/v4/posts/${await post.getAttribute('data-post-id')}/reactions`, { headers: stack.auth() })).json();
     expect(reactions).toMatchObject([{ emoji_name: 'tada', user_id: world.user('creator').id }]);
     await reaction.click();
-    await expect.poll(() => post.getByRole('button', { name: /^tada:/ }).count()).toBe(0);
+    await expect.poll(() => post.getByRole('button', { name: /^tada:/ }).count(), { timeout: 10_000 }).toBe(0);
     await context.close();
   });
 });
@@ -207,7 +210,7 @@ describe('built well', () => {
     await page.getByRole('heading', { name: /off-topic/ }).waitFor();
     expect(await nav.getByRole('button', { name: /off-topic/ }).getAttribute('aria-current')).toBe('page');
     // The message box has the focus after a channel opens.
-    await expect.poll(() => page.evaluate(() => (globalThis as any).document.activeElement?.tagName)).toBe('TEXTAREA');
+    await expect.poll(() => page.evaluate(() => (globalThis as any).document.activeElement?.tagName), { timeout: 10_000 }).toBe('TEXTAREA');
     await page.keyboard.type('Typed without a mouse');
     await page.keyboard.press('Enter');
     await postWith(page, 'Typed without a mouse').waitFor();

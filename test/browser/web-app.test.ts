@@ -1,10 +1,13 @@
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Api, World } from '../support/harness.js';
 import { openPage, postWith, screenshot, signIn } from './browser.js';
 import { startWebAppStack, type WebAppStack } from './stack.js';
 
 /** The web app in a real browser: serving, signing in, and how posts are drawn. */
+// A browser on a busy machine: more time per test than the suite's default.
+vi.setConfig({ testTimeout: 90_000 });
+
 let stack: WebAppStack;
 let api: Api;
 let world: World;
@@ -35,6 +38,12 @@ describe('the page', () => {
     expect(asset.status).toBe(200);
     expect(asset.headers.get('cache-control')).toContain('immutable');
     expect(asset.headers.get('content-type')).toContain('text/javascript');
+    // Gzipped for a browser that takes it (API Gateway's HTTP API does not compress).
+    const raw = await fetch(`${api.url}${script}`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(raw.headers.get('content-encoding')).toBe('gzip');
+    const plain = await fetch(`${api.url}${script}`, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(await raw.text()).toBe(await plain.text());
     const missing = await api.request('GET', '/static/nothing-here.js');
     expect(missing.status).toBe(404);
     expect(missing.json()).toMatchObject({ id: 'api.context.404.app_error' });
@@ -47,12 +56,12 @@ describe('signing in', () => {
     await page.goto(api.url);
     await page.getByLabel('Personal access token').fill('not-a-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/session|token|invalid/i);
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 }).toMatch(/session|token|invalid/i);
 
     await signIn(page, api.url, world.user('creator').token);
     const nav = page.getByRole('navigation', { name: 'Channels' });
     await nav.getByRole('button', { name: /town-square/ }).waitFor();
-    await expect.poll(() => nav.getByRole('button').allTextContents()).toEqual(
+    await expect.poll(() => nav.getByRole('button').allTextContents(), { timeout: 10_000 }).toEqual(
       expect.arrayContaining([expect.stringContaining('off-topic'), expect.stringContaining('private'), expect.stringContaining(world.user('other').username)]),
     );
     expect(await nav.getByRole('button', { name: /private \(private\)/ }).count()).toBe(1);
@@ -108,7 +117,7 @@ describe('posts', () => {
 
     const post = postWith(page, 'Build 42 passed');
     await post.waitFor({ timeout: 15_000 });
-    await expect.poll(() => post.locator('.post__author').textContent()).toBe('ci-bot');
+    await expect.poll(() => post.locator('.post__author').textContent(), { timeout: 10_000 }).toBe('ci-bot');
     expect(await post.locator('.tag').textContent()).toBe('BOT');
     expect(await post.locator('.post__avatar img').getAttribute('src')).toBe(`${integration.url}/icon.png`);
     expect(await post.locator('.post__message').textContent()).toContain('🎉');
@@ -128,7 +137,7 @@ describe('posts', () => {
     expect(await attachment.locator('.attachment__footer strong').textContent()).toBe('fast');
     // A link button: a link to its URL, which calls no integration.
     expect(await attachment.getByRole('link', { name: /Runbook/ }).getAttribute('href')).toBe('https://runbooks.example.com/ci');
-    await expect.poll(() => attachment.locator('.attachment__image').evaluate((image) => (image as unknown as { naturalWidth: number }).naturalWidth)).toBe(1);
+    await expect.poll(() => attachment.locator('.attachment__image').evaluate((image) => (image as unknown as { naturalWidth: number }).naturalWidth), { timeout: 10_000 }).toBe(1);
     await post.scrollIntoViewIfNeeded();
     await screenshot(page, 'webhook-attachment');
     // The links point outside, but nothing was fetched from outside.
