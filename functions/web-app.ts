@@ -71,7 +71,8 @@ const notBuilt = () => new AppError('web_app.not_built.app_error', 'The web app 
 
 /** The file as the browser accepts it: gzipped when it says it can take gzip. */
 function send(file: Asset, acceptEncoding: string, headers: Record<string, string>): HttpResponse {
-  const gzip = /\bgzip\b/i.test(acceptEncoding);
+  // "gzip", but not "gzip;q=0", which refuses it.
+  const gzip = /\bgzip\b(?!\s*;\s*q=0(?:\.0{0,3})?(?![.\d]))/i.test(acceptEncoding);
   return {
     statusCode: 200,
     headers: { 'content-type': file.contentType, vary: 'accept-encoding', ...(gzip ? { 'content-encoding': 'gzip' } : {}), ...commonHeaders, ...headers },
