@@ -166,6 +166,25 @@ describe('the message box', () => {
   });
 });
 
+describe('history', () => {
+  it('shows the newest 60 posts, and older ones on demand', async () => {
+    const channelId = world.channel('private').id;
+    for (let i = 0; i < 65; i++) {
+      const response = await api.postJson('/api/v4/posts', { channel_id: channelId, message: `History ${i}.` }, stack.auth());
+      expect(response.status, response.text).toBe(201);
+    }
+    const { page, context } = await openPage(browser);
+    await signIn(page, api.url, world.user('creator').token);
+    await page.getByRole('navigation', { name: 'Channels' }).getByRole('button', { name: /private/ }).click();
+    await postWith(page, 'History 64.').waitFor();
+    expect(await postWith(page, 'History 0.').count()).toBe(0);
+    await page.getByRole('button', { name: 'Load older messages' }).click();
+    await postWith(page, 'History 0.').waitFor();
+    expect(await page.getByRole('button', { name: 'Load older messages' }).count()).toBe(0);
+    await context.close();
+  });
+});
+
 describe('built well', () => {
   it('is usable 360 px wide: no sideways scrolling, the channel list behind a button, the message box in reach', async () => {
     const { page, context } = await openPage(browser, { width: 360, height: 740 });

@@ -39,6 +39,8 @@ function merge(current: PostMap, list: PostList): PostMap {
   return next;
 }
 
+const PAGE_SIZE = 60;
+
 const single = (post: PostType): PostList => ({ order: [post.id], posts: { [post.id]: post }, next_post_id: '', prev_post_id: '', first_inaccessible_post_time: 0 });
 
 export function ChannelView(props: ChannelViewProps) {
@@ -48,6 +50,7 @@ export function ChannelView(props: ChannelViewProps) {
   const [error, setError] = useState<string | undefined>();
   const [liveError, setLiveError] = useState<string | undefined>();
   const [threadId, setThreadId] = useState<string | undefined>();
+  const [older, setOlder] = useState<'none' | 'more' | 'loading'>('none');
   const [reactions, setReactions] = useState<Map<string, { at: number; list: Reaction[] }>>(new Map());
   const watch = useRef<{ refresh(): void } | undefined>(undefined);
   const listEnd = useRef<HTMLDivElement>(null);
@@ -59,11 +62,12 @@ export function ChannelView(props: ChannelViewProps) {
     setError(undefined);
     setThreadId(undefined);
     let stop = () => {};
-    client.getPosts(channel.id, 0, 60).then(
+    client.getPosts(channel.id, 0, PAGE_SIZE).then(
       (list) => {
         if (cancelled) return;
         const loaded = merge(new Map(), list as PostList);
         setPosts(loaded);
+        setOlder(list.order.length >= PAGE_SIZE ? 'more' : 'none');
         setLoading(false);
         let since = 0;
         for (const post of loaded.values()) since = Math.max(since, post.update_at, post.create_at);
@@ -117,6 +121,20 @@ export function ChannelView(props: ChannelViewProps) {
   useEffect(() => {
     listEnd.current?.scrollIntoView?.({ block: 'end' });
   }, [newest, loading]);
+
+  const loadOlder = async () => {
+    const oldest = ordered[0];
+    if (!oldest) return;
+    setOlder('loading');
+    try {
+      const list = (await client.getPostsBefore(channel.id, oldest.id, 0, PAGE_SIZE)) as PostList;
+      setPosts((current) => merge(current, list));
+      setOlder(list.order.length >= PAGE_SIZE ? 'more' : 'none');
+    } catch (failure) {
+      setError(errorMessage(failure));
+      setOlder('more');
+    }
+  };
 
   const applyPost = (post: PostType) => setPosts((current) => merge(current, single(post)));
   const refresh = () => watch.current?.refresh();
@@ -186,6 +204,11 @@ export function ChannelView(props: ChannelViewProps) {
             <p class="error" role="alert">
               {error}
             </p>
+          ) : null}
+          {older !== 'none' ? (
+            <button type="button" class="link channel__older" onClick={loadOlder} disabled={older === 'loading'} aria-busy={older === 'loading'}>
+              {older === 'loading' ? 'Loading older messages…' : 'Load older messages'}
+            </button>
           ) : null}
           {!loading && !error && ordered.length === 0 ? <p class="empty">No messages yet. Say hello!</p> : null}
           <div role="log" aria-live="polite" aria-relevant="additions" aria-label={`Messages in ${label}`}>
