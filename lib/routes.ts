@@ -37,6 +37,9 @@ export const routes: RouteDefinition[] = [
   { method: 'POST', path: '/api/v4/reactions', functionName: 'reactions' },
   { method: 'DELETE', path: '/api/v4/users/{user_id}/posts/{post_id}/reactions/{emoji_name}', functionName: 'reactions' },
   { method: 'GET', path: '/api/v4/posts/{post_id}/reactions', functionName: 'reactions' },
+  { method: 'POST', path: '/api/v4/actions/dialogs/open', functionName: 'dialogs' },
+  { method: 'POST', path: '/api/v4/actions/dialogs/submit', functionName: 'dialogs' },
+  { method: 'POST', path: '/api/v4/actions/dialogs/lookup', functionName: 'dialogs' },
   { method: 'GET', path: '/', functionName: 'webApp' },
   { method: 'GET', path: '/static/{file}', functionName: 'webApp' },
 ];
