@@ -124,6 +124,12 @@ describe('the message box', () => {
     expect(await box.inputValue()).toBe('');
     await screenshot(page, 'ephemeral-answer');
 
+    // goto_location: the integration's http(s) URL opens in a new tab.
+    const opened = context.waitForEvent('page');
+    await box.fill('/visit');
+    await box.press('Enter');
+    expect((await opened).url()).toBe(`${stack.integration.url}/dashboard.png`);
+
     // An unknown command: the API's message under the box.
     await box.fill('/nosuchcommand');
     await box.press('Enter');

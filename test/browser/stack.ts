@@ -23,10 +23,15 @@ export interface WebAppStack {
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkaPhfDwAEhAHAdS0zZQAAAABJRU5ErkJggg==', 'base64');
 
 export async function startWebAppStack(): Promise<WebAppStack> {
+  const integrationUrl = () => integration.url;
   const integration = await startCallbackServer((request, _index, response) => {
     if (request.url.endsWith('.png')) {
       response.writeHead(200, { 'content-type': 'image/png' });
       response.end(PNG);
+      return;
+    }
+    if (request.url === '/visit') {
+      replyJson(response, { response_type: 'ephemeral', text: 'Opening the dashboard', goto_location: `${integrationUrl()}/dashboard.png` });
       return;
     }
     if (request.url === '/command') {
@@ -51,6 +56,7 @@ export async function startWebAppStack(): Promise<WebAppStack> {
   const world = await seedWorld(api.runtime, (names) => ({
     commands: [
       { team: names.team, trigger: 'deploy', url: `${integration.url}/command`, creator: names.creator, auto_complete: true, auto_complete_desc: 'Deploy a service', auto_complete_hint: '[service]' },
+      { team: names.team, trigger: 'visit', url: `${integration.url}/visit`, creator: names.creator },
       { team: names.team, trigger: 'deploy-status', url: `${integration.url}/command`, creator: names.creator, auto_complete: true, auto_complete_desc: 'Show what is deployed' },
     ],
   }));

@@ -7,6 +7,7 @@ import type { Team } from '@mattermost/types/teams';
 import type { UserProfile } from '@mattermost/types/users';
 import type { Command } from '@mattermost/types/integrations';
 import { errorMessage } from './api.js';
+import { safeUrl } from './markdown.js';
 import type { LiveSource } from './live.js';
 import { MessageBox } from './message-box.js';
 import { Post, type PostContext } from './post.js';
@@ -178,11 +179,15 @@ export function ChannelView(props: ChannelViewProps) {
     refresh();
   };
   const runCommand = (rootId: string) => async (command: string) => {
+    let response: { goto_location?: string };
     try {
-      await client.executeCommand(command, { channel_id: channel.id, team_id: team.id, root_id: rootId });
+      response = await client.executeCommand(command, { channel_id: channel.id, team_id: team.id, root_id: rootId });
     } catch (failure) {
       throw new Error(errorMessage(failure));
     }
+    // An integration may send the user somewhere: an http(s) URL opens in a new tab.
+    const goto = safeUrl(response.goto_location);
+    if (goto) window.open(goto, '_blank', 'noopener,noreferrer');
     // An ephemeral answer is stored for this user and arrives with the channel's changes.
     refresh();
   };
