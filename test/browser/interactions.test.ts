@@ -2,7 +2,10 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Api, World } from '../support/harness.js';
 import { openPage, postWith, screenshot, signIn } from './browser.js';
-import { startWebAppStack, type WebAppStack } from './stack.js';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { projectRoot } from '../../infra/local/serverless-definition.js';
+import { startWebAppStack, TEST_DIALOG, type WebAppStack } from './stack.js';
 
 /** The web app in a real browser: buttons and menus, slash commands, posting, threads, reactions, small screens, the keyboard. */
 // A browser on a busy machine: more time per test than the suite's default.
@@ -92,6 +95,70 @@ describe('interactive messages', () => {
     await post.waitFor({ timeout: 15_000 });
     await post.getByRole('button', { name: 'Try' }).click();
     await expect.poll(() => post.getByRole('alert').textContent(), { timeout: 15_000 }).toMatch(/integration/i);
+    await context.close();
+  });
+});
+
+describe('interactive dialogs', () => {
+  it('shows a dialog with every element type, its field and general errors, then submits it', async () => {
+    // A click whose integration opens a dialog through the real API.
+    const postId = await stack.hook({ text: 'Dialog please', attachments: [{ actions: [{ id: 'open', name: 'Open', integration: { url: `${stack.integration.url}/dialog-action` } }] }] });
+    const click = await api.postJson(`/api/v4/posts/${postId}/actions/open`, {}, stack.auth());
+    expect(click.status, click.text).toBe(200);
+    // What the websocket's open_dialog would carry, handed to a page holding only the modal.
+    const open = { trigger_id: click.json().trigger_id, url: `${stack.integration.url}/dialog-submit`, dialog: TEST_DIALOG };
+    const bundle = await build({
+      entryPoints: [path.join(projectRoot, 'web/test-fixtures/dialog-page.tsx')],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      jsx: 'automatic',
+      jsxImportSource: 'preact',
+      outdir: path.join(projectRoot, 'web/dist/test'),
+      logLevel: 'error',
+    });
+    const output = (extension: string) => bundle.outputFiles.find((file) => file.path.endsWith(extension))!.text;
+    const { page, context } = await openPage(browser);
+    const config = { token: world.user('creator').token, open, channelId: world.channel('town-square').id, teamId: world.team.id };
+    await page.route(`${api.url}/dialog-test.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: output('.js') }));
+    await page.route(`${api.url}/dialog-test`, (route) =>
+      route.fulfill({
+        contentType: 'text/html',
+        body: `<!doctype html><html lang="en"><head><style>${output('.css')}</style></head><body><div id="app"></div><script>window.__dialogTest = ${JSON.stringify(config)};</script><script type="module" src="/dialog-test.js"></script></body></html>`,
+      }),
+    );
+    await page.goto(`${api.url}/dialog-test`);
+    const dialog = page.getByRole('dialog', { name: 'Release' });
+    await dialog.waitFor();
+    expect(await dialog.locator('.modal__intro strong').textContent()).toBe('release');
+    await expect.poll(() => page.evaluate(() => (globalThis as any).document.activeElement?.id), { timeout: 10_000 }).toBe('dialog-name');
+    expect(await dialog.getByLabel('Contact (optional)').getAttribute('type')).toBe('email');
+    expect(await dialog.getByLabel('Notes (optional)').evaluate((node) => (node as { tagName: string }).tagName)).toBe('TEXTAREA');
+    expect(await dialog.getByLabel('Notify (optional)').isChecked()).toBe(true);
+    expect(await dialog.getByRole('group', { name: 'Size' }).getByRole('radio').count()).toBe(2);
+    await screenshot(page, 'dialog');
+
+    // Required fields are checked before anything is sent.
+    const before = stack.integration.received.filter((request) => request.url === '/dialog-submit').length;
+    await dialog.getByRole('button', { name: 'Release it' }).click();
+    expect(await dialog.locator('#dialog-name-error').textContent()).toBe('This field is required.');
+    expect(stack.integration.received.filter((request) => request.url === '/dialog-submit').length).toBe(before);
+
+    await dialog.getByLabel('Name').fill('v1');
+    await dialog.getByLabel('Environment').selectOption('production');
+    await dialog.getByRole('radio', { name: 'Large' }).check();
+    await dialog.getByRole('button', { name: 'Release it' }).click();
+    await expect.poll(() => dialog.getByRole('alert').textContent(), { timeout: 10_000 }).toBe('The release is not ready');
+    expect(await dialog.locator('#dialog-name-error').textContent()).toBe('That name is taken');
+    expect(await dialog.getByLabel('Name').getAttribute('aria-invalid')).toBe('true');
+    const sent = JSON.parse(stack.integration.received.filter((request) => request.url === '/dialog-submit').at(-1)!.body);
+    expect(sent).toMatchObject({ type: 'dialog_submission', callback_id: 'release', state: 'state-1', user_id: world.user('creator').id, submission: { name: 'v1', env: 'production', notify: true, size: 'l' }, cancelled: false });
+    await screenshot(page, 'dialog-errors');
+
+    await dialog.getByLabel('Name').fill('v2');
+    await dialog.getByRole('button', { name: 'Release it' }).click();
+    await page.locator('body[data-closed=true]').waitFor();
+    expect(await page.getByRole('dialog').count()).toBe(0);
     await context.close();
   });
 });

@@ -22,12 +22,50 @@ export interface WebAppStack {
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkaPhfDwAEhAHAdS0zZQAAAABJRU5ErkJggg==', 'base64');
 
+/** The dialog the test integration opens: one element of each type. */
+export const TEST_DIALOG = {
+  callback_id: 'release',
+  title: 'Release',
+  introduction_text: 'Fill in the **release**.',
+  submit_label: 'Release it',
+  state: 'state-1',
+  elements: [
+    { display_name: 'Name', name: 'name', type: 'text', placeholder: 'v1.2.3', help_text: 'The version' },
+    { display_name: 'Contact', name: 'contact', type: 'text', subtype: 'email', optional: true },
+    { display_name: 'Notes', name: 'notes', type: 'textarea', optional: true },
+    { display_name: 'Environment', name: 'env', type: 'select', options: [{ text: 'Staging', value: 'staging' }, { text: 'Production', value: 'production' }] },
+    { display_name: 'Channel', name: 'channel', type: 'select', data_source: 'channels', optional: true },
+    { display_name: 'Notify', name: 'notify', type: 'bool', default: 'true', optional: true },
+    { display_name: 'Size', name: 'size', type: 'radio', options: [{ text: 'Small', value: 's' }, { text: 'Large', value: 'l' }] },
+  ],
+};
+
 export async function startWebAppStack(): Promise<WebAppStack> {
   const integrationUrl = () => integration.url;
-  const integration = await startCallbackServer((request, _index, response) => {
+  let apiUrl = '';
+  let dialogSubmissions = 0;
+  const integration = await startCallbackServer(async (request, _index, response) => {
     if (request.url.endsWith('.png')) {
       response.writeHead(200, { 'content-type': 'image/png' });
       response.end(PNG);
+      return;
+    }
+    if (request.url === '/dialog-action') {
+      // The integration answers a click by opening a dialog for the user, with the click's trigger id.
+      const click = JSON.parse(request.body) as { trigger_id: string };
+      const opened = await fetch(`${apiUrl}/api/v4/actions/dialogs/open`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ trigger_id: click.trigger_id, url: `${integrationUrl()}/dialog-submit`, dialog: TEST_DIALOG }),
+      });
+      if (opened.status !== 200) throw new Error(`dialog open: ${opened.status} ${await opened.text()}`);
+      replyJson(response, {});
+      return;
+    }
+    if (request.url === '/dialog-submit') {
+      // The first submission is refused on a field and in general; the next is accepted.
+      const refused = ++dialogSubmissions === 1;
+      replyJson(response, refused ? { error: 'The release is not ready', errors: { name: 'That name is taken' } } : {});
       return;
     }
     if (request.url === '/visit') {
@@ -53,6 +91,7 @@ export async function startWebAppStack(): Promise<WebAppStack> {
     ENABLE_POST_ICON_OVERRIDE: 'true',
     OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: '5',
   });
+  apiUrl = api.url;
   const world = await seedWorld(api.runtime, (names) => ({
     commands: [
       { team: names.team, trigger: 'deploy', url: `${integration.url}/command`, creator: names.creator, auto_complete: true, auto_complete_desc: 'Deploy a service', auto_complete_hint: '[service]' },

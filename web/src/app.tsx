@@ -9,6 +9,7 @@ import { pollingSource } from './live.js';
 import { forgetToken, keepToken, storedToken } from './session.js';
 import { ChannelView } from './channel-view.js';
 import type { MenuSources } from './attachment.js';
+import { DialogModal, type OpenDialog } from './dialog.js';
 
 export function App() {
   const [session, setSession] = useState<{ client: Client4; me: UserProfile } | undefined>();
@@ -105,6 +106,11 @@ function Workspace({ client, me, signOut }: { client: Client4; me: UserProfile; 
   const [menuOpen, setMenuOpen] = useState(false);
   const requested = useRef(new Set<string>([me.id]));
   const commands = useRef(new Map<string, Promise<Command[]>>());
+  const lastTrigger = useRef<string | undefined>(undefined);
+  const [dialog, setDialog] = useState<OpenDialog | undefined>();
+
+  // A dialog shows only when it answers the user's own last click or command, as in Mattermost.
+  useEffect(() => live.onOpenDialog?.((open) => open.trigger_id === lastTrigger.current && setDialog(open)), [live]);
 
   useEffect(() => {
     client.getMyTeams().then(
@@ -275,11 +281,13 @@ function Workspace({ client, me, signOut }: { client: Client4; me: UserProfile; 
             needProfiles={needProfiles}
             loadCommands={loadCommands}
             menus={menus}
+            rememberTrigger={(triggerId) => (lastTrigger.current = triggerId)}
           />
         ) : channels && channels.length === 0 ? (
           <p class="empty">No channels in this team yet.</p>
         ) : null}
       </main>
+      {dialog && channel && team ? <DialogModal client={client} open={dialog} channelId={channel.id} teamId={team.id} channels={channels ?? []} close={() => setDialog(undefined)} /> : null}
     </div>
   );
 }

@@ -24,6 +24,8 @@ export interface ChannelViewProps {
   needProfiles(userIds: string[]): void;
   loadCommands(): Promise<Command[]>;
   menus: MenuSources;
+  /** The client trigger id of the user's last click or command: a dialog opened with it may show. */
+  rememberTrigger(triggerId: string): void;
 }
 
 type PostMap = Map<string, PostType>;
@@ -158,7 +160,8 @@ export function ChannelView(props: ChannelViewProps) {
     },
     runAction: async (post, actionId, selected) => {
       try {
-        await client.doPostActionWithCookie(post.id, actionId, '', selected ?? '');
+        const answer = await client.doPostActionWithCookie(post.id, actionId, '', selected ?? '');
+        if (answer?.trigger_id) props.rememberTrigger(answer.trigger_id);
       } catch (failure) {
         throw new Error(errorMessage(failure));
       }
@@ -179,12 +182,13 @@ export function ChannelView(props: ChannelViewProps) {
     refresh();
   };
   const runCommand = (rootId: string) => async (command: string) => {
-    let response: { goto_location?: string };
+    let response: { goto_location?: string; trigger_id?: string };
     try {
       response = await client.executeCommand(command, { channel_id: channel.id, team_id: team.id, root_id: rootId });
     } catch (failure) {
       throw new Error(errorMessage(failure));
     }
+    if (response.trigger_id) props.rememberTrigger(response.trigger_id);
     // An integration may send the user somewhere: an http(s) URL opens in a new tab.
     const goto = safeUrl(response.goto_location);
     if (goto) window.open(goto, '_blank', 'noopener,noreferrer');

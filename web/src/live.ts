@@ -1,5 +1,6 @@
 import type { Client4 } from '@mattermost/client';
 import type { PostList } from '@mattermost/types/posts';
+import type { OpenDialog } from './dialog.js';
 
 /**
  * Live updates of a channel, behind one small interface. Today it polls
@@ -19,6 +20,11 @@ export interface LiveSource {
    * or reacted to after `since` (ms, the server's clock), and keeps doing so until stopped.
    */
   watchChannel(channelId: string, since: number, onPosts: (list: PostList) => void, onError: (error: unknown) => void): ChannelWatch;
+  /**
+   * Dialogs integrations open for this user (the websocket's `open_dialog`); answers a function
+   * that stops listening. Polling cannot see them, so the polling source has none.
+   */
+  onOpenDialog?(handler: (open: OpenDialog) => void): () => void;
 }
 
 export function pollingSource(client: Client4, intervalMs = 2_000): LiveSource {
