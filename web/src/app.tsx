@@ -214,8 +214,8 @@ function Workspace({ client, me, signOut }: { client: Client4; me: UserProfile; 
         ) : (
           <span class="topbar__team">{team ? team.display_name || team.name : ''}</span>
         )}
-        <span class="topbar__me" aria-label={`Signed in as ${me.username}`}>
-          @{me.username}
+        <span class="topbar__me">
+          <span class="visually-hidden">Signed in as </span>@{me.username}
         </span>
         <button type="button" class="btn btn--default" onClick={signOut}>
           Sign out

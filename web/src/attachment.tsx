@@ -28,7 +28,7 @@ export interface MenuSources {
 }
 
 const Markdown = ({ text, class: className }: { text: string; class: string }) => (
-  // eslint-disable-next-line react/no-danger -- sanitized by renderMarkdown
+  // renderMarkdown's output is sanitized.
   <div class={`${className} markdown`} dangerouslySetInnerHTML={{ __html: renderMarkdown(text) }} />
 );
 
