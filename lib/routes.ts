@@ -47,6 +47,8 @@ export const routes: RouteDefinition[] = [
   { method: 'POST', path: '/api/v4/actions/dialogs/open', functionName: 'dialogs' },
   { method: 'POST', path: '/api/v4/actions/dialogs/submit', functionName: 'dialogs' },
   { method: 'POST', path: '/api/v4/actions/dialogs/lookup', functionName: 'dialogs' },
+  { method: 'GET', path: '/', functionName: 'webApp' },
+  { method: 'GET', path: '/static/{file}', functionName: 'webApp' },
 ];
 
 /**

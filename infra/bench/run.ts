@@ -29,6 +29,8 @@ import { createHandler } from '../../functions/incoming-webhook.js';
 import { projectRoot } from '../local/serverless-definition.js';
 import { provisionLocalResources, startDynamoDbLocal, startSqsEmulator } from '../local/stack.js';
 import { bundleFunctions } from './bundle.js';
+import { buildWebApp } from '../web/build.js';
+import { webAppSizes } from './web-app-size.js';
 import { perOperation, seed } from './support.js';
 import { benchActions } from './actions.js';
 import { benchCommands } from './commands.js';
@@ -180,6 +182,9 @@ incoming_webhooks: [{team: bench, channel: town-square, creator: bencher, displa
     loadTimes[bundle.name] = median(samples);
   }
 
+  // The web app as served: its script and stylesheet, minified, and what they weigh gzipped.
+  const webApp = webAppSizes(await buildWebApp({ outDir: mkdtempSync(path.join(tmpdir(), 'hookline-web-')) }));
+
   const peakRss = Math.max(...results.handler.map((result) => result.maxRssMb));
   const baselineRss = Math.max(...results.baseline.map((result) => result.maxRssMb));
   console.log(`
@@ -205,6 +210,8 @@ Peak memory (RSS) with the V8 limits of a 128 MB Lambda          (target under 1
 
 Function bundles (minified, as packaged) and module load time in a fresh Node process (median of 5):
 ${bundles.map((bundle) => `  ${bundle.name.padEnd(18)} ${(bundle.bytes / 1024).toFixed(0).padStart(6)} KiB   ${loadTimes[bundle.name]!.toFixed(0).padStart(4)} ms`).join('\n')}
+
+${webApp}
 `);
 
   // 4. Outgoing webhooks through the local pipeline.

@@ -19,6 +19,7 @@ import { startQueueSource, startStreamSource } from './event-sources.js';
 import { provisionLocalResources, startDynamoDbLocal, startSqsEmulator } from './stack.js';
 import { resolveStageConfig } from '../aws/stage-config.cjs';
 import { localDataDir, writeLocalState } from './state.js';
+import { buildWebApp } from '../web/build.js';
 
 const port = Number(process.env.PORT ?? 3000);
 const demoIntegrationPort = Number(process.env.DEMO_INTEGRATION_PORT ?? port + 1);
@@ -33,6 +34,9 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 try {
+  // The web app at / is served from web/dist, built from web/src on every start.
+  console.log('Building the web app...');
+  await buildWebApp();
   console.log('Starting DynamoDB Local and the SQS emulator...');
   const dynamo = await startDynamoDbLocal({ dataDir: path.join(localDataDir, 'dynamodb') });
   stops.push(dynamo.stop);
@@ -111,6 +115,8 @@ try {
   const ciHook = demo.incoming_webhooks[0];
   console.log(`
 Hookline is running on ${apiUrl}   (Ctrl-C to stop)
+
+Web app: ${apiUrl}/   (sign in with the demo token below)
 
   DynamoDB Local  ${dynamo.endpoint}   data in ${path.join(localDataDir, "dynamodb")}
   SQS emulator    ${sqs.endpoint}

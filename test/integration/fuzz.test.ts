@@ -287,6 +287,17 @@ function pingRequest(): fc.Arbitrary<FuzzRequest> {
   return fc.tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), fc.constantFrom('', '?%zz', '?a=%'), extraHeaders).map(([method, query, headers]) => ({ method, path: `/api/v4/system/ping${query}`, headers }));
 }
 
+/** The web app: its page and files, with odd file names, queries and encodings. */
+function webAppRequest(): fc.Arbitrary<FuzzRequest> {
+  const path = fc.oneof(fc.constant('/'), oddSegment.map((segment) => `/static/${segment}`), fc.constantFrom('/static/main.js', '/static/..%2Findex.html', '/static/%2e%2e'));
+  const encoding = fc.constantFrom('gzip', 'identity', 'br, gzip;q=0', '*', 'x'.repeat(2000));
+  return fc.tuple(path, fc.constantFrom('', '?%zz', '?a=%'), encoding, extraHeaders).map(([where, query, acceptEncoding, headers]) => ({
+    method: 'GET',
+    path: `${where}${query}`,
+    headers: { ...headers, 'accept-encoding': acceptEncoding },
+  }));
+}
+
 /** Any method on any route's path with odd segments, or a path no route has. */
 function strayRequest(): fc.Arbitrary<FuzzRequest> {
   const template = fc.constantFrom(...routes.map((route) => route.path), '/api/v4/{x}', '/{x}', '/hooks/{x}/{x}', '/api/v4/posts/{x}/actions');
@@ -312,6 +323,7 @@ const generators: Array<[string, () => fc.Arbitrary<FuzzRequest>]> = [
   ['GET /api/v4/teams/{team_id}/commands/autocomplete', autocompleteRequest],
   ['command management (/api/v4/commands...)', commandsManagementRequest],
   ['GET /api/v4/system/ping', pingRequest],
+  ['GET / and /static/{file}', webAppRequest],
   ['REST reads (users, teams, channels, threads, reactions)', restReadRequest],
   ['REST bodies (user lists, direct channels, reactions)', restBodyRequest],
   ['PUT /api/v4/posts/{post_id}[/patch]', postEditRequest],
