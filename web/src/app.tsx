@@ -5,11 +5,12 @@ import type { Team } from '@mattermost/types/teams';
 import type { UserProfile } from '@mattermost/types/users';
 import type { Command } from '@mattermost/types/integrations';
 import { createClient, errorMessage } from './api.js';
-import { pollingSource } from './live.js';
+import { websocketSource, type LiveState } from './live.js';
 import { forgetToken, keepToken, storedToken } from './session.js';
 import { ChannelView } from './channel-view.js';
 import type { MenuSources } from './attachment.js';
 import { DialogModal, type OpenDialog } from './dialog.js';
+import { IntegrationsConsole, mayManage } from './console.js';
 
 export function App() {
   const [session, setSession] = useState<{ client: Client4; me: UserProfile } | undefined>();
@@ -96,7 +97,9 @@ const CHANNEL_GROUPS: Array<{ title: string; types: string[] }> = [
 ];
 
 function Workspace({ client, me, signOut }: { client: Client4; me: UserProfile; signOut(): void }) {
-  const live = useMemo(() => pollingSource(client), [client]);
+  const [liveState, setLiveState] = useState<LiveState>('connecting');
+  const live = useMemo(() => websocketSource(client, { token: client.getToken(), onState: setLiveState }), [client]);
+  useEffect(() => () => live.close(), [live]);
   const [teams, setTeams] = useState<Team[] | undefined>();
   const [teamId, setTeamId] = useState<string | undefined>();
   const [channels, setChannels] = useState<Channel[] | undefined>();
@@ -108,6 +111,22 @@ function Workspace({ client, me, signOut }: { client: Client4; me: UserProfile; 
   const commands = useRef(new Map<string, Promise<Command[]>>());
   const lastTrigger = useRef<string | undefined>(undefined);
   const [dialog, setDialog] = useState<OpenDialog | undefined>();
+  const [view, setView] = useState<'channel' | 'console'>('channel');
+  // The console is offered to those the management API answers for this team.
+  const [canManage, setCanManage] = useState(false);
+  useEffect(() => {
+    setCanManage(false);
+    if (!teamId) return;
+    let current = true;
+    mayManage(client, teamId).then((allowed) => {
+      if (!current) return;
+      setCanManage(allowed);
+      if (!allowed) setView('channel');
+    });
+    return () => {
+      current = false;
+    };
+  }, [teamId]);
 
   // A dialog shows only when it answers the user's own last click or command, as in Mattermost.
   useEffect(() => live.onOpenDialog?.((open) => open.trigger_id === lastTrigger.current && setDialog(open)), [live]);
@@ -189,7 +208,7 @@ function Workspace({ client, me, signOut }: { client: Client4; me: UserProfile; 
   };
 
   return (
-    <div class={`workspace${menuOpen ? ' workspace--menu-open' : ''}`}>
+    <div class={`workspace${menuOpen ? ' workspace--menu-open' : ''}`} data-live={liveState}>
       <a class="skip-link" href="#messages">
         Skip to messages
       </a>
@@ -214,6 +233,14 @@ function Workspace({ client, me, signOut }: { client: Client4; me: UserProfile; 
         ) : (
           <span class="topbar__team">{team ? team.display_name || team.name : ''}</span>
         )}
+        {canManage ? (
+          <button type="button" class="btn btn--default" aria-pressed={view === 'console'} onClick={() => setView(view === 'console' ? 'channel' : 'console')}>
+            Integrations
+          </button>
+        ) : null}
+        <span class="topbar__live" role="status">
+          {liveState === 'polling' ? 'Reconnecting…' : ''}
+        </span>
         <span class="topbar__me">
           <span class="visually-hidden">Signed in as </span>@{me.username}
         </span>
@@ -245,6 +272,7 @@ function Workspace({ client, me, signOut }: { client: Client4; me: UserProfile; 
                           aria-current={candidate.id === channelId ? 'page' : undefined}
                           onClick={() => {
                             setChannelId(candidate.id);
+                            setView('channel');
                             setMenuOpen(false);
                           }}
                         >
@@ -268,7 +296,9 @@ function Workspace({ client, me, signOut }: { client: Client4; me: UserProfile; 
             {error}
           </p>
         ) : null}
-        {channel && team ? (
+        {view === 'console' && team ? (
+          <IntegrationsConsole client={client} team={team} channels={channels ?? []} close={() => setView('channel')} />
+        ) : channel && team ? (
           <ChannelView
             key={channel.id}
             client={client}

@@ -1,5 +1,5 @@
 import type { Client4 } from '@mattermost/client';
-import type { PostList } from '@mattermost/types/posts';
+import type { Post, PostList } from '@mattermost/types/posts';
 import type { OpenDialog } from './dialog.js';
 
 /**
@@ -71,6 +71,223 @@ export function pollingSource(client: Client4, intervalMs = 2_000): LiveSource {
           clearTimeout(timer);
         },
       };
+    },
+  };
+}
+
+interface Watcher {
+  channelId: string;
+  cursor: number;
+  onPosts(list: PostList): void;
+  onError(error: unknown): void;
+  /** Polling while the socket is down; undefined while it is up. */
+  fallback?: ChannelWatch;
+  /** Set when the watch may have missed events (registered or kept across a socket that was down). */
+  stale: boolean;
+  stopped: boolean;
+}
+
+/** The websocket's state, for the page to show and for tests to read (`data-live` on the workspace). */
+export type LiveState = 'connecting' | 'open' | 'polling';
+
+const listOf = (posts: Post[]): PostList => ({
+  order: posts.map((post) => post.id),
+  posts: Object.fromEntries(posts.map((post) => [post.id, post])),
+  next_post_id: '',
+  prev_post_id: '',
+  first_inaccessible_post_time: 0,
+});
+
+const parse = <T>(value: unknown): T | undefined => {
+  if (typeof value !== 'string') return undefined;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    return undefined;
+  }
+};
+
+/** How long a just-received post event is kept, to hand to a watch that starts right after it. */
+const RECENT_MS = 30_000;
+
+/**
+ * Live updates over Mattermost's websocket (`GET /api/v4/websocket`): one socket per tab,
+ * authenticated with the `authentication_challenge` action (the token never goes into the URL),
+ * `hello` at seq 0 then events numbered from 1. A gap in the numbers or a close reconnects, and
+ * each watch reads what it missed with `?since=` once the new `hello` arrives. While the socket
+ * cannot connect, watches fall back to polling; they stop polling when it is back.
+ */
+export function websocketSource(client: Client4, options: { url?: string; token: string; pollMs?: number; onState?(state: LiveState): void }): LiveSource & { close(): void } {
+  const polling = pollingSource(client, options.pollMs);
+  const url = options.url ?? `${window.location.origin.replace(/^http/, 'ws')}/api/v4/websocket`;
+  const watchers = new Set<Watcher>();
+  const dialogHandlers = new Set<(open: OpenDialog) => void>();
+  const recent: Array<{ at: number; post: Post }> = [];
+  let socket: WebSocket | undefined;
+  let open = false;
+  let expectedSeq = 0;
+  let failures = 0;
+  let closed = false;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+
+  const setState = (state: LiveState) => options.onState?.(state);
+
+  const deliver = (watcher: Watcher, posts: Post[]) => {
+    if (watcher.stopped || posts.length === 0) return;
+    for (const post of posts) watcher.cursor = Math.max(watcher.cursor, post.update_at, post.create_at, post.delete_at);
+    watcher.onPosts(listOf(posts));
+  };
+
+  const startFallback = (watcher: Watcher) => {
+    watcher.fallback ??= polling.watchChannel(watcher.channelId, watcher.cursor, (list) => deliver(watcher, Object.values(list.posts)), watcher.onError);
+  };
+
+  const resync = (watcher: Watcher) => {
+    watcher.fallback?.stop();
+    watcher.fallback = undefined;
+    if (!watcher.stale) return;
+    watcher.stale = false;
+    client.getPostsSince(watcher.channelId, watcher.cursor).then(
+      (list) => deliver(watcher, Object.values((list as PostList).posts ?? {})),
+      (error) => !watcher.stopped && watcher.onError(error),
+    );
+  };
+
+  const postEvent = (post: Post) => {
+    const now = Date.now();
+    recent.push({ at: now, post });
+    while (recent.length > 0 && recent[0]!.at < now - RECENT_MS) recent.shift();
+    for (const watcher of watchers) if (watcher.channelId === post.channel_id) deliver(watcher, [post]);
+  };
+
+  const onMessage = (raw: string) => {
+    const message = parse<{ event?: string; seq?: number; data?: Record<string, unknown>; status?: string; seq_reply?: number }>(raw);
+    if (!message) return;
+    if (message.seq_reply !== undefined) {
+      // A refused challenge: the token no longer works. Poll (which shows the API's refusal).
+      if (message.status === 'FAIL' && message.seq_reply === 1) giveUp();
+      return;
+    }
+    if (!message.event) return;
+    if (message.event === 'hello') {
+      expectedSeq = 1;
+      open = true;
+      failures = 0;
+      setState('open');
+      for (const watcher of watchers) resync(watcher);
+      return;
+    }
+    if (message.seq !== expectedSeq) {
+      // Missed or reordered events: start again and read what was missed.
+      socket?.close(4001, 'seq gap');
+      return;
+    }
+    expectedSeq += 1;
+    const data = message.data ?? {};
+    switch (message.event) {
+      case 'posted':
+      case 'post_edited':
+      case 'ephemeral_message': {
+        const post = parse<Post>(data.post);
+        if (post) postEvent(post);
+        break;
+      }
+      case 'post_deleted': {
+        const post = parse<Post>(data.post);
+        if (post) {
+          const deleteAt = post.delete_at || Date.now();
+          postEvent({ ...post, delete_at: deleteAt, update_at: Math.max(post.update_at, deleteAt) });
+        }
+        break;
+      }
+      case 'reaction_added':
+      case 'reaction_removed': {
+        // The event names the post; the post (with its has_reactions and update_at) is read again.
+        const reaction = parse<{ post_id: string; channel_id?: string }>(data.reaction);
+        if (reaction && [...watchers].some((watcher) => !reaction.channel_id || watcher.channelId === reaction.channel_id))
+          client.getPost(reaction.post_id).then((post) => postEvent(post), () => undefined);
+        break;
+      }
+      case 'open_dialog': {
+        const dialog = parse<OpenDialog>(data.dialog);
+        if (dialog) for (const handler of dialogHandlers) handler(dialog);
+        break;
+      }
+      default:
+        break;
+    }
+  };
+
+  const giveUp = () => {
+    socket?.close();
+  };
+
+  const connect = () => {
+    if (closed) return;
+    clearTimeout(retry);
+    setState(failures > 0 ? 'polling' : 'connecting');
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url);
+    } catch {
+      return scheduleReconnect();
+    }
+    socket = ws;
+    ws.onopen = () => ws.send(JSON.stringify({ action: 'authentication_challenge', seq: 1, data: { token: options.token } }));
+    ws.onmessage = (event) => typeof event.data === 'string' && onMessage(event.data);
+    ws.onclose = () => {
+      if (socket !== ws) return;
+      socket = undefined;
+      open = false;
+      scheduleReconnect();
+    };
+  };
+
+  const scheduleReconnect = () => {
+    if (closed) return;
+    failures += 1;
+    // Until the socket is back, every watch polls and is read again on the next hello.
+    for (const watcher of watchers) {
+      watcher.stale = true;
+      startFallback(watcher);
+    }
+    setState('polling');
+    retry = setTimeout(connect, Math.min(30_000, 500 * 2 ** Math.min(failures, 6)));
+  };
+
+  connect();
+
+  return {
+    watchChannel(channelId, since, onPosts, onError) {
+      const watcher: Watcher = { channelId, cursor: since, onPosts, onError, stale: !open, stopped: false };
+      watchers.add(watcher);
+      // Events that arrived between the channel's first read and now.
+      deliver(
+        watcher,
+        recent.filter((entry) => entry.post.channel_id === channelId && Math.max(entry.post.update_at, entry.post.create_at, entry.post.delete_at) > since).map((entry) => entry.post),
+      );
+      if (!open && failures > 0) startFallback(watcher);
+      return {
+        // With the socket up, changes arrive by themselves; without it, the fallback looks now.
+        refresh: () => watcher.fallback?.refresh(),
+        stop: () => {
+          watcher.stopped = true;
+          watcher.fallback?.stop();
+          watchers.delete(watcher);
+        },
+      };
+    },
+    onOpenDialog(handler) {
+      dialogHandlers.add(handler);
+      return () => dialogHandlers.delete(handler);
+    },
+    close() {
+      closed = true;
+      clearTimeout(retry);
+      const ws = socket;
+      socket = undefined;
+      ws?.close();
+      for (const watcher of watchers) watcher.fallback?.stop();
     },
   };
 }
