@@ -11,6 +11,7 @@ import type { Channel, Command, CommandWebhook, IncomingWebhook, IntegrationSecr
 import { newId } from '../ids.js';
 import { directChannelName, indexes, keys, type Key } from './keys.js';
 import { isConditionFailure, queryAll } from './dynamo.js';
+import { AccessTokenStore } from './access-tokens.js';
 
 /** An item written by the seed or a use case: the full attribute map and whether it must be new. */
 export interface ItemWrite {
@@ -41,9 +42,6 @@ export const itemsFor = {
     { item: { ...keys.user(user.id), kind: 'user', ...user } },
     { item: { ...keys.username(user.username), kind: 'pointer', target_id: user.id } },
   ],
-  userToken: (tokenHash: string, userId: string): ItemWrite => ({
-    item: { ...keys.userToken(tokenHash), kind: 'pointer', target_id: userId },
-  }),
   teamMember: (teamId: string, userId: string): ItemWrite => ({
     item: {
       ...keys.teamMember(teamId, userId),
@@ -130,10 +128,15 @@ const MAX_TRANSACTION_ITEMS = 100;
 
 /** Teams, channels, users, memberships and integrations in the entities table. */
 export class EntityStore {
+  /** Personal access tokens, in this table (lib/store/access-tokens.ts). */
+  readonly accessTokens: AccessTokenStore;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
-  ) {}
+  ) {
+    this.accessTokens = new AccessTokenStore(db, table, this);
+  }
 
   async getRaw(key: Key): Promise<Record<string, unknown> | undefined> {
     const result = await this.db.send(new GetCommand({ TableName: this.table, Key: key }));
@@ -176,6 +179,7 @@ export class EntityStore {
     return userId ? this.getUser(userId) : undefined;
   }
 
+  /** The user a token's hash belongs to, whether or not the token is active (either stored shape). */
   resolveUserToken(tokenHash: string): Promise<string | undefined> {
     return this.resolvePointer(keys.userToken(tokenHash));
   }
