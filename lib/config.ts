@@ -103,6 +103,8 @@ const envSchema = z.object({
   EPHEMERAL_POST_TTL_MINUTES: integerFromEnv(60, 1, 10_080),
   /** How long delivery attempts stay listed (DynamoDB TTL). */
   DELIVERY_LOG_TTL_DAYS: integerFromEnv(7, 1, 365),
+  /** How long audit records of management changes are kept (DynamoDB TTL). */
+  AUDIT_LOG_TTL_DAYS: integerFromEnv(90, 1, 3650),
   DYNAMODB_ENDPOINT: optionalString,
   SQS_ENDPOINT: optionalString,
   AWS_REGION: z._default(z.optional(z.string()), 'us-east-1'),
@@ -132,6 +134,7 @@ export interface Config {
   outgoingRetryDelaysSeconds: number[];
   outgoingMaxAttempts: number;
   deliveryLogTtlSeconds: number;
+  auditLogTtlSeconds: number;
   ephemeralPostTtlSeconds: number;
   dynamodbEndpoint: string | undefined;
   sqsEndpoint: string | undefined;
@@ -178,6 +181,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outgoingRetryDelaysSeconds: e.OUTGOING_RETRY_DELAYS_SECONDS,
     outgoingMaxAttempts: e.OUTGOING_MAX_ATTEMPTS,
     deliveryLogTtlSeconds: e.DELIVERY_LOG_TTL_DAYS * 86_400,
+    auditLogTtlSeconds: e.AUDIT_LOG_TTL_DAYS * 86_400,
     ephemeralPostTtlSeconds: e.EPHEMERAL_POST_TTL_MINUTES * 60,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     sqsEndpoint: e.SQS_ENDPOINT,
