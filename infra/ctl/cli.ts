@@ -16,9 +16,11 @@ import { readLocalState } from '../local/state.js';
 import { resourceName } from '../stage-resources.js';
 import { auditGroup } from './audit.js';
 import { UsageError, type CtlContext, type CtlGroup } from './context.js';
+import { tokenGroup } from './token.js';
 
 const groups: Record<string, CtlGroup> = {
   audit: auditGroup,
+  token: tokenGroup,
 };
 
 const GLOBAL_OPTIONS = ['--stage', '--region', '--site-url'];

@@ -14,13 +14,14 @@ import type { Runtime } from '../runtime.js';
 import { canonicalizeKeys, isPlainObject } from '../slack.js';
 import { keys } from '../store/keys.js';
 import { byteLength } from '../validation.js';
-import { userNotFound } from './users.js';
+import { MAX_LIST_OFFSET, type Paging } from './paging.js';
+import { resolveUserId, userNotFound } from './users.js';
 
 /** Mattermost's `UserAccessToken.IsValid`: the description is at most 255 bytes. */
 export const MAX_TOKEN_DESCRIPTION_BYTES = 255;
 /** Mattermost answers at most this many tokens to a search. */
 export const MAX_TOKEN_SEARCH_RESULTS = 1000;
-/** A search by prefix reads at most this many tokens, oldest first (exact ids and usernames are always found). */
+/** A search by prefix reads at most this many tokens, newest first (exact ids and usernames are always found). */
 export const MAX_TOKENS_SEARCHED = 1000;
 
 /** A token as the API answers it; `token` only in the answer to create. */
@@ -40,13 +41,6 @@ export const tokenErrors = {
 async function requireSelfOrEditOthers(runtime: Runtime, caller: Caller, userId: string): Promise<void> {
   if (caller.unrestricted || caller.user.id === userId) return;
   if (!(await hasSystemPermission(runtime, caller, 'edit_other_users'))) throw errors.permissions();
-}
-
-/** A path's `user_id`: `me` is the caller; anything else must be an id (400 otherwise). */
-function pathUserId(caller: Caller, userIdParam: string): string {
-  const userId = userIdParam === 'me' ? caller.user.id : userIdParam;
-  if (!isValidId(userId)) throw errors.invalidUrlParam('user_id');
-  return userId;
 }
 
 /** The request body of create, decoded as Go decodes it into `model.UserAccessToken`. */
@@ -90,7 +84,7 @@ async function audited<T>(runtime: Runtime, caller: Caller, event: string, objec
  * the expiry (400), then the description's length (400).
  */
 export async function createUserAccessToken(runtime: Runtime, caller: Caller, userIdParam: string, body: unknown): Promise<ClientAccessToken> {
-  const userId = pathUserId(caller, userIdParam);
+  const userId = resolveUserId(caller.user, userIdParam);
   const { description, expiresAt } = decodeCreateBody(body);
   if (description === '') throw errors.invalidBodyParam('description');
   const created = await audited(runtime, caller, 'createUserAccessToken', (token: ClientAccessToken) => token.id, { user_id: userId }, async () => {
@@ -111,18 +105,23 @@ export async function createUserAccessToken(runtime: Runtime, caller: Caller, us
   return created;
 }
 
-/** `GET /api/v4/users/{user_id}/tokens?page&per_page`: the user's tokens, oldest first. */
-export async function getUserAccessTokensForUser(runtime: Runtime, caller: Caller, userIdParam: string, paging: { page: number; perPage: number }): Promise<UserAccessToken[]> {
-  const userId = pathUserId(caller, userIdParam);
+/**
+ * `GET /api/v4/users/{user_id}/tokens?page&per_page`: the user's tokens, oldest first (Mattermost's
+ * order is unspecified). A page starting past MAX_LIST_OFFSET is empty, so the read stays bounded.
+ */
+export async function getUserAccessTokensForUser(runtime: Runtime, caller: Caller, userIdParam: string, paging: Paging): Promise<UserAccessToken[]> {
+  const userId = resolveUserId(caller.user, userIdParam);
   await requireSystemPermission(runtime, caller, 'read_user_access_token');
   await requireSelfOrEditOthers(runtime, caller, userId);
-  return runtime.entities.accessTokens.listOfUser(userId, paging.page * paging.perPage, paging.perPage);
+  const offset = paging.page * paging.perPage;
+  return offset > MAX_LIST_OFFSET ? [] : runtime.entities.accessTokens.listOfUser(userId, offset, paging.perPage);
 }
 
 /** `GET /api/v4/users/tokens?page&per_page`: every token, oldest first; system admins only. */
-export async function getUserAccessTokens(runtime: Runtime, caller: Caller, paging: { page: number; perPage: number }): Promise<UserAccessToken[]> {
+export async function getUserAccessTokens(runtime: Runtime, caller: Caller, paging: Paging): Promise<UserAccessToken[]> {
   await requireSystemPermission(runtime, caller, 'manage_system');
-  return runtime.entities.accessTokens.listAll(paging.page * paging.perPage, paging.perPage);
+  const offset = paging.page * paging.perPage;
+  return offset > MAX_LIST_OFFSET ? [] : runtime.entities.accessTokens.listAll(offset, paging.perPage);
 }
 
 /** A token by id for a caller holding `permission` over its owner; 404 when there is none. */
@@ -181,7 +180,7 @@ export async function changeUserAccessToken(runtime: Runtime, caller: Caller, ch
  * `POST /api/v4/users/tokens/search` `{"term"}`, system admins only: tokens whose id, user id or
  * owner's username starts with the term (Mattermost's `LIKE term%`), the username compared without
  * case. An exact token id, user id or username is always found; other prefixes are looked for
- * among the first MAX_TOKENS_SEARCHED tokens, so the work per request is bounded.
+ * among the newest MAX_TOKENS_SEARCHED tokens, so the work per request is bounded.
  */
 export async function searchUserAccessTokens(runtime: Runtime, caller: Caller, body: unknown): Promise<UserAccessToken[]> {
   await requireSystemPermission(runtime, caller, 'manage_system');
@@ -199,7 +198,7 @@ export async function searchUserAccessTokens(runtime: Runtime, caller: Caller, b
   }
   const named = term.length <= 64 ? await runtime.entities.getUserByUsername(term.toLowerCase()) : undefined;
   if (named) add(await store.listOfUser(named.id, 0, MAX_TOKEN_SEARCH_RESULTS));
-  const candidates = await store.listAll(0, MAX_TOKENS_SEARCHED);
+  const candidates = await store.listAll(0, MAX_TOKENS_SEARCHED, true);
   const owners = await runtime.entities.getMany<User>([...new Set(candidates.map((token) => token.user_id))].map((userId) => keys.user(userId)));
   const usernames = new Map(owners.filter((user) => user !== undefined).map((user) => [user.id, user.username]));
   const lowered = term.toLowerCase();

@@ -158,10 +158,10 @@ export class AccessTokenStore {
   }
 
   /**
-   * A page of every token, oldest first: the id items from GSI1, then their tokens in batches.
-   * Reads `offset + limit` id items at most.
+   * A page of every token, oldest first (or newest first): the id items from GSI1, then their
+   * tokens in batches. Reads `offset + limit` id items at most.
    */
-  async listAll(offset: number, limit: number): Promise<UserAccessToken[]> {
+  async listAll(offset: number, limit: number, newestFirst = false): Promise<UserAccessToken[]> {
     if (limit <= 0) return [];
     const idItems = await queryAll(
       this.db,
@@ -170,6 +170,7 @@ export class AccessTokenStore {
         IndexName: indexes.byParent,
         KeyConditionExpression: 'GSI1PK = :parent',
         ExpressionAttributeValues: { ':parent': keys.allAccessTokens() },
+        ScanIndexForward: !newestFirst,
       },
       offset + limit,
     );
