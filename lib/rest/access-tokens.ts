@@ -87,7 +87,7 @@ export async function createUserAccessToken(runtime: Runtime, caller: Caller, us
   const userId = resolveUserId(caller.user, userIdParam);
   const { description, expiresAt } = decodeCreateBody(body);
   if (description === '') throw errors.invalidBodyParam('description');
-  const created = await audited(runtime, caller, 'createUserAccessToken', (token: ClientAccessToken) => token.id, { user_id: userId }, async () => {
+  return audited(runtime, caller, 'createUserAccessToken', (token: ClientAccessToken) => token.id, { user_id: userId }, async () => {
     await requireSystemPermission(runtime, caller, 'create_user_access_token');
     await requireSelfOrEditOthers(runtime, caller, userId);
     const user = await runtime.entities.getUser(userId);
@@ -102,7 +102,6 @@ export async function createUserAccessToken(runtime: Runtime, caller: Caller, us
     await runtime.entities.accessTokens.create(token, hashToken(secret));
     return { ...token, token: secret };
   });
-  return created;
 }
 
 /**
