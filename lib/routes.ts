@@ -45,6 +45,9 @@ export const routes: RouteDefinition[] = [
   { method: 'POST', path: '/api/v4/reactions', functionName: 'reactions' },
   { method: 'DELETE', path: '/api/v4/users/{user_id}/posts/{post_id}/reactions/{emoji_name}', functionName: 'reactions' },
   { method: 'GET', path: '/api/v4/posts/{post_id}/reactions', functionName: 'reactions' },
+  { method: 'POST', path: '/api/v4/actions/dialogs/open', functionName: 'dialogs' },
+  { method: 'POST', path: '/api/v4/actions/dialogs/submit', functionName: 'dialogs' },
+  { method: 'POST', path: '/api/v4/actions/dialogs/lookup', functionName: 'dialogs' },
 ];
 
 /**

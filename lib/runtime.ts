@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig, type Config } from './config.js';
-import type { EdgeRuntime } from './edge-runtime.js';
+import { fromEnvironment, type EdgeRuntime } from './edge-runtime.js';
 import { TtlCache } from './cache.js';
 import { AllowList } from './http/ssrf.js';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -27,6 +27,7 @@ export class Directory {
   private readonly memberships: TtlCache<boolean>;
   private readonly tokens: TtlCache<UserAccessToken | undefined>;
   private readonly teams: TtlCache<Team | undefined>;
+  private readonly teamsByName: TtlCache<Team | undefined>;
   private readonly commands: TtlCache<Command | undefined>;
   private readonly system: TtlCache<string | undefined>;
   private readonly secrets: TtlCache<IntegrationSecrets | undefined>;
@@ -47,6 +48,7 @@ export class Directory {
     this.memberships = new TtlCache(ttlMs);
     this.tokens = new TtlCache(ttlMs);
     this.teams = new TtlCache(ttlMs);
+    this.teamsByName = new TtlCache(ttlMs);
     this.commands = new TtlCache(ttlMs);
     this.system = new TtlCache(ttlMs);
     this.secrets = new TtlCache(ttlMs);
@@ -122,6 +124,10 @@ export class Directory {
   }
   team(teamId: string) {
     return this.teams.get(teamId, () => this.store.getTeam(teamId));
+  }
+  /** A team by its (lowercase) name, cached like channels by name. */
+  teamByName(name: string) {
+    return this.teamsByName.get(name, () => this.store.getTeamByName(name));
   }
   /** The deployment's action signing secret, written by the seed. */
   actionSigningSecret() {
@@ -212,8 +218,8 @@ export function createRuntime(
 
 let sharedRuntime: Runtime | undefined;
 
-/** The runtime of a deployed function: configuration from the environment, built once per instance. */
+/** The runtime of a deployed function: configuration from the environment, built once per instance (see `fromEnvironment`). */
 export function runtimeFromEnv(): Runtime {
-  sharedRuntime ??= createRuntime(loadConfig(process.env));
+  sharedRuntime ??= fromEnvironment(() => createRuntime(loadConfig(process.env)));
   return sharedRuntime;
 }

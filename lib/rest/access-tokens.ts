@@ -11,9 +11,10 @@ import { hashToken, isValidId, newId } from '../ids.js';
 import type { User, UserAccessToken } from '../model.js';
 import { hasSystemPermission, requireSystemPermission, type Caller, type Permission } from '../permissions.js';
 import type { Runtime } from '../runtime.js';
-import { canonicalizeKeys, isPlainObject } from '../slack.js';
+import { decodeGoObject, goBool, GoJsonError, goString, isPlainObject } from '../http/go-json.js';
 import { keys } from '../store/keys.js';
 import { byteLength } from '../validation.js';
+import * as z from '../zod.js';
 import { MAX_LIST_OFFSET, type Paging } from './paging.js';
 import { resolveUserId, userNotFound } from './users.js';
 
@@ -43,20 +44,27 @@ async function requireSelfOrEditOthers(runtime: Runtime, caller: Caller, userId:
   if (!(await hasSystemPermission(runtime, caller, 'edit_other_users'))) throw errors.permissions();
 }
 
-/** The request body of create, decoded as Go decodes it into `model.UserAccessToken`. */
-function decodeCreateBody(body: unknown): { description: string; expiresAt: number } {
-  const invalid = () => errors.invalidBodyParam('user_access_token');
-  if (body === null) return { description: '', expiresAt: 0 };
-  if (!isPlainObject(body)) throw invalid();
-  const fields = canonicalizeKeys(body, ['id', 'token', 'user_id', 'description', 'is_active', 'expires_at']);
-  for (const name of ['id', 'token', 'user_id', 'description'] as const) {
-    if (fields[name] !== undefined && fields[name] !== null && typeof fields[name] !== 'string') throw invalid();
+/** A Go int64 field: `null` leaves 0; a fraction, a string or a number beyond 2^53 is a type error. */
+const goInt64 = z.pipe(
+  z.nullish(z.number()),
+  z.transform((value: number | null | undefined, ctx) => (value === null || value === undefined ? 0 : Number.isSafeInteger(value) ? value : z.refuse(ctx, 'expected an int64'))),
+);
+
+const CREATE_KEYS = ['id', 'token', 'user_id', 'description', 'is_active', 'expires_at'] as const;
+/** `model.UserAccessToken` as a request body; only description and expires_at are used, the others must still have their types. */
+const createSchema = z.object({ id: goString, token: goString, user_id: goString, description: goString, is_active: goBool, expires_at: goInt64 });
+
+const SEARCH_KEYS = ['term'] as const;
+const searchSchema = z.object({ term: goString });
+
+/** A body decoded as Go decodes it into a struct (`null` is the zero value); a type error is Mattermost's 400 naming `name`. */
+function decodeBody<S extends z.ZodMiniType>(body: unknown, keys: readonly string[], schema: S, name: string): z.output<S> {
+  try {
+    return decodeGoObject(body, keys, schema, { null: 'zero' })!;
+  } catch (error) {
+    if (error instanceof GoJsonError) throw errors.invalidBodyParam(name);
+    throw error;
   }
-  if (fields.is_active !== undefined && fields.is_active !== null && typeof fields.is_active !== 'boolean') throw invalid();
-  const expiresAt = fields.expires_at ?? 0;
-  // Go's int64: an integer, and no float, string or number beyond what it holds.
-  if (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt)) throw invalid();
-  return { description: typeof fields.description === 'string' ? fields.description : '', expiresAt };
 }
 
 /**
@@ -85,7 +93,7 @@ async function audited<T>(runtime: Runtime, caller: Caller, event: string, objec
  */
 export async function createUserAccessToken(runtime: Runtime, caller: Caller, userIdParam: string, body: unknown): Promise<ClientAccessToken> {
   const userId = resolveUserId(caller.user, userIdParam);
-  const { description, expiresAt } = decodeCreateBody(body);
+  const { description, expires_at: expiresAt } = decodeBody(body, CREATE_KEYS, createSchema, 'user_access_token');
   if (description === '') throw errors.invalidBodyParam('description');
   return audited(runtime, caller, 'createUserAccessToken', (token: ClientAccessToken) => token.id, { user_id: userId }, async () => {
     await requireSystemPermission(runtime, caller, 'create_user_access_token');
@@ -144,7 +152,7 @@ export async function getUserAccessToken(runtime: Runtime, caller: Caller, token
  * but carries on, so its answer then depends on later checks; Hookline answers the 400.
  */
 function tokenIdFromBody(body: unknown): string {
-  const values = isPlainObject(body) && Object.values(body).every((value) => typeof value === 'string') ? body : {};
+  const values: Record<string, unknown> = isPlainObject(body) && Object.values(body).every((value) => typeof value === 'string') ? body : {};
   const tokenId = values.token_id;
   if (typeof tokenId !== 'string' || tokenId === '') throw errors.invalidBodyParam('token_id');
   return tokenId;
@@ -183,10 +191,7 @@ export async function changeUserAccessToken(runtime: Runtime, caller: Caller, ch
  */
 export async function searchUserAccessTokens(runtime: Runtime, caller: Caller, body: unknown): Promise<UserAccessToken[]> {
   await requireSystemPermission(runtime, caller, 'manage_system');
-  if (body !== null && !isPlainObject(body)) throw errors.invalidBodyParam('user_access_token_search');
-  const fields = body === null ? {} : canonicalizeKeys(body, ['term']);
-  if (fields.term !== undefined && fields.term !== null && typeof fields.term !== 'string') throw errors.invalidBodyParam('user_access_token_search');
-  const term = typeof fields.term === 'string' ? fields.term : '';
+  const { term } = decodeBody(body, SEARCH_KEYS, searchSchema, 'user_access_token_search');
   if (term === '') throw errors.invalidBodyParam('term');
   const store = runtime.entities.accessTokens;
   const found = new Map<string, UserAccessToken>();

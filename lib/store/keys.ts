@@ -43,6 +43,11 @@ export const keys = {
   /** GSI1 of the entities table: every personal access token (the id items), for system admins. */
   allAccessTokens: () => 'ACCESSTOKENS#ALL',
   accessTokenOrder: (createAtMs: number, tokenId: string) => `TOKEN#${String(createAtMs).padStart(15, '0')}#${tokenId}`,
+  /**
+   * A dialog an integration opened for a user, by the hash of its submit URL: submissions and
+   * lookups are accepted only for dialogs opened for that user (lib/integrations/dialogs.ts).
+   */
+  openedDialog: (userId: string, purpose: 'submit' | 'lookup', urlHash: string): Key => ({ PK: `DIALOG#${userId}#${purpose}#${urlHash}`, SK: '#DIALOG' }),
   /** A custom role defined by the seed file (Mattermost's permission schemes). */
   role: (name: string) => entity('ROLE', name),
   /**
@@ -99,6 +104,11 @@ export const keys = {
   postsOfChannel: (channelId: string) => `CHANNEL#${channelId}`,
   /** Ephemeral posts live in their own partition per channel and user, out of the channel's pages. */
   ephemeralPostsOf: (channelId: string, userId: string) => `EPHEMERAL#${channelId}#${userId}`,
+  /**
+   * A copy of a user's unexpired ephemeral posts in a channel, in one item, so that the newest page
+   * fetches them by key in the BatchGetItem that fetches its thread roots (lib/store/posts.ts).
+   */
+  ephemeralBundle: (channelId: string, userId: string): Key => ({ PK: `EPHEMERAL#${channelId}#${userId}`, SK: '#EPHEMERAL' }),
   postOrder: (timeMs: number, postId: string) => `${String(timeMs).padStart(15, '0')}#${postId}`,
   /** A seed entry's declared `key:` (stable per kind within a team), pointing at the integration it names. */
   seedDeclaredKey: (kind: string, teamId: string, key: string) => pointer('SEEDID', kind, teamId, key),
