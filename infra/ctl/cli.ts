@@ -15,11 +15,13 @@ import { createRuntime } from '../../lib/runtime.js';
 import { readLocalState } from '../local/state.js';
 import { resourceName } from '../stage-resources.js';
 import { auditGroup } from './audit.js';
+import { commandGroup } from './command.js';
 import { UsageError, type CtlContext, type CtlGroup } from './context.js';
 import { tokenGroup } from './token.js';
 
 const groups: Record<string, CtlGroup> = {
   audit: auditGroup,
+  command: commandGroup,
   token: tokenGroup,
 };
 

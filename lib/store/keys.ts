@@ -100,6 +100,9 @@ export const keys = {
     SK: `ATTEMPT#${String(attempt).padStart(4, '0')}#${attemptedAtMs}`,
   }),
   attemptsOfHour: (timeMs: number) => `ATTEMPTS#${new Date(timeMs).toISOString().slice(0, 13)}`,
+  /** GSI2 of the deliveries table: one hook's attempts, sorted by time (the delivery log route). */
+  attemptsOfHook: (hookId: string) => `ATTEMPTS#HOOK#${hookId}`,
+  attemptOrder: (attemptedAtMs: number, deliveryId: string, attempt: number) => `${String(attemptedAtMs).padStart(15, '0')}#${deliveryId}#${attempt}`,
   /** GSI1 (by creation) and GSI2 (by last update) of the posts table. */
   postsOfChannel: (channelId: string) => `CHANNEL#${channelId}`,
   /** Ephemeral posts live in their own partition per channel and user, out of the channel's pages. */
@@ -121,7 +124,7 @@ export const keys = {
   seedKeysPrefix: () => pointer('SEEDKEY').PK,
 };
 
-export const indexes = { byParent: 'GSI1', byUpdate: 'GSI2' } as const;
+export const indexes = { byParent: 'GSI1', byUpdate: 'GSI2', attemptsByHook: 'GSI2' } as const;
 
 export function directChannelName(userA: string, userB: string): string {
   return userA < userB ? `${userA}__${userB}` : `${userB}__${userA}`;
