@@ -51,6 +51,12 @@ const envSchema = z.object({
   ENABLE_COMMANDS: booleanFromEnv(true),
   ENABLE_POST_USERNAME_OVERRIDE: booleanFromEnv(false),
   ENABLE_POST_ICON_OVERRIDE: booleanFromEnv(false),
+  /**
+   * Mattermost's EnableUserAccessTokens. On by default, unlike Mattermost, because every Hookline
+   * user signs in with a personal access token: off refuses every token (401) and token creation
+   * (501), which closes the API to users.
+   */
+  ENABLE_USER_ACCESS_TOKENS: booleanFromEnv(true),
   OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: integerFromEnv(10, 1, 900),
   ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: z._default(z.optional(z.string()), ''),
   SITE_URL: optionalString,
@@ -125,6 +131,7 @@ export interface Config {
   enableCommands: boolean;
   enablePostUsernameOverride: boolean;
   enablePostIconOverride: boolean;
+  enableUserAccessTokens: boolean;
   outgoingRequestsTimeoutMs: number;
   allowedUntrustedInternalConnections: string[];
   siteUrl: string | undefined;
@@ -164,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     enableCommands: e.ENABLE_COMMANDS,
     enablePostUsernameOverride: e.ENABLE_POST_USERNAME_OVERRIDE,
     enablePostIconOverride: e.ENABLE_POST_ICON_OVERRIDE,
+    enableUserAccessTokens: e.ENABLE_USER_ACCESS_TOKENS,
     outgoingRequestsTimeoutMs: e.OUTGOING_INTEGRATION_REQUESTS_TIMEOUT * 1000,
     // Mattermost splits this setting on whitespace and commas.
     allowedUntrustedInternalConnections: e.ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS.split(/[\s,]+/).filter(Boolean),

@@ -29,13 +29,29 @@ async function loadRoutes(runtime: Runtime): Promise<LoadedRoute[]> {
   return loaded;
 }
 
+/**
+ * Orders two matching templates as API Gateway does: segment by segment from the left, the first
+ * place where one has a literal and the other a parameter decides, for the literal
+ * (`/users/tokens/{token_id}` before `/users/{user_id}/teams`, `/users/tokens` before `/users/{user_id}`).
+ */
+export function compareRouteSpecificity(templateA: string, templateB: string): number {
+  const a = templateA.split('/');
+  const b = templateB.split('/');
+  for (let index = 0; index < Math.min(a.length, b.length); index++) {
+    const aIsParameter = a[index]!.startsWith('{');
+    const bIsParameter = b[index]!.startsWith('{');
+    if (aIsParameter !== bIsParameter) return aIsParameter ? 1 : -1;
+  }
+  return 0;
+}
+
 /** API Gateway picks the most specific route: literal segments beat parameters; `$default` comes last. */
 function selectRoute(routes: LoadedRoute[], method: string, path: string) {
   const matches = routes
     .filter((route) => route.method === method)
     .map((route) => ({ route, parameters: matchPath(route.path, path) }))
     .filter((match) => match.parameters !== undefined)
-    .sort((a, b) => Object.keys(a.parameters!).length - Object.keys(b.parameters!).length);
+    .sort((a, b) => compareRouteSpecificity(a.route.path, b.route.path));
   if (matches[0]) return { route: matches[0].route, parameters: matches[0].parameters!, routeKey: `${method} ${matches[0].route.path}` };
   const fallback = routes.find((route) => route.method === '*');
   return fallback ? { route: fallback, parameters: {}, routeKey: '$default' } : undefined;

@@ -31,7 +31,18 @@ export const keys = {
 
   user: (userId: string) => entity('USER', userId),
   username: (username: string) => pointer('USERNAME', username),
+  /**
+   * A personal access token, found by the hash of its secret (one GetItem per request). Before
+   * tokens had metadata this was a bare pointer to the user; such items still read (lib/store/access-tokens.ts).
+   */
   userToken: (tokenHash: string) => pointer('TOKEN', tokenHash),
+  /** A personal access token's id, pointing at the hash of its secret (get, revoke, disable by id). */
+  accessTokenId: (tokenId: string) => pointer('ACCESSTOKEN', tokenId),
+  /** GSI1 of the entities table: a user's personal access tokens (sort key: creation time, then id). */
+  accessTokensOfUser: (userId: string) => `ACCESSTOKENS#USER#${userId}`,
+  /** GSI1 of the entities table: every personal access token (the id items), for system admins. */
+  allAccessTokens: () => 'ACCESSTOKENS#ALL',
+  accessTokenOrder: (createAtMs: number, tokenId: string) => `TOKEN#${String(createAtMs).padStart(15, '0')}#${tokenId}`,
   /**
    * A dialog an integration opened for a user, by the hash of its submit URL: submissions and
    * lookups are accepted only for dialogs opened for that user (lib/integrations/dialogs.ts).
