@@ -67,6 +67,13 @@ const envSchema = z.object({
   TABLE_ENTITIES: z._default(z.string().check(z.minLength(1)), 'hookline-local-entities'),
   TABLE_POSTS: z._default(z.string().check(z.minLength(1)), 'hookline-local-posts'),
   TABLE_DELIVERIES: z._default(z.string().check(z.minLength(1)), 'hookline-local-deliveries'),
+  /** Live websocket connections (lib/store/connections.ts). */
+  TABLE_CONNECTIONS: z._default(z.string().check(z.minLength(1)), 'hookline-local-connections'),
+  /**
+   * Where the API Gateway Management API of the WebSocket API answers (`https://{api}.execute-api.
+   * {region}.amazonaws.com/{stage}`, or the local gateway); unset, nothing is pushed to clients.
+   */
+  WEBSOCKET_MANAGEMENT_ENDPOINT: optionalString,
   QUEUE_URL: optionalString,
   DEAD_LETTER_QUEUE_URL: optionalString,
   /** Where the dispatcher parks posts it could not dispatch (the posts stream's failure queue). */
@@ -119,7 +126,8 @@ export interface Config {
   incomingWebhookReturnPosts: boolean;
   /** Undefined when off. */
   incomingWebhookRateLimit: { perSecond: number; burst: number; windowMs: number } | undefined;
-  tables: { entities: string; posts: string; deliveries: string };
+  tables: { entities: string; posts: string; deliveries: string; connections: string };
+  websocketManagementEndpoint: string | undefined;
   queueUrl: string | undefined;
   deadLetterQueueUrl: string | undefined;
   dispatchFailureQueueUrl: string | undefined;
@@ -165,7 +173,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             windowMs: e.INCOMING_WEBHOOK_RATE_LIMIT_WINDOW_SECONDS * 1000,
           }
         : undefined,
-    tables: { entities: e.TABLE_ENTITIES, posts: e.TABLE_POSTS, deliveries: e.TABLE_DELIVERIES },
+    tables: { entities: e.TABLE_ENTITIES, posts: e.TABLE_POSTS, deliveries: e.TABLE_DELIVERIES, connections: e.TABLE_CONNECTIONS },
+    websocketManagementEndpoint: e.WEBSOCKET_MANAGEMENT_ENDPOINT?.replace(/\/+$/, ''),
     queueUrl: e.QUEUE_URL,
     deadLetterQueueUrl: e.DEAD_LETTER_QUEUE_URL,
     dispatchFailureQueueUrl: e.DISPATCH_FAILURE_QUEUE_URL,
