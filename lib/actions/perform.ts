@@ -10,6 +10,7 @@ import type { Runtime } from '../runtime.js';
 import { canonicalizeKeys, convertModelLinks, decodeAttachments, isPlainObject } from '../slack.js';
 import { signatureHeaders } from '../webhooks/signing.js';
 import { clickableAction, prepareActions, RETAINED_PROPS } from '../posts/attachments.js';
+import { publishEphemeralPost } from '../live/live.js';
 
 export const actionRequestSchema = z.object({
   selected_option: z._default(z.optional(z.string()), ''),
@@ -161,6 +162,7 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
       runtime.nowMs(),
     );
     await runtime.posts.createEphemeralPost(ephemeral, user.id, Math.floor(runtime.nowMs() / 1000) + runtime.config.ephemeralPostTtlSeconds);
+    await publishEphemeralPost(runtime, ephemeral, user.id);
     runtime.metrics.postsCreated('ephemeral', 1);
   }
   return clientTriggerId;
