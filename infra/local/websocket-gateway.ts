@@ -53,6 +53,8 @@ export async function startWebSocketGateway(runtime: Runtime, onError: (error: u
   const module = (await import(definition.handlerModule)) as { createHandler: (runtime: Runtime) => Handler };
   const handler = module.createHandler(runtime);
   const connections = new Map<string, LocalConnection>();
+  // Shutting down the stack is not a client leaving: no $disconnect then.
+  let closing = false;
   const server = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
 
   const context = (routeKey: string, eventType: string, connectionId: string, sourceIp: string) => ({
@@ -106,7 +108,7 @@ export async function startWebSocketGateway(runtime: Runtime, onError: (error: u
           });
           ws.on('close', () => {
             connections.delete(connectionId);
-            void invoke({ requestContext: context('$disconnect', 'DISCONNECT', connectionId, sourceIp) });
+            if (!closing) void invoke({ requestContext: context('$disconnect', 'DISCONNECT', connectionId, sourceIp) });
           });
           ws.on('error', () => ws.terminate());
         });
@@ -150,6 +152,7 @@ export async function startWebSocketGateway(runtime: Runtime, onError: (error: u
     connectionCount: () => connections.size,
 
     close: async () => {
+      closing = true;
       for (const connection of connections.values()) connection.socket.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
