@@ -118,6 +118,8 @@ function parseFrame(frame: string): Frame | undefined {
  * it in its user's channels. Opening after the send keeps every event behind the hello.
  */
 async function sendHello(runtime: Runtime, live: Live, connectionId: string, userId: string): Promise<void> {
+  // Frames of one connection may run at once: only the one that claims it sends the hello.
+  if (!(await live.connections.claimHello(connectionId, userId))) return;
   const channelIds = await runtime.entities.channelIdsOfUser(userId, MAX_CHANNELS_PER_CONNECTION);
   if ((await live.sender.send(connectionId, withSeq(serializeEvent(helloEvent(connectionId, userId, runtime.config)), 0))) === 'gone') {
     await live.connections.remove(connectionId);

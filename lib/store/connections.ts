@@ -13,8 +13,11 @@ import { connectionKeys, indexes } from './keys.js';
 /** API Gateway closes a WebSocket connection after two hours; the items outlive it a little. */
 export const CONNECTION_TTL_SECONDS = 3 * 3600;
 
-/** `anonymous`: upgraded, waiting for an authentication challenge; `authenticated`: user known, hello not sent yet; `open`: hello sent, events flow. */
-export type ConnectionState = 'anonymous' | 'authenticated' | 'open';
+/**
+ * `anonymous`: upgraded, waiting for an authentication challenge; `authenticated`: user known,
+ * hello not sent yet; `opening`: one invocation is sending the hello; `open`: hello sent, events flow.
+ */
+export type ConnectionState = 'anonymous' | 'authenticated' | 'opening' | 'open';
 
 export interface Connection {
   connectionId: string;
@@ -68,9 +71,32 @@ export class ConnectionStore {
   }
 
   /**
+   * Claims the sending of the hello for `userId`: true for exactly one caller, however many frames
+   * of the connection arrive at once.
+   */
+  async claimHello(connectionId: string, userId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: connectionKeys.connection(connectionId),
+          UpdateExpression: 'SET #state = :opening, user_id = :user',
+          ConditionExpression: '#state IN (:anonymous, :authenticated)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':opening': 'opening', ':user': userId, ':anonymous': 'anonymous', ':authenticated': 'authenticated' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
    * Marks the connection open once its hello (seq 0) is sent: the next event takes seq 1, the user
-   * index lists it, and each of `channelIds` lists it in the channel's partition. False when the
-   * connection is gone or was opened by a concurrent frame.
+   * index lists it, and each of `channelIds` lists it in the channel's partition. False unless the
+   * connection was claimed for its hello (`claimHello`) and is still there.
    */
   async open(connectionId: string, userId: string, channelIds: string[], nowMs: number): Promise<boolean> {
     const expiresAt = Math.floor(nowMs / 1000) + CONNECTION_TTL_SECONDS;
@@ -80,10 +106,11 @@ export class ConnectionStore {
           TableName: this.table,
           Key: connectionKeys.connection(connectionId),
           UpdateExpression: 'SET #state = :open, user_id = :user, next_seq = :one, channel_ids = :channels, GSI1PK = :byUser, GSI1SK = :id',
-          ConditionExpression: 'attribute_exists(PK) AND #state <> :open',
+          ConditionExpression: '#state = :opening',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
             ':open': 'open',
+            ':opening': 'opening',
             ':user': userId,
             ':one': 1,
             ':channels': channelIds,

@@ -241,6 +241,7 @@ describe('connections', () => {
     // The socket dies without API Gateway's $disconnect reaching the function (a lost invocation).
     const gone = 'gonegonegonegon=';
     await connections.create(gone, world.user('outsider').id, Date.now());
+    await connections.claimHello(gone, world.user('outsider').id);
     await connections.open(gone, world.user('outsider').id, [], Date.now());
     const { publishToUser } = await import('../../lib/live/live.js');
     const { broadcast } = await import('../../lib/live/events.js');
