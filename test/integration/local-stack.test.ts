@@ -81,7 +81,7 @@ describe('npm start', () => {
     const posted = await fetch(hookUrl!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"survives restarts"}' });
     expect(await posted.text()).toBe('ok');
     expect(await until(() => events.some((event) => event.event === 'posted' && JSON.parse(event.data!.post!).message === 'survives restarts'))).toBe(true);
-    socket.close();
+    await new Promise((resolve) => ((socket.onclose = resolve), socket.close()));
 
     // The whole outgoing loop: alice says "build api", the demo integration answers in the thread.
     const channelId = /channels\/([a-z0-9]{26})\/posts/.exec(channelsUrl!)![1];
