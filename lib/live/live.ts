@@ -104,12 +104,21 @@ export function publishEphemeralPost(runtime: Runtime, post: Post, userId: strin
  * Sends a channel event to the channel's connected members: the connections listed in the channel's
  * partition, kept only if their user is a member now and may see `post` (lib/posts/visibility.ts).
  */
-export async function publishToChannel(runtime: Runtime, channelId: string, event: LiveEvent, post?: Post): Promise<DeliveryCounts | undefined> {
+export async function publishToChannel(
+  runtime: Runtime,
+  channelId: string,
+  event: LiveEvent | (() => Promise<LiveEvent | undefined>),
+  post?: Post,
+): Promise<DeliveryCounts | undefined> {
   const live = liveFor(runtime);
   if (!live) return undefined;
+  const none = { sent: 0, gone: 0, skipped: 0, failed: 0 };
+  // Most channels have nobody connected: one Query, and the event (its reads) is never built.
   const listed = await live.connections.connectionsOfChannel(channelId);
-  if (listed.length === 0) return { sent: 0, gone: 0, skipped: 0, failed: 0 };
+  if (listed.length === 0) return none;
   const members = new Set(await runtime.entities.channelMemberIds(channelId, MAX_CHANNEL_MEMBERS));
   const targets = listed.filter((target) => receivesEventsOf(post, target.userId, members.has(target.userId)));
-  return deliver(runtime, live, targets, event);
+  if (targets.length === 0) return none;
+  const built = typeof event === 'function' ? await event() : event;
+  return built ? deliver(runtime, live, targets, built) : none;
 }

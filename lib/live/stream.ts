@@ -60,12 +60,19 @@ export async function publishStreamRecord(runtime: Runtime, record: DynamoDBReco
   return publishToChannel(runtime, reaction.channel_id, reactionEvent('reaction_added', reaction));
 }
 
-async function publishPosted(runtime: Runtime, post: Post): Promise<DeliveryCounts | undefined> {
-  const channel = await runtime.directory.channel(post.channel_id);
-  if (!channel) return undefined;
-  const sender = await runtime.directory.user(post.user_id);
-  const mentions = await mentionedMembers(runtime, post);
-  return publishToChannel(runtime, channel.id, postedEvent(post, { channel, senderUsername: sender?.username ?? '', mentions }, runtime.config), post);
+function publishPosted(runtime: Runtime, post: Post): Promise<DeliveryCounts | undefined> {
+  return publishToChannel(
+    runtime,
+    post.channel_id,
+    async () => {
+      const channel = await runtime.directory.channel(post.channel_id);
+      if (!channel) return undefined;
+      const sender = await runtime.directory.user(post.user_id);
+      const mentions = await mentionedMembers(runtime, post);
+      return postedEvent(post, { channel, senderUsername: sender?.username ?? '', mentions }, runtime.config);
+    },
+    post,
+  );
 }
 
 /** The channel members a post mentions by `@username`, or all of them (but the sender) for `@channel`, `@all`, `@here`. */
