@@ -299,6 +299,21 @@ export class EntityStore {
     return (await this.getRaw(keys.teamMember(teamId, userId))) !== undefined;
   }
 
+  /** The ids of a channel's members, at most `limit`: one Query of the channel's partition (live events' fan-out). */
+  async channelMemberIds(channelId: string, limit: number): Promise<string[]> {
+    const items = await queryAll(
+      this.db,
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'PK = :channel AND begins_with(SK, :members)',
+        ExpressionAttributeValues: { ':channel': keys.channel(channelId).PK, ':members': keys.channelMembersPrefix() },
+        ProjectionExpression: 'user_id',
+      },
+      limit,
+    );
+    return items.map((item) => String(item.user_id));
+  }
+
   async isChannelMember(channelId: string, userId: string): Promise<boolean> {
     return (await this.getRaw(keys.channelMember(channelId, userId))) !== undefined;
   }

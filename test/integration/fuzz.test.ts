@@ -18,6 +18,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20_260_914);
 const REQUESTS_PER_ROUTE = 400;
 const ONLY = process.env.FUZZ_ONLY;
 const CONCURRENCY = 12;
+const WEBSOCKET_FRAMES = 150;
 
 let api: Api;
 let world: World;
@@ -410,4 +411,75 @@ describe('fuzzing every route over HTTP', () => {
       expect(successes, `${name}: ${summary.join('\n')}`).toBeGreaterThan(0);
     }
   }, 180_000);
+});
+
+// --- the websocket ----------------------------------------------------------------------------------
+
+/** Frames a client might send, well-formed or not: Mattermost's actions with odd seqs and data, JSON of any shape, garbage. */
+const websocketFrame = fc.oneof(
+  fc.record(
+    {
+      seq: fc.oneof(fc.integer(), fc.double(), oddString, fc.constant(null), fc.constant(1)),
+      action: fc.oneof(fc.constantFrom('authentication_challenge', 'ping', 'user_typing', 'presence', 'get_statuses', 'get_statuses_by_ids', 'user_update_active_status', ''), oddString, value),
+      data: fc.oneof(value, fc.record({ token: fc.oneof(oddString, fc.constant('TOKEN'), fc.constant('t'.repeat(5_000))) }, { requiredKeys: [] })),
+    },
+    { requiredKeys: [] },
+  ).map((frame) => JSON.stringify(frame)),
+  jsonText,
+  bytes.map((raw) => raw.toString('latin1')),
+  fc.constantFrom('', '{', 'null', '[]', '"x"', `{"seq":1,"action":"ping","data":${'['.repeat(10_000)}${']'.repeat(10_000)}}`, 'x'.repeat(200_000)),
+);
+
+describe('fuzzing the websocket routes', () => {
+  it('answers generated $connect headers and $default frames in every connection state without a 5xx', async () => {
+    const { createHandler } = await import('../../functions/websocket.js');
+    const { liveFor } = await import('../../lib/live/live.js');
+    const handler = createHandler(api.runtime);
+    const connections = liveFor(api.runtime)!.connections;
+    const failures: string[] = [];
+    const authorizations = fc.sample(fc.tuple(authHeader, fc.constantFrom('authorization', 'Authorization', 'x-other')), { numRuns: 100, seed: SEED });
+    for (const [index, [auth, name]] of authorizations.entries()) {
+      const result = await handler({ requestContext: { routeKey: '$connect', connectionId: `fuzzconnect${index}=` }, headers: { [name]: auth() } });
+      if (result.statusCode !== 200 && result.statusCode !== 401) failures.push(`$connect ${name}: ${auth().slice(0, 40)} -> ${result.statusCode}`);
+    }
+    // Each frame costs a connection of its own (a few DynamoDB writes), so fewer than per HTTP route.
+    const frames = fc.sample(websocketFrame, { numRuns: WEBSOCKET_FRAMES, seed: SEED });
+    const creator = world.user('creator');
+    for (const [index, frame] of frames.entries()) {
+      // Each frame meets a connection in one of its states; none has a socket, so every send finds it gone.
+      const connectionId = `fuzzframe${index}=`;
+      const state = index % 3;
+      await connections.create(connectionId, state === 0 ? undefined : creator.id, Date.now());
+      if (state === 2 && (await connections.claimHello(connectionId, creator.id))) await connections.open(connectionId, creator.id, [world.channel('town-square').id], Date.now());
+      const body = frame.replaceAll('TOKEN', creator.token);
+      const result = await handler({ requestContext: { routeKey: '$default', connectionId }, body: index % 7 === 0 ? Buffer.from(body).toString('base64') : body, isBase64Encoded: index % 7 === 0 });
+      if (result.statusCode >= 500) failures.push(`$default ${body.slice(0, 200)} -> ${result.statusCode}`);
+      const disconnected = await handler({ requestContext: { routeKey: '$disconnect', connectionId } });
+      if (disconnected.statusCode !== 200) failures.push(`$disconnect -> ${disconnected.statusCode}`);
+    }
+    expect(failures.slice(0, 15)).toEqual([]);
+  }, 180_000);
+
+  it('keeps serving a real socket after garbage frames: a new connection still gets its hello', async () => {
+    const frames = fc.sample(websocketFrame, { numRuns: 100, seed: SEED + 1 });
+    const socketUrl = `${api.url.replace(/^http/, 'ws')}/api/v4/websocket`;
+    const raw = new WebSocket(socketUrl);
+    await new Promise((resolve) => (raw.onopen = resolve));
+    for (const frame of frames) if (raw.readyState === WebSocket.OPEN) raw.send(frame);
+    const hello = await new Promise<any>((resolve, reject) => {
+      const fresh = new WebSocket(socketUrl);
+      const timer = setTimeout(() => reject(new Error('no hello')), 10_000);
+      fresh.onopen = () => fresh.send(JSON.stringify({ seq: 1, action: 'authentication_challenge', data: { token: world.user('creator').token } }));
+      fresh.onmessage = (message) => {
+        const parsed = JSON.parse(String(message.data));
+        if (parsed.event === 'hello') {
+          clearTimeout(timer);
+          fresh.close();
+          resolve(parsed);
+        }
+      };
+    });
+    raw.close();
+    expect(hello.seq).toBe(0);
+  }, 60_000);
 });
