@@ -13,6 +13,7 @@ import { startGateway } from './gateway.js';
 import { projectRoot } from './serverless-definition.js';
 import { createHandler as createDispatcher } from '../../functions/outgoing-dispatcher.js';
 import { createHandler as createWorker } from '../../functions/outgoing-worker.js';
+import { createHandler as createLiveEvents } from '../../functions/live-events.js';
 import { createOutgoingRuntime } from '../../lib/webhooks/outgoing-runtime.js';
 import { startDemoIntegration } from './demo-integration.js';
 import { startQueueSource, startStreamSource } from './event-sources.js';
@@ -52,6 +53,8 @@ try {
     ...provisioned.environment,
     // Like a deployed stage, an empty SITE_URL means the stack's own URL.
     SITE_URL: provisioned.environment.SITE_URL || apiUrl,
+    // The WebSocket API's Management API is served by the local gateway on the same port.
+    WEBSOCKET_MANAGEMENT_ENDPOINT: apiUrl,
     // EMF metrics are for CloudWatch; locally they would only fill the console.
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
   };
@@ -75,6 +78,16 @@ try {
     onFailure: { sqsEndpoint: sqs.endpoint, queueUrl: provisioned.queueUrls.DispatchFailureQueue! },
   });
   stops.push(stream.stop);
+  // The stream's second mapping: live events to connected websocket clients, from now on.
+  const liveStream = await startStreamSource({
+    dynamoEndpoint: dynamo.endpoint,
+    tableName: environment.TABLE_POSTS!,
+    handler: createLiveEvents(runtime),
+    intervalMs: 20,
+    startingPosition: 'LATEST',
+    onError: logError('live events'),
+  });
+  stops.push(liveStream.stop);
   const queue = startQueueSource({
     sqsEndpoint: sqs.endpoint,
     queueUrl: environment.QUEUE_URL!,
@@ -115,6 +128,7 @@ try {
   const ciHook = demo.incoming_webhooks[0];
   console.log(`
 Hookline is running on ${apiUrl}   (Ctrl-C to stop)
+  Live events     ${apiUrl.replace(/^http/, 'ws')}/api/v4/websocket
 
 Web app: ${apiUrl}/   (sign in with the demo token below)
 
