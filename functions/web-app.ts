@@ -22,21 +22,43 @@ const contentTypes: Record<string, string> = {
 };
 
 /**
- * The page runs only its own script and talks only to its own origin (the API and, later, the
- * websocket); posts' images may come from anywhere. Post HTML is sanitized in the app as well:
- * this is the second wall.
+ * The page runs only its own script and talks only to its own origin (the API and, locally, the
+ * websocket: CSP 3's 'self' matches ws: and wss: on the same host) and to the WebSocket API when
+ * it has a host of its own (on AWS); posts' images may come from anywhere. Post HTML is sanitized
+ * in the app as well: this is the second wall.
  */
-const contentSecurityPolicy = [
+const contentSecurityPolicy = (socketOrigin?: string) =>
+  [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
   'img-src * data:',
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+    `connect-src 'self'${socketOrigin ? ` ${socketOrigin}` : ''}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+
+/**
+ * Where the page opens the websocket when it is not on the page's origin: on AWS the WebSocket
+ * API has its own execute-api host (docs/live-events.md), the Management API's endpoint with
+ * `wss:`. Locally the websocket answers on the API's own port, and the page uses its own origin.
+ */
+export function separateWebsocketUrl(managementEndpoint: string | undefined, requestHost: string | undefined): string | undefined {
+  if (!managementEndpoint) return undefined;
+  let url: URL;
+  try {
+    url = new URL(managementEndpoint);
+  } catch {
+    return undefined;
+  }
+  if (requestHost && url.host === requestHost.toLowerCase()) return undefined;
+  url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
+  return url.href.replace(/\/+$/, '');
+}
+
+const escapeAttribute = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 const commonHeaders = {
   'x-content-type-options': 'nosniff',
@@ -83,6 +105,8 @@ function send(file: Asset, acceptEncoding: string, headers: Record<string, strin
 
 export const createHandler = (runtime: EdgeRuntime, distDir = defaultDistDir) => {
   let assets: ReturnType<typeof readAssets>;
+  // index.html naming a websocket URL, built once per URL (one per stage in practice).
+  const indexes = new Map<string, Asset>();
   return httpHandler(
     'web-app',
     async (request): Promise<HttpResponse> => {
@@ -91,7 +115,18 @@ export const createHandler = (runtime: EdgeRuntime, distDir = defaultDistDir) =>
       const acceptEncoding = request.headers['accept-encoding'] ?? '';
       if (request.routeKey === 'GET /') {
         // Always revalidated, so a deploy is picked up at once; it names the immutable files.
-        return send(assets.index, acceptEncoding, { 'cache-control': 'no-cache', 'content-security-policy': contentSecurityPolicy, 'x-frame-options': 'DENY' });
+        const socketUrl = separateWebsocketUrl(runtime.config.websocketManagementEndpoint, request.headers.host);
+        let index = assets.index;
+        if (socketUrl) {
+          const base = assets.index.body;
+          index = indexes.get(socketUrl) ?? asset(base.replace('</head>', `  <meta name="hookline-websocket-url" content="${escapeAttribute(socketUrl)}" />\n  </head>`), contentTypes['.html']!);
+          indexes.set(socketUrl, index);
+        }
+        return send(index, acceptEncoding, {
+          'cache-control': 'no-cache',
+          'content-security-policy': contentSecurityPolicy(socketUrl ? new URL(socketUrl).origin : undefined),
+          'x-frame-options': 'DENY',
+        });
       }
       const file = assets.files.get(request.pathParameters.file ?? '');
       if (!file) throw errors.notFoundRoute();

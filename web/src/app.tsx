@@ -90,6 +90,9 @@ function SignIn({ onSignedIn }: { onSignedIn(client: Client4, me: UserProfile): 
   );
 }
 
+/** The websocket's URL when it is not on the page's origin (on AWS), as `GET /` names it. */
+const socketUrl = () => document.querySelector<HTMLMetaElement>('meta[name="hookline-websocket-url"]')?.content || undefined;
+
 const CHANNEL_GROUPS: Array<{ title: string; types: string[] }> = [
   { title: 'Channels', types: ['O'] },
   { title: 'Private channels', types: ['P'] },
@@ -98,7 +101,7 @@ const CHANNEL_GROUPS: Array<{ title: string; types: string[] }> = [
 
 function Workspace({ client, me, signOut }: { client: Client4; me: UserProfile; signOut(): void }) {
   const [liveState, setLiveState] = useState<LiveState>('connecting');
-  const live = useMemo(() => websocketSource(client, { token: client.getToken(), onState: setLiveState }), [client]);
+  const live = useMemo(() => websocketSource(client, { url: socketUrl(), token: client.getToken(), onState: setLiveState }), [client]);
   useEffect(() => () => live.close(), [live]);
   const [teams, setTeams] = useState<Team[] | undefined>();
   const [teamId, setTeamId] = useState<string | undefined>();
