@@ -30,14 +30,21 @@ export interface ChannelViewProps {
 
 type PostMap = Map<string, PostType>;
 
-/** Newer versions win; a post deleted since is dropped. */
+/**
+ * Newer versions win; a post deleted since is dropped. A reply seen for the first time counts on
+ * its root, unless the same changes carry the root: the websocket, like Mattermost's, sends no
+ * event for a root whose reply count changed, and clients count replies themselves.
+ */
 function merge(current: PostMap, list: PostList): PostMap {
   const next = new Map(current);
-  for (const post of Object.values(list.posts ?? {})) {
+  const posts = list.posts ?? {};
+  for (const post of Object.values(posts)) {
     const known = next.get(post.id);
     if (known && known.update_at > post.update_at) continue;
     if (post.delete_at > 0) next.delete(post.id);
     else next.set(post.id, post);
+    const root = post.root_id ? next.get(post.root_id) : undefined;
+    if (!known && post.delete_at === 0 && root && !posts[root.id]) next.set(root.id, { ...root, reply_count: (root.reply_count ?? 0) + 1 });
   }
   return next;
 }
