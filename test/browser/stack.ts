@@ -1,7 +1,8 @@
 import type { Browser } from 'playwright-core';
 import { expect } from 'vitest';
 import { replyJson, startCallbackServer, type CallbackServer } from '../support/callback-server.js';
-import { seedWorld, startApi, type Api, type World } from '../support/harness.js';
+import { seedWorld, startOutgoingStack, uniqueName, type Api, type World } from '../support/harness.js';
+import { startStreamSource } from '../../infra/local/event-sources.js';
 import { launchBrowser } from './browser.js';
 
 /**
@@ -15,6 +16,10 @@ export interface WebAppStack {
   world: World;
   browser: Browser;
   auth(token?: string): Record<string, string>;
+  /** The seeded team admin's username (a user with `team_admin` on the team, in every public channel). */
+  admin: string;
+  /** Requests the outgoing-hook callback (`/outgoing`) received; the first is answered 503, the rest 200. */
+  outgoingCalls(): number;
   /** Posts through the seeded incoming webhook; answers the post's id. */
   hook(body: unknown): Promise<string>;
   close(): Promise<void>;
@@ -40,11 +45,48 @@ export const TEST_DIALOG = {
   ],
 };
 
+/** The posts stream feeding the live-events function, from now on, as the deployed mapping (LATEST). */
+async function startLiveEvents(api: Api): Promise<{ stop(): Promise<void> }> {
+  const { createHandler } = await import('../../functions/live-events.js');
+  return startStreamSource({
+    dynamoEndpoint: api.runtime.config.dynamodbEndpoint!,
+    tableName: api.runtime.config.tables.posts,
+    handler: createHandler(api.runtime),
+    intervalMs: 20,
+    retryDelayMs: 100,
+    startingPosition: 'LATEST',
+    onError: (error) => console.error('live stream source:', error),
+  });
+}
+
+/** The stack on a stage of its own, with the whole outgoing pipeline (short retry delays) for the delivery log. */
 export async function startWebAppStack(): Promise<WebAppStack> {
   const integrationUrl = () => integration.url;
   let apiUrl = '';
   let dialogSubmissions = 0;
+  let outgoingCalls = 0;
   const integration = await startCallbackServer(async (request, _index, response) => {
+    if (request.url === '/outgoing') {
+      // The first delivery fails, so the log has a failed attempt; every later one succeeds.
+      if (++outgoingCalls === 1) {
+        response.writeHead(503).end('busy');
+        return;
+      }
+      replyJson(response, { text: `pong ${outgoingCalls}` });
+      return;
+    }
+    if (request.url === '/dialog-command') {
+      // A command that answers by opening a dialog with the trigger id it received.
+      const form = new URLSearchParams(request.body);
+      const opened = await fetch(`${apiUrl}/api/v4/actions/dialogs/open`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ trigger_id: form.get('trigger_id'), url: `${integrationUrl()}/dialog-submit`, dialog: TEST_DIALOG }),
+      });
+      if (opened.status !== 200) throw new Error(`dialog open: ${opened.status} ${await opened.text()}`);
+      replyJson(response, {});
+      return;
+    }
     if (request.url.endsWith('.png')) {
       response.writeHead(200, { 'content-type': 'image/png' });
       response.end(PNG);
@@ -85,18 +127,26 @@ export async function startWebAppStack(): Promise<WebAppStack> {
     }
     response.writeHead(404).end();
   });
-  const api = await startApi({
+  const settings = {
     ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: '127.0.0.0/8',
     ENABLE_POST_USERNAME_OVERRIDE: 'true',
     ENABLE_POST_ICON_OVERRIDE: 'true',
     OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: '5',
-  });
+  };
+  // A stage of its own: the shared test tables' stream is read by every other file's live-events
+  // consumer, which would push this file's events a second time, out of order.
+  const outgoing = await startOutgoingStack(settings);
+  const api = outgoing.api;
+  const live = await startLiveEvents(api);
   apiUrl = api.url;
+  const admin = uniqueName('admin');
   const world = await seedWorld(api.runtime, (names) => ({
+    users: [{ username: admin, teams: [{ name: names.team, roles: ['team_admin'] }], channels: [`${names.team}/town-square`, `${names.team}/off-topic`] }],
     commands: [
       { team: names.team, trigger: 'deploy', url: `${integration.url}/command`, creator: names.creator, auto_complete: true, auto_complete_desc: 'Deploy a service', auto_complete_hint: '[service]' },
       { team: names.team, trigger: 'visit', url: `${integration.url}/visit`, creator: names.creator },
       { team: names.team, trigger: 'deploy-status', url: `${integration.url}/command`, creator: names.creator, auto_complete: true, auto_complete_desc: 'Show what is deployed' },
+      { team: names.team, trigger: 'release', url: `${integration.url}/dialog-command`, creator: names.creator, auto_complete: true, auto_complete_desc: 'Open the release dialog' },
     ],
   }));
   const auth = (token = world.user('creator').token) => ({ authorization: `Bearer ${token}` });
@@ -109,6 +159,8 @@ export async function startWebAppStack(): Promise<WebAppStack> {
     world,
     browser,
     auth,
+    admin,
+    outgoingCalls: () => outgoingCalls,
     hook: async (body) => {
       const response = await api.postJson(world.hook('main').url, body, { prefer: 'return=representation' });
       expect(response.status, response.text).toBe(200);
@@ -116,7 +168,8 @@ export async function startWebAppStack(): Promise<WebAppStack> {
     },
     close: async () => {
       await browser.close();
-      await api.close();
+      await live.stop();
+      await outgoing.close();
       await integration.close();
     },
   };

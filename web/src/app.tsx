@@ -90,6 +90,9 @@ function SignIn({ onSignedIn }: { onSignedIn(client: Client4, me: UserProfile): 
   );
 }
 
+/** How long a dialog opened before its click or command answered waits for its trigger id. */
+const EARLY_DIALOG_MS = 10_000;
+
 /** The websocket's URL when it is not on the page's origin (on AWS), as `GET /` names it. */
 const socketUrl = () => document.querySelector<HTMLMetaElement>('meta[name="hookline-websocket-url"]')?.content || undefined;
 
@@ -132,7 +135,24 @@ function Workspace({ client, me, signOut }: { client: Client4; me: UserProfile; 
   }, [teamId]);
 
   // A dialog shows only when it answers the user's own last click or command, as in Mattermost.
-  useEffect(() => live.onOpenDialog?.((open) => open.trigger_id === lastTrigger.current && setDialog(open)), [live]);
+  // The integration may open it before the click or command has answered (and named its trigger
+  // id): such dialogs wait a few seconds for their trigger id.
+  const early = useRef<Array<{ at: number; open: OpenDialog }>>([]);
+  useEffect(
+    () =>
+      live.onOpenDialog?.((open) => {
+        if (open.trigger_id === lastTrigger.current) return setDialog(open);
+        const now = Date.now();
+        early.current = [...early.current.filter((entry) => entry.at > now - EARLY_DIALOG_MS), { at: now, open }];
+      }),
+    [live],
+  );
+  const rememberTrigger = (triggerId: string) => {
+    lastTrigger.current = triggerId;
+    const waiting = early.current.find((entry) => entry.open.trigger_id === triggerId && entry.at > Date.now() - EARLY_DIALOG_MS);
+    early.current = [];
+    if (waiting) setDialog(waiting.open);
+  };
 
   useEffect(() => {
     client.getMyTeams().then(
@@ -314,7 +334,7 @@ function Workspace({ client, me, signOut }: { client: Client4; me: UserProfile; 
             needProfiles={needProfiles}
             loadCommands={loadCommands}
             menus={menus}
-            rememberTrigger={(triggerId) => (lastTrigger.current = triggerId)}
+            rememberTrigger={rememberTrigger}
           />
         ) : channels && channels.length === 0 ? (
           <p class="empty">No channels in this team yet.</p>

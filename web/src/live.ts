@@ -107,6 +107,9 @@ const parse = <T>(value: unknown): T | undefined => {
   }
 };
 
+/** How far before the newest change seen a resync reads. */
+const RESYNC_OVERLAP_MS = 10_000;
+
 /** How long a just-received post event is kept, to hand to a watch that starts right after it. */
 const RECENT_MS = 30_000;
 
@@ -147,7 +150,9 @@ export function websocketSource(client: Client4, options: { url?: string; token:
     watcher.fallback = undefined;
     if (!watcher.stale) return;
     watcher.stale = false;
-    client.getPostsSince(watcher.channelId, watcher.cursor).then(
+    // A little before the newest change seen: what was written around then may have been pushed
+    // while the socket was down (merging a post twice is harmless).
+    client.getPostsSince(watcher.channelId, Math.max(0, watcher.cursor - RESYNC_OVERLAP_MS)).then(
       (list) => deliver(watcher, Object.values((list as PostList).posts ?? {})),
       (error) => !watcher.stopped && watcher.onError(error),
     );

@@ -1,0 +1,147 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Api, World } from '../support/harness.js';
+import { openPage, postWith, screenshot, signIn } from './browser.js';
+import { startWebAppStack, type WebAppStack } from './stack.js';
+
+/** The web app on Mattermost's websocket: posts, clicks, ephemeral answers and dialogs arrive live. */
+vi.setConfig({ testTimeout: 90_000 });
+
+let stack: WebAppStack;
+let api: Api;
+let world: World;
+let browser: Browser;
+
+beforeAll(async () => {
+  stack = await startWebAppStack();
+  ({ api, world, browser } = stack);
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+/** Every `?since=` read (the polling fallback and the resync after a reconnect) and websocket the page makes. */
+function watchTraffic(page: Page) {
+  const since: string[] = [];
+  const sockets: string[] = [];
+  page.on('request', (request) => {
+    if (/\/api\/v4\/channels\/[^/]+\/posts\?.*since=/.test(request.url())) since.push(request.url());
+  });
+  page.on('websocket', (socket) => sockets.push(socket.url()));
+  return { since, sockets };
+}
+
+async function signInLive(page: Page, token = world.user('creator').token) {
+  await signIn(page, api.url, token);
+  await page.locator('.workspace[data-live="open"]').waitFor({ timeout: 15_000 });
+}
+
+describe('live updates over the websocket', () => {
+  it('shows a post sent while the channel is open, without a reload and without polling', async () => {
+    const { page, context } = await openPage(browser);
+    const traffic = watchTraffic(page);
+    await signInLive(page);
+    await page.getByRole('heading', { name: '#town-square' }).waitFor();
+    expect(traffic.sockets).toEqual([`${api.url.replace('http', 'ws')}/api/v4/websocket`]);
+    // Whatever was read before the socket said hello, nothing is polled once it is up.
+    const before = traffic.since.length;
+    const navigations: string[] = [];
+    page.on('framenavigated', (frame) => navigations.push(frame.url()));
+
+    await stack.hook({ text: 'Arrived **live**' });
+    await postWith(page, 'Arrived live').waitFor({ timeout: 15_000 });
+    // Time in which the 2 s poll would have run at least twice.
+    await page.waitForTimeout(4_500);
+    expect(traffic.since.length).toBe(before);
+    expect(navigations).toEqual([]);
+    await screenshot(page, 'live-posted');
+    await context.close();
+  });
+
+  it('updates a clicked post and shows the ephemeral answer through the socket', async () => {
+    const { page, context } = await openPage(browser);
+    const traffic = watchTraffic(page);
+    await signInLive(page);
+    const url = `${stack.integration.url}/action`;
+    await stack.hook({ text: 'Release 9 is ready', attachments: [{ text: 'Ship it?', actions: [{ id: 'approve', name: 'Approve', style: 'primary', integration: { url, context: {} } }] }] });
+    const post = postWith(page, 'Release 9 is ready');
+    await post.waitFor({ timeout: 15_000 });
+    const before = traffic.since.length;
+    await post.getByRole('button', { name: 'Approve' }).click();
+    await postWith(page, `Release approved by @${world.user('creator').username}`).waitFor({ timeout: 15_000 });
+    const ephemeral = postWith(page, 'You approved.');
+    await ephemeral.waitFor({ timeout: 15_000 });
+    expect(await ephemeral.locator('.post__visibility').textContent()).toBe('(Only visible to you)');
+    expect(traffic.since.length).toBe(before);
+    await context.close();
+  });
+
+  it("shows a command's ephemeral answer through the socket", async () => {
+    const { page, context } = await openPage(browser);
+    const traffic = watchTraffic(page);
+    await signInLive(page);
+    await page.getByRole('heading', { name: '#town-square' }).waitFor();
+    const before = traffic.since.length;
+    const box = page.getByLabel(/^Write to/);
+    await box.fill('/deploy billing');
+    await box.press('Escape');
+    await box.press('Enter');
+    const answer = postWith(page, 'Deploying billing for you');
+    await answer.waitFor({ timeout: 15_000 });
+    expect(await answer.locator('.post__visibility').textContent()).toBe('(Only visible to you)');
+    expect(traffic.since.length).toBe(before);
+    await screenshot(page, 'live-ephemeral');
+    await context.close();
+  });
+
+  it('opens the dialog a command asks for, shows the field error, and closes when accepted', async () => {
+    const { page, context } = await openPage(browser);
+    await signInLive(page);
+    await page.getByRole('heading', { name: '#town-square' }).waitFor();
+    const box = page.getByLabel(/^Write to/);
+    await box.fill('/release');
+    await box.press('Escape');
+    await box.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Release' });
+    await dialog.waitFor({ timeout: 15_000 });
+    await screenshot(page, 'live-dialog');
+
+    await dialog.getByLabel('Name').fill('v1.0.0');
+    await dialog.getByLabel('Environment').selectOption('production');
+    await dialog.getByRole('radio', { name: 'Large' }).check();
+    await dialog.getByRole('button', { name: 'Release it' }).click();
+    // The integration refuses the first submission on a field and in general.
+    await dialog.getByText('That name is taken').waitFor({ timeout: 15_000 });
+    await dialog.getByText('The release is not ready').waitFor();
+    const name = dialog.getByLabel('Name');
+    const described = (await name.getAttribute('aria-describedby')) ?? '';
+    const descriptions = await Promise.all(described.split(/\s+/).filter(Boolean).map((id) => page.locator(`#${id}`).textContent()));
+    expect(descriptions.join(' ')).toContain('That name is taken');
+    expect(await name.getAttribute('aria-invalid')).toBe('true');
+    await screenshot(page, 'live-dialog-error');
+
+    await name.fill('v1.0.1');
+    await dialog.getByRole('button', { name: 'Release it' }).click();
+    await dialog.waitFor({ state: 'detached', timeout: 15_000 });
+    await context.close();
+  });
+
+  it("opens no dialog whose trigger id is not the user's last one", async () => {
+    const { page, context } = await openPage(browser);
+    await signInLive(page);
+    await page.getByRole('heading', { name: '#town-square' }).waitFor();
+    // Another tab of the same user runs the command: this tab's last trigger id is not the one.
+    const { page: other, context: otherContext } = await openPage(browser);
+    await signInLive(other);
+    await other.getByRole('heading', { name: '#town-square' }).waitFor();
+    const box = other.getByLabel(/^Write to/);
+    await box.fill('/release');
+    await box.press('Escape');
+    await box.press('Enter');
+    await other.getByRole('dialog', { name: 'Release' }).waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    await otherContext.close();
+    await context.close();
+  });
+});
