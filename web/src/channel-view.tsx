@@ -31,7 +31,7 @@ export interface ChannelViewProps {
 type PostMap = Map<string, PostType>;
 
 /**
- * Newer versions win; a post deleted since is dropped. A reply seen for the first time counts on
+ * Newer versions win; a post deleted since is dropped. A reply seen for the first time (not an ephemeral one) counts on
  * its root, unless the same changes carry the root: the websocket, like Mattermost's, sends no
  * event for a root whose reply count changed, and clients count replies themselves.
  */
@@ -44,7 +44,7 @@ function merge(current: PostMap, list: PostList): PostMap {
     if (post.delete_at > 0) next.delete(post.id);
     else next.set(post.id, post);
     const root = post.root_id ? next.get(post.root_id) : undefined;
-    if (!known && post.delete_at === 0 && root && !posts[root.id]) next.set(root.id, { ...root, reply_count: (root.reply_count ?? 0) + 1 });
+    if (!known && post.delete_at === 0 && post.type !== 'system_ephemeral' && root && !posts[root.id]) next.set(root.id, { ...root, reply_count: (root.reply_count ?? 0) + 1 });
   }
   return next;
 }
