@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replyJson, startCallbackServer, type CallbackServer } from '../support/callback-server.js';
 import { client4 } from '../support/client4.js';
+import { generateTriggerId } from '../../lib/integrations/trigger-id.js';
 import { seedWorld, startLiveStack, type Api, type World } from '../support/harness.js';
 
 /**
@@ -254,5 +255,30 @@ describe('connections', () => {
     const deadline = Date.now() + 5_000;
     while ((await connections.get(connectionId)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await connections.get(connectionId)).toBeUndefined();
+  });
+});
+
+describe('dialogs', () => {
+  it('sends open_dialog to every connection of the trigger\'s user and no one else, each time the trigger opens one (DG-08)', async () => {
+    const creator = connect(world.user('creator').token);
+    const secondTab = connect(world.user('creator').token, 'header');
+    const other = connect(world.user('other').token);
+    await Promise.all([creator.ready(), secondTab.ready(), other.ready()]);
+    const secret = (await api.runtime.entities.getActionSigningSecret())!;
+    const { clientTriggerId, triggerId } = generateTriggerId(secret, world.user('creator').id, Date.now());
+    const dialog = { callback_id: 'cb', title: 'Approve', elements: [{ display_name: 'Reason', name: 'reason', type: 'text' }], state: 's' };
+    const url = `${integration.url}/dialog`;
+    expect((await api.postJson('/api/v4/actions/dialogs/open', { trigger_id: triggerId, url, dialog })).status).toBe(200);
+    for (const tab of [creator, secondTab]) {
+      const event = await tab.waitFor((message) => message.event === 'open_dialog');
+      expect(event.broadcast.user_id).toBe(world.user('creator').id);
+      expect(JSON.parse(event.data.dialog as string)).toEqual({ trigger_id: clientTriggerId, url, dialog });
+    }
+    // The same trigger opens again within its lifetime.
+    expect((await api.postJson('/api/v4/actions/dialogs/open', { trigger_id: triggerId, url, dialog })).status).toBe(200);
+    await creator.waitFor(() => creator.events.filter((message) => message.event === 'open_dialog').length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(creator.events.filter((message) => message.event === 'open_dialog')).toHaveLength(2);
+    expect(other.events.some((message) => message.event === 'open_dialog')).toBe(false);
   });
 });

@@ -40,7 +40,11 @@ export function MessageBox({ label, placeholder, loadCommands, send, runCommand,
     }
   }, [typingTrigger]);
   const prefix = text.slice(1).toLowerCase();
-  const suggestions = typingTrigger && !dismissed ? (commands ?? []).filter((command) => command.trigger.startsWith(prefix)) : [];
+  // Sorted by trigger, as Mattermost's webapp sorts them: the API lists built-ins first, then custom commands.
+  const suggestions =
+    typingTrigger && !dismissed
+      ? (commands ?? []).filter((command) => command.trigger.startsWith(prefix)).sort((a, b) => a.trigger.localeCompare(b.trigger))
+      : [];
   const open = suggestions.length > 0;
   const activeIndex = Math.min(active, Math.max(suggestions.length - 1, 0));
 
