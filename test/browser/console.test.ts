@@ -36,7 +36,7 @@ describe('the integrations console', () => {
     await page.getByRole('button', { name: 'Add incoming webhook' }).click();
     const form = page.getByRole('form', { name: 'New incoming webhook' });
     await form.getByLabel('Title').fill('Alerts');
-    await form.getByLabel('Channel').selectOption({ label: 'off-topic' });
+    await form.getByLabel(/^Channel/).selectOption({ label: 'off-topic' });
     await form.getByRole('button', { name: 'Create' }).click();
     const created = page.locator('.console__created');
     await created.waitFor({ timeout: 15_000 });
@@ -97,7 +97,7 @@ describe('the integrations console', () => {
     await page.getByRole('button', { name: 'Add outgoing webhook' }).click();
     const form = page.getByRole('form', { name: 'New outgoing webhook' });
     await form.getByLabel('Title').fill('Pinger');
-    await form.getByLabel('Channel').selectOption({ label: 'town-square' });
+    await form.getByLabel(/^Channel/).selectOption({ label: 'town-square' });
     await form.getByLabel('Trigger words').fill('ping');
     await form.getByLabel('Callback URLs').fill(`${stack.integration.url}/outgoing`);
     await form.getByRole('button', { name: 'Create' }).click();

@@ -213,7 +213,7 @@ function KindPanel(props: { client: Client4; team: Team; channels: Channel[]; ki
           <p>
             Created <strong>{nameOf(kind, created)}</strong>. Post to its URL:
           </p>
-          <HookUrl id={created.id} />
+          <HookUrl id={created.id} place="created" />
         </div>
       ) : created ? (
         <p class="console__created" role="status">
@@ -250,7 +250,7 @@ function KindPanel(props: { client: Client4; team: Team; channels: Channel[]; ki
   );
 }
 
-function HookUrl({ id }: { id: string }) {
+function HookUrl({ id, place }: { id: string; place: 'created' | 'card' }) {
   const [copied, setCopied] = useState<string | undefined>();
   const url = hookUrl(id);
   const copy = async () => {
@@ -263,10 +263,10 @@ function HookUrl({ id }: { id: string }) {
   };
   return (
     <div class="console__url">
-      <label class="visually-hidden" for={`url-${id}`}>
+      <label class="visually-hidden" for={`url-${place}-${id}`}>
         Webhook URL
       </label>
-      <input id={`url-${id}`} class="console__url-input" readOnly value={url} onFocus={(event) => (event.target as HTMLInputElement).select()} />
+      <input id={`url-${place}-${id}`} class="console__url-input" readOnly value={url} onFocus={(event) => (event.target as HTMLInputElement).select()} />
       <button type="button" class="btn btn--default" onClick={copy}>
         Copy URL
       </button>
@@ -345,7 +345,7 @@ function IntegrationCard(props: { client: Client4; kind: Kind; channels: Channel
           </>
         ) : null}
       </dl>
-      {kind === 'incoming' ? <HookUrl id={item.id} /> : null}
+      {kind === 'incoming' ? <HookUrl id={item.id} place="card" /> : null}
       <div class="console__actions">
         <button type="button" class="btn btn--default" onClick={props.edit} aria-label={`Edit ${name}`}>
           Edit
