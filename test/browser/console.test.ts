@@ -150,3 +150,24 @@ describe('the integrations console', () => {
     await context.close();
   });
 });
+
+describe('the console, built well', () => {
+  it('fits 360 px and its tabs follow the arrow keys', async () => {
+    const { page, context } = await openPage(browser, { width: 360, height: 740 });
+    await openConsole(page);
+    await page.getByRole('tab', { name: 'Slash commands' }).click();
+    await page.getByRole('article').first().waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Add slash command' }).click();
+    await page.getByRole('form', { name: 'New slash command' }).waitFor();
+    await screenshot(page, 'console-360');
+    const wide = await page.evaluate(() =>
+      [...(globalThis as any).document.querySelectorAll('*')].filter((node: any) => node.getBoundingClientRect().right > 361).map((node: any) => `${node.tagName}.${node.className}`).slice(0, 8),
+    );
+    expect(wide).toEqual([]);
+    await page.getByRole('tab', { name: 'Slash commands' }).focus();
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.getByRole('tab', { name: 'Outgoing webhooks' }).getAttribute('aria-selected')).toBe('true');
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement?.textContent)).toBe('Outgoing webhooks');
+    await context.close();
+  });
+});

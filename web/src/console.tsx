@@ -144,7 +144,20 @@ export function IntegrationsConsole(props: { client: Client4; team: Team; channe
           Back to channels
         </button>
       </header>
-      <div class="console__tabs" role="tablist" aria-label="Kinds of integration">
+      <div
+        class="console__tabs"
+        role="tablist"
+        aria-label="Kinds of integration"
+        onKeyDown={(event) => {
+          // The ARIA tabs pattern: arrow keys move between the tabs.
+          const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+          if (!step) return;
+          event.preventDefault();
+          const index = (KINDS.findIndex((entry) => entry.kind === kind) + step + KINDS.length) % KINDS.length;
+          setKind(KINDS[index]!.kind);
+          document.getElementById(`tab-${KINDS[index]!.kind}`)?.focus();
+        }}
+      >
         {KINDS.map((entry) => (
           <button
             key={entry.kind}
@@ -152,6 +165,7 @@ export function IntegrationsConsole(props: { client: Client4; team: Team; channe
             role="tab"
             id={`tab-${entry.kind}`}
             aria-selected={kind === entry.kind}
+            tabIndex={kind === entry.kind ? 0 : -1}
             aria-controls="console-panel"
             class={`console__tab${kind === entry.kind ? ' console__tab--active' : ''}`}
             onClick={() => setKind(entry.kind)}
