@@ -144,4 +144,21 @@ describe('live updates over the websocket', () => {
     await otherContext.close();
     await context.close();
   });
+
+  it('falls back to polling while the socket cannot connect, and says so', async () => {
+    const { page, context } = await openPage(browser);
+    const traffic = watchTraffic(page);
+    // Every websocket the page opens is closed at once, as by a proxy that refuses upgrades.
+    await page.routeWebSocket(/\/api\/v4\/websocket$/, (socket) => socket.close());
+    await signIn(page, api.url, world.user('creator').token);
+    await page.locator('.workspace[data-live="polling"]').waitFor({ timeout: 15_000 });
+    await page.getByRole('status').filter({ hasText: 'Reconnecting…' }).waitFor();
+    await page.getByRole('heading', { name: '#town-square' }).waitFor();
+    await page.getByText('Loading messages…').waitFor({ state: 'detached' });
+    await stack.hook({ text: 'Arrived by polling' });
+    await postWith(page, 'Arrived by polling').waitFor({ timeout: 15_000 });
+    expect(traffic.since.length).toBeGreaterThan(0);
+    await screenshot(page, 'live-polling');
+    await context.close();
+  });
 });
