@@ -122,7 +122,12 @@ export type ItemChange = { put: Record<string, unknown> & Key } | { delete: Key 
 
 function secretsFrom(item: Record<string, unknown> | undefined): IntegrationSecrets | undefined {
   if (typeof item?.token !== 'string' || typeof item.signing_secret !== 'string') return undefined;
-  return { token: item.token, signing_secret: item.signing_secret };
+  const secrets: IntegrationSecrets = { token: item.token, signing_secret: item.signing_secret };
+  if (typeof item.previous_signing_secret === 'string' && typeof item.previous_signing_secret_expires_at === 'number') {
+    secrets.previous_signing_secret = item.previous_signing_secret;
+    secrets.previous_signing_secret_expires_at = item.previous_signing_secret_expires_at;
+  }
+  return secrets;
 }
 
 /** DynamoDB allows 100 items in one transaction. */

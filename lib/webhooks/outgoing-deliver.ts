@@ -240,7 +240,7 @@ export async function deliver(runtime: OutgoingRuntime, message: DeliveryMessage
       headers: {
         'content-type': contentType,
         accept: 'application/json',
-        ...signatureHeaders(found.secrets.signing_secret, message.delivery_id, body, new Date(runtime.nowMs())),
+        ...signatureHeaders(found.secrets, message.delivery_id, body, new Date(runtime.nowMs())),
       },
       body,
       timeoutMs: runtime.config.outgoingRequestsTimeoutMs,
