@@ -37,6 +37,19 @@ export const routes: RouteDefinition[] = [
   { method: 'POST', path: '/api/v4/reactions', functionName: 'reactions' },
   { method: 'DELETE', path: '/api/v4/users/{user_id}/posts/{post_id}/reactions/{emoji_name}', functionName: 'reactions' },
   { method: 'GET', path: '/api/v4/posts/{post_id}/reactions', functionName: 'reactions' },
+  { method: 'POST', path: '/api/v4/hooks/incoming', functionName: 'hooksManagement' },
+  { method: 'GET', path: '/api/v4/hooks/incoming', functionName: 'hooksManagement' },
+  { method: 'GET', path: '/api/v4/hooks/incoming/{hook_id}', functionName: 'hooksManagement' },
+  { method: 'PUT', path: '/api/v4/hooks/incoming/{hook_id}', functionName: 'hooksManagement' },
+  { method: 'DELETE', path: '/api/v4/hooks/incoming/{hook_id}', functionName: 'hooksManagement' },
+  { method: 'POST', path: '/api/v4/hooks/incoming/{hook_id}/move/{user_id}', functionName: 'hooksManagement' },
+  { method: 'POST', path: '/api/v4/hooks/outgoing', functionName: 'hooksManagement' },
+  { method: 'GET', path: '/api/v4/hooks/outgoing', functionName: 'hooksManagement' },
+  { method: 'GET', path: '/api/v4/hooks/outgoing/{hook_id}', functionName: 'hooksManagement' },
+  { method: 'PUT', path: '/api/v4/hooks/outgoing/{hook_id}', functionName: 'hooksManagement' },
+  { method: 'DELETE', path: '/api/v4/hooks/outgoing/{hook_id}', functionName: 'hooksManagement' },
+  { method: 'POST', path: '/api/v4/hooks/outgoing/{hook_id}/regen_token', functionName: 'hooksManagement' },
+  { method: 'POST', path: '/api/v4/hooks/outgoing/{hook_id}/rotate_signing_secret', functionName: 'hooksManagement' },
 ];
 
 /**

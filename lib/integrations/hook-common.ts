@@ -1,0 +1,96 @@
+/**
+ * What the incoming- and outgoing-hook use cases share: Go-style decoding of a hook body, the
+ * audit wrapper, paging of a listed set, and the errors both raise.
+ */
+import { recordAudit } from '../audit.js';
+import { AppError, errors } from '../errors.js';
+import { decodeUtf8, firstJsonValue, parseJsonText } from '../http/body.js';
+import { isValidId } from '../ids.js';
+import type { Caller } from '../permissions.js';
+import type { Runtime } from '../runtime.js';
+
+export type FieldKind = 'string' | 'boolean' | 'integer' | 'strings';
+
+/** The most trigger words or callback URLs a body may carry; IsValid's 1024-byte renderings bound them further. */
+const MAX_LIST_ITEMS = 1024;
+
+/**
+ * A JSON object decoded as Go's `json.Decoder.Decode` into a struct: the first JSON value only
+ * (trailing bytes ignored), keys matched case-insensitively, unknown keys ignored, `null` leaving
+ * a field unset, a type mismatch refused. Only the fields present come back, so an update can tell
+ * "omitted" from "empty". Any failure is Mattermost's 400 naming `name`.
+ */
+export function decodeGoStruct<T extends Record<string, unknown>>(body: Buffer, name: string, spec: { [K in keyof T]: FieldKind }): Partial<T> {
+  const refuse = () => errors.invalidBodyParam(name);
+  const first = firstJsonValue(decodeUtf8(body));
+  if (first === undefined) throw refuse();
+  let value: unknown;
+  try {
+    value = parseJsonText(first);
+  } catch {
+    throw refuse();
+  }
+  if (value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw refuse();
+  const byLowerName = new Map(Object.keys(spec).map((field) => [field.toLowerCase(), field]));
+  const decoded: Record<string, unknown> = {};
+  const exact = new Set<string>();
+  for (const [key, fieldValue] of Object.entries(value as Record<string, unknown>)) {
+    const field = key in spec ? key : byLowerName.get(key.toLowerCase());
+    if (field === undefined || fieldValue === null) continue;
+    // Go prefers the exact name over a case-insensitive match; among the latter, the last wins.
+    if (exact.has(field) && key !== field) continue;
+    if (key === field) exact.add(field);
+    const kind = spec[field as keyof T];
+    const ok =
+      (kind === 'string' && typeof fieldValue === 'string') ||
+      (kind === 'boolean' && typeof fieldValue === 'boolean') ||
+      (kind === 'integer' && typeof fieldValue === 'number' && Number.isSafeInteger(fieldValue)) ||
+      (kind === 'strings' && Array.isArray(fieldValue) && fieldValue.length <= MAX_LIST_ITEMS && fieldValue.every((item) => typeof item === 'string'));
+    if (!ok) throw refuse();
+    decoded[field] = fieldValue;
+  }
+  return decoded as Partial<T>;
+}
+
+/** A path's hook id: Mattermost's `RequireHookId` (400 for anything but a 26-character id). */
+export function requireHookId(hookId: string): string {
+  if (!isValidId(hookId)) throw errors.invalidUrlParam('hook_id');
+  return hookId;
+}
+
+/**
+ * Runs a management use case and records its audit entry (Mattermost's audit record: the event,
+ * the object, success or fail). `objectId` may be refined by the use case (a created hook's id).
+ */
+export async function audited<T>(
+  runtime: Runtime,
+  caller: Caller,
+  event: string,
+  objectId: string,
+  action: (setObjectId: (id: string) => void) => Promise<T>,
+  detail: (result: T) => Record<string, string | number | boolean> = () => ({}),
+): Promise<T> {
+  let id = objectId;
+  try {
+    const result = await action((newId) => (id = newId));
+    await recordAudit(runtime, caller, { event, objectId: id, status: 'success', detail: detail(result) });
+    return result;
+  } catch (error) {
+    const failure: Record<string, string | number> = error instanceof AppError ? { error_id: error.id, status_code: error.statusCode } : { error_id: 'internal' };
+    await recordAudit(runtime, caller, { event, objectId: id, status: 'fail', detail: failure }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** One page of a list (Mattermost's offset paging), after a stable order: create_at, then id. */
+export function pageOf<T extends { create_at: number; id: string }>(items: T[], paging: { page: number; perPage: number }): T[] {
+  const sorted = [...items].sort((a, b) => a.create_at - b.create_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const start = paging.page * paging.perPage;
+  return sorted.slice(start, start + paging.perPage);
+}
+
+export const channelNotFound = () => new AppError('app.channel.get.existing.app_error', 'Unable to find the existing channel.', 404);
+export const userNotFound = () => new AppError('app.user.missing_account.const', 'Unable to find the user.', 404);
+export const teamMismatch = () => new AppError('api.webhook.team_mismatch.app_error', 'Unable to update webhook across teams.', 400);
+export const statusOk = { status: 'OK' } as const;
