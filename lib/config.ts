@@ -102,6 +102,8 @@ const envSchema = z.object({
   SIGNING_SECRET_ROTATION_WINDOW_SECONDS: integerFromEnv(86_400, 0, 30 * 86_400),
   /** How long delivery attempts stay listed (DynamoDB TTL). */
   DELIVERY_LOG_TTL_DAYS: integerFromEnv(7, 1, 365),
+  /** How long audit records of management changes are kept (DynamoDB TTL). */
+  AUDIT_LOG_TTL_DAYS: integerFromEnv(90, 1, 3650),
   DYNAMODB_ENDPOINT: optionalString,
   SQS_ENDPOINT: optionalString,
   AWS_REGION: z._default(z.optional(z.string()), 'us-east-1'),
@@ -131,6 +133,7 @@ export interface Config {
   outgoingMaxAttempts: number;
   deliveryLogTtlSeconds: number;
   signingSecretRotationWindowMs: number;
+  auditLogTtlSeconds: number;
   ephemeralPostTtlSeconds: number;
   dynamodbEndpoint: string | undefined;
   sqsEndpoint: string | undefined;
@@ -177,6 +180,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outgoingMaxAttempts: e.OUTGOING_MAX_ATTEMPTS,
     deliveryLogTtlSeconds: e.DELIVERY_LOG_TTL_DAYS * 86_400,
     signingSecretRotationWindowMs: e.SIGNING_SECRET_ROTATION_WINDOW_SECONDS * 1000,
+    auditLogTtlSeconds: e.AUDIT_LOG_TTL_DAYS * 86_400,
     ephemeralPostTtlSeconds: e.EPHEMERAL_POST_TTL_MINUTES * 60,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
     sqsEndpoint: e.SQS_ENDPOINT,

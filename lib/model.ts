@@ -25,9 +25,35 @@ export interface Channel {
 export interface User {
   id: string;
   username: string;
+  /**
+   * System roles, space-separated as Mattermost sends them (`system_user`, `system_admin system_user`).
+   * Users stored before roles existed read as `system_user` (see lib/permissions.ts `systemRolesOf`).
+   */
+  roles: string;
   create_at: number;
   update_at: number;
   delete_at: number;
+}
+
+/** A team membership and its roles (`team_user`, `team_user team_admin`, custom roles). */
+export interface TeamMember {
+  team_id: string;
+  user_id: string;
+  roles: string;
+  delete_at: number;
+}
+
+/** A channel membership and its roles (`channel_user`, `channel_user channel_admin`). */
+export interface ChannelMember {
+  channel_id: string;
+  user_id: string;
+  roles: string;
+}
+
+/** A role: Mattermost's default ones (lib/permissions.ts) or a custom one from the seed file. */
+export interface Role {
+  name: string;
+  permissions: string[];
 }
 
 export interface IncomingWebhook {

@@ -11,7 +11,7 @@ import { keys } from './store/keys.js';
 import { createBusinessMetrics, type BusinessMetrics } from './metrics.js';
 import { HookRateLimiter } from './rate-limit.js';
 import { DynamoRateCounter } from './store/rate-counters.js';
-import type { Channel, Command, IncomingWebhook, IntegrationSecrets, Team, User } from './model.js';
+import type { Channel, ChannelMember, Command, IncomingWebhook, IntegrationSecrets, Role, Team, TeamMember, User } from './model.js';
 
 /**
  * Reads of configuration-like entities (hooks, channels, users, memberships) through per-instance
@@ -30,6 +30,9 @@ export class Directory {
   private readonly commands: TtlCache<Command | undefined>;
   private readonly system: TtlCache<string | undefined>;
   private readonly secrets: TtlCache<IntegrationSecrets | undefined>;
+  private readonly teamMembers: TtlCache<TeamMember | undefined>;
+  private readonly channelMembers: TtlCache<ChannelMember | undefined>;
+  private readonly roles: TtlCache<Role | undefined>;
 
   constructor(
     readonly store: EntityStore,
@@ -47,6 +50,9 @@ export class Directory {
     this.commands = new TtlCache(ttlMs);
     this.system = new TtlCache(ttlMs);
     this.secrets = new TtlCache(ttlMs);
+    this.teamMembers = new TtlCache(ttlMs);
+    this.channelMembers = new TtlCache(ttlMs);
+    this.roles = new TtlCache(ttlMs);
   }
 
   incomingWebhook(hookId: string) {
@@ -101,6 +107,18 @@ export class Directory {
   }
   isChannelMember(channelId: string, userId: string) {
     return this.memberships.get(`${channelId}/${userId}`, () => this.store.isChannelMember(channelId, userId));
+  }
+  /** A team membership with its roles, for permission checks. */
+  teamMember(teamId: string, userId: string) {
+    return this.teamMembers.get(`${teamId}/${userId}`, () => this.store.getTeamMember(teamId, userId));
+  }
+  /** A channel membership with its roles, for permission checks. */
+  channelMember(channelId: string, userId: string) {
+    return this.channelMembers.get(`${channelId}/${userId}`, () => this.store.getChannelMember(channelId, userId));
+  }
+  /** A custom role from the seed file. */
+  customRole(name: string) {
+    return this.roles.get(name, () => this.store.getRole(name));
   }
   team(teamId: string) {
     return this.teams.get(teamId, () => this.store.getTeam(teamId));

@@ -20,6 +20,7 @@
  * CHANNEL is `team:channel` (names) or a channel id; TEAM a name or an id; USER a username or an
  * id. Every command runs the API's use cases (lib/integrations) with the operator's caller, so the
  * rules, errors and audit records are the API's. `--json` prints the API's JSON for scripts.
+ * Exit codes as every ctl group: 0 done, 1 refused (reason on stderr), 2 a usage mistake.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AppError } from '../../lib/errors.js';
@@ -43,44 +44,30 @@ import {
   updateOutgoingHook,
 } from '../../lib/integrations/outgoing-hooks.js';
 import type { Channel, IncomingWebhook, OutgoingWebhook, Team, User } from '../../lib/model.js';
-import type { Caller } from '../../lib/permissions.js';
 import type { Runtime } from '../../lib/runtime.js';
+import { print, UsageError, type CtlContext, type CtlGroup } from './context.js';
 
-export interface WebhookCommandContext {
-  runtime: Runtime;
-  caller: Caller;
-  json: boolean;
-  /** Standard output, one call per line or JSON document. */
-  out: (text: string) => void;
-  /** Standard error. */
-  err: (text: string) => void;
-}
+const USAGE =
+  'webhook list [TEAM...] | show HOOK_ID | create-incoming --channel C --user U [...] | create-outgoing --team T --user U --url URL [...] | ' +
+  'modify-incoming HOOK_ID [...] | modify-outgoing HOOK_ID [...] | delete HOOK_ID | regen-token HOOK_ID | rotate-signing-secret HOOK_ID';
 
-/** A usage mistake: exit code 2, as for parseArgs' own errors. */
-class UsageError extends Error {}
-
-const USAGE = 'usage: webhook list|show|create-incoming|create-outgoing|modify-incoming|modify-outgoing|delete|regen-token|rotate-signing-secret ... (see infra/ctl/webhook.ts)';
-
-/** Runs one webhook command; the exit code: 0 done, 1 refused or failed, 2 bad usage. */
-export async function run(args: string[], context: WebhookCommandContext): Promise<number> {
-  try {
+export const webhookGroup: CtlGroup = {
+  usage: USAGE,
+  /** AppErrors (refusals) go up to the entry, which prints them and exits 1; usage mistakes exit 2. */
+  async run(args, context) {
     const [subcommand, ...rest] = args;
     const handler = subcommand ? subcommands[subcommand] : undefined;
-    if (!handler) throw new UsageError(subcommand ? `unknown webhook command "${subcommand}"\n${USAGE}` : USAGE);
-    await handler(rest, context);
+    if (!handler) throw new UsageError(subcommand ? `unknown webhook command "${subcommand}"` : 'no webhook command given');
+    try {
+      await handler(rest, context);
+    } catch (error) {
+      // node:util's parseArgs refuses unknown or malformed flags with a TypeError coded ERR_PARSE_ARGS_*.
+      if (error instanceof TypeError && String((error as TypeError & { code?: string }).code ?? '').startsWith('ERR_PARSE_ARGS')) throw new UsageError(error.message);
+      throw error;
+    }
     return 0;
-  } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-      context.err(`Error: ${error.message}`);
-      return 2;
-    }
-    if (error instanceof AppError) {
-      context.err(`Error: ${error.message} (${error.id}, ${error.statusCode})`);
-      return 1;
-    }
-    throw error;
-  }
-}
+  },
+};
 
 const stringOption = { type: 'string' } as const;
 const listOption = { type: 'string', multiple: true } as const;
@@ -94,7 +81,7 @@ function parse<const O extends NonNullable<ParseArgsConfig['options']>>(args: st
   return parsed;
 }
 
-type Subcommand = (args: string[], context: WebhookCommandContext) => Promise<void>;
+type Subcommand = (args: string[], context: CtlContext) => Promise<void>;
 
 const subcommands: Record<string, Subcommand> = {
   async list(args, context) {
@@ -107,7 +94,7 @@ const subcommands: Record<string, Subcommand> = {
       all.incoming_webhooks.push(...(incoming as IncomingWebhook[]));
       all.outgoing_webhooks.push(...(await listOutgoingHooks(context.runtime, context.caller, { teamId: team?.id ?? '', channelId: '', ...paging })));
     }
-    if (context.json) return context.out(JSON.stringify(all));
+    if (context.json) return context.out(JSON.stringify(all, null, 2));
     for (const hook of all.incoming_webhooks) context.out(`incoming ${hook.id} (${hook.display_name || 'no name'}) channel ${hook.channel_id} owner ${hook.user_id}`);
     for (const hook of all.outgoing_webhooks) context.out(`outgoing ${hook.id} (${hook.display_name || 'no name'}) team ${hook.team_id} triggers [${hook.trigger_words.join(' ')}]`);
   },
@@ -115,7 +102,7 @@ const subcommands: Record<string, Subcommand> = {
   async show(args, context) {
     const { positionals } = parse(args, {}, 1);
     const hook = await eitherHook(positionals[0]!, (id) => getIncomingHook(context.runtime, context.caller, id), (id) => getOutgoingHook(context.runtime, context.caller, id));
-    print(context, hook);
+    show(context, hook);
   },
 
   async 'create-incoming'(args, context) {
@@ -137,7 +124,7 @@ const subcommands: Record<string, Subcommand> = {
       channel_locked: values['lock-to-channel'] ?? false,
       icon_url: values.icon ?? '',
     });
-    print(context, hook, `Created incoming webhook ${hook.id}: POST ${context.runtime.config.siteUrl ?? ''}/hooks/${hook.id}`);
+    show(context, hook, `Created incoming webhook ${hook.id}: POST ${context.siteUrl}/hooks/${hook.id}`);
   },
 
   async 'create-outgoing'(args, context) {
@@ -168,7 +155,7 @@ const subcommands: Record<string, Subcommand> = {
       content_type: values['content-type'] ?? '',
       icon_url: values.icon ?? '',
     });
-    print(context, hook, `Created outgoing webhook ${hook.id}\ntoken: ${hook.token}\nsigning secret (shown once): ${hook.signing_secret}`);
+    show(context, hook, `Created outgoing webhook ${hook.id}\ntoken: ${hook.token}\nsigning secret (shown once): ${hook.signing_secret}`);
   },
 
   async 'modify-incoming'(args, context) {
@@ -189,7 +176,7 @@ const subcommands: Record<string, Subcommand> = {
       channel_locked: values['lock-to-channel'] === undefined ? old.channel_locked : booleanFlag(values['lock-to-channel'], '--lock-to-channel'),
       icon_url: values.icon ?? old.icon_url,
     });
-    print(context, hook, `Modified incoming webhook ${hook.id}`);
+    show(context, hook, `Modified incoming webhook ${hook.id}`);
   },
 
   async 'modify-outgoing'(args, context) {
@@ -216,30 +203,31 @@ const subcommands: Record<string, Subcommand> = {
       content_type: values['content-type'] ?? old.content_type,
       icon_url: values.icon ?? old.icon_url,
     });
-    print(context, hook, `Modified outgoing webhook ${hook.id}`);
+    show(context, hook, `Modified outgoing webhook ${hook.id}`);
   },
 
   async delete(args, context) {
     const { positionals } = parse(args, {}, 1);
     await eitherHook(positionals[0]!, (id) => deleteIncomingHook(context.runtime, context.caller, id), (id) => deleteOutgoingHook(context.runtime, context.caller, id));
-    print(context, { status: 'OK' }, `Deleted webhook ${positionals[0]}`);
+    show(context, { status: 'OK' }, `Deleted webhook ${positionals[0]}`);
   },
 
   async 'regen-token'(args, context) {
     const { positionals } = parse(args, {}, 1);
     const hook = await regenOutgoingHookToken(context.runtime, context.caller, positionals[0]!);
-    print(context, hook, `New token of outgoing webhook ${hook.id}: ${hook.token}`);
+    show(context, hook, `New token of outgoing webhook ${hook.id}: ${hook.token}`);
   },
 
   async 'rotate-signing-secret'(args, context) {
     const { positionals } = parse(args, {}, 1);
     const rotated = await rotateOutgoingHookSigningSecret(context.runtime, context.caller, positionals[0]!);
-    print(context, rotated, `New signing secret (shown once; the previous one stays valid for the rotation window): ${rotated.signing_secret}`);
+    show(context, rotated, `New signing secret (shown once; the previous one stays valid for the rotation window): ${rotated.signing_secret}`);
   },
 };
 
-function print(context: WebhookCommandContext, value: unknown, human?: string): void {
-  context.out(context.json || human === undefined ? JSON.stringify(value, null, context.json ? undefined : 2) : human);
+/** The API's JSON with --json (or when there is nothing shorter to say), else `human`. */
+function show(context: CtlContext, value: unknown, human?: string): void {
+  print(context, value, (shown) => (human === undefined ? JSON.stringify(shown, null, 2).split('\n') : human.split('\n')));
 }
 
 function required(value: string | undefined, flag: string): string {

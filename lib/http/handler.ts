@@ -16,6 +16,8 @@ export interface HttpRequest {
   headers: Record<string, string>;
   body: Buffer;
   requestId: string;
+  /** The client's address as API Gateway saw it (audit records say where a change came from). */
+  sourceIp: string;
   /** Logs with this request's id and route on every line. */
   log: RequestLog;
 }
@@ -114,6 +116,7 @@ export function httpHandler<R extends EdgeRuntime>(
         headers: normalizeHeaders(event.headers),
         body,
         requestId,
+        sourceIp: event.requestContext?.http?.sourceIp ?? '',
         log: logger,
       };
       response = await handle(request, runtime);

@@ -7,6 +7,7 @@ import { AppError, errors } from '../errors.js';
 import { decodeUtf8, firstJsonValue, parseJsonText } from '../http/body.js';
 import { isValidId } from '../ids.js';
 import type { Caller } from '../permissions.js';
+import { pageOf, type Paging } from '../rest/paging.js';
 import type { Runtime } from '../runtime.js';
 
 export type FieldKind = 'string' | 'boolean' | 'integer' | 'strings';
@@ -83,11 +84,12 @@ export async function audited<T>(
   }
 }
 
-/** One page of a list (Mattermost's offset paging), after a stable order: create_at, then id. */
-export function pageOf<T extends { create_at: number; id: string }>(items: T[], paging: { page: number; perPage: number }): T[] {
-  const sorted = [...items].sort((a, b) => a.create_at - b.create_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const start = paging.page * paging.perPage;
-  return sorted.slice(start, start + paging.perPage);
+/**
+ * One page of a hook list (Mattermost's offset paging) in a stable order that Hookline chose, since
+ * Mattermost's store has none: oldest first (create_at, then id).
+ */
+export function hookPage<T extends { create_at: number; id: string }>(items: T[], paging: Paging): T[] {
+  return pageOf([...items].sort((a, b) => a.create_at - b.create_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), paging);
 }
 
 export const channelNotFound = () => new AppError('app.channel.get.existing.app_error', 'Unable to find the existing channel.', 404);

@@ -16,7 +16,7 @@ import type { Runtime } from '../runtime.js';
 import { itemsFor } from '../store/entities.js';
 import { keys } from '../store/keys.js';
 import { assertValidIncomingWebhook, incomingUsernameProblem } from './webhook-validity.js';
-import { audited, channelNotFound, decodeGoStruct, pageOf, requireHookId, statusOk, teamMismatch, userNotFound } from './hook-common.js';
+import { audited, channelNotFound, decodeGoStruct, hookPage, requireHookId, statusOk, teamMismatch, userNotFound } from './hook-common.js';
 
 export const incomingErrors = {
   disabled: () => new AppError('api.incoming_webhook.disabled.app_error', 'Incoming webhooks have been disabled by the system admin.', 501),
@@ -160,7 +160,7 @@ export async function listIncomingHooks(runtime: Runtime, caller: Caller, query:
     hooks = await hooksByIds(runtime, await runtime.entities.allIncomingWebhookIds());
   }
   const visible = allOwners ? hooks : hooks.filter((hook) => hook.user_id === caller.user.id);
-  const page = pageOf(visible, query);
+  const page = hookPage(visible, query);
   return query.includeTotalCount ? { incoming_webhooks: page, total_count: visible.length } : page;
 }
 

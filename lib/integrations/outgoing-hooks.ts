@@ -26,7 +26,7 @@ import type { Runtime } from '../runtime.js';
 import { itemsFor } from '../store/entities.js';
 import { keys } from '../store/keys.js';
 import { assertValidOutgoingWebhook, isValidOutgoingToken } from './webhook-validity.js';
-import { audited, channelNotFound, decodeGoStruct, pageOf, requireHookId, statusOk, teamMismatch, userNotFound } from './hook-common.js';
+import { audited, channelNotFound, decodeGoStruct, hookPage, requireHookId, statusOk, teamMismatch, userNotFound } from './hook-common.js';
 
 export const outgoingErrors = {
   disabled: (status = 501) => new AppError('api.outgoing_webhook.disabled.app_error', 'Outgoing webhooks have been disabled by the system admin.', status),
@@ -311,7 +311,7 @@ export async function listOutgoingHooks(runtime: Runtime, caller: Caller, query:
     hooks = (await runtime.entities.getMany<OutgoingWebhook>(ids.map((id) => keys.outgoingWebhook(id)))).filter((hook) => hook !== undefined);
   }
   const visible = hooks.filter((hook) => hook.delete_at === 0 && (allOwners || hook.creator_id === caller.user.id));
-  const page = pageOf(visible, query);
+  const page = hookPage(visible, query);
   // The index that listed them is eventually consistent: the page is read again from the table,
   // with the credentials, so a change just made is what the caller sees.
   const [current, secrets] = await Promise.all([

@@ -48,7 +48,7 @@ export function userForClient(user: User): ClientUser {
     first_name: '',
     last_name: '',
     position: '',
-    roles: 'system_user',
+    roles: user.roles || 'system_user',
     props: {},
     notify_props: {},
     last_picture_update: 0,

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { roleNames } from '../permissions.js';
 import type { EntityStore } from '../store/entities.js';
 import type { SeedFile } from './schema.js';
 import { snapshotTeams } from './snapshot.js';
@@ -47,17 +48,28 @@ export async function exportSeed(store: EntityStore, options: ExportOptions = {}
     options.withSecrets ? ((await store.getIntegrationSecrets(kind, id)) ?? {}) : {};
   const live = <T extends { delete_at: number }>(entities: T[]) => entities.filter((entity) => entity.delete_at === 0);
 
-  const memberships = new Map<string, { teams: string[]; channels: string[] }>();
+  type Membership = string | { name: string; roles: string[] };
+  /** A plain member is its name alone; a member with more roles than the scope's default lists them. */
+  const membershipOf = (name: string, roles: string, base: string): Membership => {
+    const extra = roleNames(roles).filter((role) => role !== base);
+    return extra.length === 0 ? name : { name, roles: extra };
+  };
+  const membershipName = (membership: Membership) => (typeof membership === 'string' ? membership : membership.name);
+  const memberships = new Map<string, { teams: Membership[]; channels: Membership[] }>();
   const membershipsOf = (userId: string) => {
     let entry = memberships.get(userId);
     if (!entry) memberships.set(userId, (entry = { teams: [], channels: [] }));
     return entry;
   };
-  for (const member of snapshot.teamMembers) if (liveUser(member.user_id)) membershipsOf(member.user_id).teams.push(teamName.get(member.team_id)!);
+  for (const member of snapshot.teamMembers) {
+    if (liveUser(member.user_id)) membershipsOf(member.user_id).teams.push(membershipOf(teamName.get(member.team_id)!, member.roles, 'team_user'));
+  }
   for (const member of snapshot.channelMembers) {
     const channel = channelsById.get(member.channel_id)!;
-    if (liveUser(member.user_id)) membershipsOf(member.user_id).channels.push(`${teamName.get(channel.team_id)}/${channel.name}`);
+    const reference = `${teamName.get(channel.team_id)}/${channel.name}`;
+    if (liveUser(member.user_id)) membershipsOf(member.user_id).channels.push(membershipOf(reference, member.roles, 'channel_user'));
   }
+  const byName = byText(membershipName);
 
   const exported: Exported = {
     teams: snapshot.teams.sort(byText((team) => team.name)).map((team) => ({ id: team.id, name: team.name, display_name: team.display_name })),
@@ -71,8 +83,17 @@ export async function exportSeed(store: EntityStore, options: ExportOptions = {}
         type: channel.type as 'O' | 'P',
         archived: channel.delete_at !== 0,
       })),
+    ...(snapshot.roles.length > 0
+      ? { roles: snapshot.roles.sort(byText((role) => role.name)).map((role) => ({ name: role.name, permissions: role.permissions })) }
+      : {}),
     users: [...memberships]
-      .map(([userId, { teams, channels }]) => ({ id: userId, username: username(userId), teams: teams.sort(), channels: channels.sort() }))
+      .map(([userId, { teams, channels }]) => ({
+        id: userId,
+        username: username(userId),
+        roles: roleNames(liveUser(userId)?.roles || 'system_user'),
+        teams: teams.sort(byName),
+        channels: channels.sort(byName),
+      }))
       .sort(byText((user) => user.username)),
     incoming_webhooks: live(snapshot.incomingWebhooks)
       .sort(byText((hook) => `${teamName.get(hook.team_id)}/${hook.display_name}/${hook.id}`))

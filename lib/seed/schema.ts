@@ -24,12 +24,23 @@ export const channelEntry = z.strictObject({
   archived: z.boolean().default(false),
 });
 
+/** A custom role: Mattermost permission ids under a name that users and memberships can carry. */
+export const roleEntry = z.strictObject({
+  name: z.string(),
+  permissions: z.array(z.string()),
+});
+
+/** A membership: the team (or `team/channel`) alone for a plain member, or with its roles. */
+const membership = z.union([z.string(), z.strictObject({ name: z.string(), roles: z.array(z.string()).default([]) })]);
+
 export const userEntry = z.strictObject({
   id: optionalText,
   username: z.string(),
   token: optionalText,
-  teams: z.array(z.string()).default([]),
-  channels: z.array(z.string()).default([]),
+  /** System roles; `system_user` is always among them. */
+  roles: z.array(z.string()).default(['system_user']),
+  teams: z.array(membership).default([]),
+  channels: z.array(membership).default([]),
 });
 
 export const incomingWebhookEntry = z.strictObject({
@@ -83,6 +94,7 @@ export const commandEntry = z.strictObject({
 });
 
 export const seedFileSchema = z.strictObject({
+  roles: z.array(roleEntry).default([]),
   teams: z.array(teamEntry).default([]),
   channels: z.array(channelEntry).default([]),
   users: z.array(userEntry).default([]),

@@ -1,6 +1,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { hashToken, isValidId, newId, newSigningSecret } from '../ids.js';
-import type { Channel, Command, IncomingWebhook, IntegrationSecrets, OutgoingWebhook, Team, User } from '../model.js';
+import type { Channel, Command, IncomingWebhook, IntegrationSecrets, OutgoingWebhook, Role, Team, User } from '../model.js';
+import { DEFAULT_ROLES, isDefaultRole, isPermission } from '../permissions.js';
 import { itemsFor, type EntityStore } from '../store/entities.js';
 import { keys, type Key } from '../store/keys.js';
 import {
@@ -200,6 +201,8 @@ class SeedRun {
   private readonly teams = new Map<string, Team>();
   private readonly channels = new Map<string, Channel>();
   private readonly users = new Map<string, User>();
+  /** Custom roles the file defines, so memberships can name them before they are stored. */
+  private readonly customRoles = new Set<string>();
   private readonly userTeams = new Map<string, Set<string>>();
   /** The teams of the `teams:` section: the only ones prune looks into. */
   private readonly namedTeamIds = new Set<string>();
@@ -246,6 +249,7 @@ class SeedRun {
 
   async plan(seed: SeedFile): Promise<void> {
     await this.planActionSigningSecret(seed.action_signing_secret);
+    await this.planRoles(seed);
     await this.planTeams(seed);
     await this.planChannels(seed);
     await this.planUsers(seed);
@@ -414,6 +418,40 @@ class SeedRun {
     }
   }
 
+  /**
+   * Custom roles: Mattermost permission ids under a new name. Roles the file no longer names stay
+   * stored (like users), so memberships that still carry one keep their meaning.
+   */
+  private async planRoles(seed: SeedFile): Promise<void> {
+    for (const [index, entry] of seed.roles.entries()) {
+      const where = `roles[${index}] (${entry.name})`;
+      if (!/^[a-z][a-z0-9_]{0,63}$/.test(entry.name)) this.problem(where, 'name: must be lowercase letters, digits or "_", starting with a letter, at most 64');
+      if (isDefaultRole(entry.name)) this.problem(where, `name: "${entry.name}" is one of Mattermost's default roles`);
+      if (this.customRoles.has(entry.name)) this.problem(where, `name: duplicate role "${entry.name}"`);
+      const unknown = entry.permissions.filter((permission) => !isPermission(permission));
+      if (unknown.length > 0) this.problem(where, `permissions: unknown ${unknown.map((name) => `"${name}"`).join(', ')}`);
+      this.customRoles.add(entry.name);
+      const role: Role = { name: entry.name, permissions: [...new Set(entry.permissions)].sort() };
+      await this.planner.reconcile({ kind: 'role', name: entry.name, id: entry.name, desired: [itemsFor.role(role)] });
+    }
+  }
+
+  /**
+   * Role names as a membership stores them, Mattermost's way: the default role of the scope first
+   * (`system_user`, `team_user`, `channel_user`: every user and member has it), then the others.
+   * Names must be default roles of that scope or custom roles.
+   */
+  private async rolesOf(where: string, scope: 'system' | 'team' | 'channel', given: string[]): Promise<string> {
+    const base = `${scope}_user`;
+    for (const name of given) {
+      const ofScope = isDefaultRole(name) && name.startsWith(`${scope}_`);
+      if (!ofScope && !this.customRoles.has(name) && !(await this.store.getRole(name))) {
+        this.problem(where, `roles: "${name}" is neither a ${scope} role (${Object.keys(DEFAULT_ROLES).filter((role) => role.startsWith(`${scope}_`)).join(', ')}) nor a custom role`);
+      }
+    }
+    return [base, ...new Set(given.filter((name) => name !== base))].join(' ');
+  }
+
   private async planUsers(seed: SeedFile): Promise<void> {
     for (const [index, entry] of seed.users.entries()) {
       const where = `users[${index}] (${entry.username})`;
@@ -421,7 +459,8 @@ class SeedRun {
       if (this.users.has(entry.username)) this.problem(where, `username: duplicate username "${entry.username}"`);
       if (entry.token !== undefined && entry.token.length < 26) this.problem(where, 'token: must be at least 26 characters (128 bits)');
       const { id, stored } = await this.resolveNamed(where, 'user', entry.id, keys.user, keys.username(entry.username), entry.username);
-      const user = withTimestamps<User>({ id, username: entry.username, delete_at: 0 }, stored, this.nowMs);
+      const roles = await this.rolesOf(where, 'system', entry.roles);
+      const user = withTimestamps<User>({ id, username: entry.username, roles, delete_at: 0 }, stored, this.nowMs);
       this.users.set(entry.username, user);
       const storedName = stored?.username as string | undefined;
       const desired: DesiredItem[] = [...itemsFor.user(user)];
@@ -458,16 +497,19 @@ class SeedRun {
       this.desiredMemberships.add(`${write.item.PK}|${write.item.SK}`);
       await this.planner.reconcile({ kind: 'membership', name, id: user.id, desired: [write] });
     };
-    for (const teamName of entry.teams) {
+    for (const given of entry.teams) {
+      const { name: teamName, roles } = typeof given === 'string' ? { name: given, roles: [] } : given;
       const team = await this.findTeam(teamName);
       if (!team) {
         this.problem(where, `teams: unknown team "${teamName}"`);
         continue;
       }
       memberOf.add(teamName);
-      await membership(`${teamName} <- ${user.username}`, itemsFor.teamMember(team.id, user.id));
+      const memberRoles = await this.rolesOf(`${where} teams ${teamName}`, 'team', roles);
+      await membership(`${teamName} <- ${user.username}`, itemsFor.teamMember(team.id, user.id, memberRoles));
     }
-    for (const reference of entry.channels) {
+    for (const given of entry.channels) {
+      const { name: reference, roles } = typeof given === 'string' ? { name: given, roles: [] } : given;
       const [teamName, channelName, ...rest] = reference.split('/');
       if (!teamName || !channelName || rest.length) {
         this.problem(where, `channels: "${reference}" is not team/channel`);
@@ -476,7 +518,10 @@ class SeedRun {
       const channel = await this.findChannel(teamName, channelName);
       if (!channel) this.problem(where, `channels: unknown channel "${reference}"`);
       else if (!memberOf.has(teamName)) this.problem(where, `channels: "${reference}" needs team "${teamName}" in teams`);
-      else await membership(`${reference} <- ${user.username}`, itemsFor.channelMember(channel.id, user.id));
+      else {
+        const memberRoles = await this.rolesOf(`${where} channels ${reference}`, 'channel', roles);
+        await membership(`${reference} <- ${user.username}`, itemsFor.channelMember(channel.id, user.id, memberRoles));
+      }
     }
   }
 

@@ -1,4 +1,4 @@
-import type { Channel, Command, IncomingWebhook, OutgoingWebhook, Team, User } from '../model.js';
+import type { Channel, Command, IncomingWebhook, OutgoingWebhook, Role, Team, User } from '../model.js';
 import type { EntityStore } from '../store/entities.js';
 import { keys, type Key } from '../store/keys.js';
 
@@ -18,14 +18,16 @@ export interface TeamsSnapshot {
   incomingWebhooks: IncomingWebhook[];
   outgoingWebhooks: OutgoingWebhook[];
   commands: Command[];
-  teamMembers: Array<{ key: Key; team_id: string; user_id: string }>;
-  channelMembers: Array<{ key: Key; channel_id: string; user_id: string }>;
+  teamMembers: Array<{ key: Key; team_id: string; user_id: string; roles: string }>;
+  channelMembers: Array<{ key: Key; channel_id: string; user_id: string; roles: string }>;
+  /** Every custom role, whichever teams use it. */
+  roles: Role[];
   seedPointers: SeedPointer[];
   /** Every item read, to spare a second read of the same item. */
   items: Record<string, unknown>[];
 }
 
-const SNAPSHOT_KINDS = ['team', 'channel', 'user', 'incoming_webhook', 'outgoing_webhook', 'command', 'team_member', 'channel_member', 'seed_key'];
+const SNAPSHOT_KINDS = ['team', 'channel', 'user', 'incoming_webhook', 'outgoing_webhook', 'command', 'team_member', 'channel_member', 'seed_key', 'role'];
 
 function entityOf<T>(item: Record<string, unknown>): T {
   const { PK: _pk, SK: _sk, GSI1PK: _gsiPk, GSI1SK: _gsiSk, kind: _kind, ...entity } = item;
@@ -70,10 +72,11 @@ export async function snapshotTeams(store: EntityStore, includeTeam: (team: Team
     commands,
     teamMembers: items
       .filter((item) => item.kind === 'team_member' && teamIds.has(item.team_id as string))
-      .map((item) => ({ key: keyOf(item), team_id: item.team_id as string, user_id: item.user_id as string })),
+      .map((item) => ({ key: keyOf(item), team_id: item.team_id as string, user_id: item.user_id as string, roles: String(item.roles ?? '') })),
     channelMembers: items
       .filter((item) => item.kind === 'channel_member' && channelIds.has(item.channel_id as string))
-      .map((item) => ({ key: keyOf(item), channel_id: item.channel_id as string, user_id: item.user_id as string })),
+      .map((item) => ({ key: keyOf(item), channel_id: item.channel_id as string, user_id: item.user_id as string, roles: String(item.roles ?? '') })),
+    roles: ofKind<Role>('role'),
     seedPointers,
     items,
   };

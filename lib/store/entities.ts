@@ -7,7 +7,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { Channel, Command, CommandWebhook, IncomingWebhook, IntegrationSecrets, OutgoingWebhook, Team, User } from '../model.js';
+import type { Channel, ChannelMember, Command, CommandWebhook, IncomingWebhook, IntegrationSecrets, OutgoingWebhook, Role, Team, TeamMember, User } from '../model.js';
 import { newId } from '../ids.js';
 import { directChannelName, indexes, keys, type Key } from './keys.js';
 import { isConditionFailure, queryAll } from './dynamo.js';
@@ -19,6 +19,19 @@ export interface ItemWrite {
 }
 
 const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'kind'];
+
+/**
+ * The roles of a membership that names none: memberships and users stored before roles existed
+ * read with these, which is what they meant (a plain member, a plain user).
+ */
+export const DEFAULT_SYSTEM_ROLES = 'system_user';
+export const DEFAULT_TEAM_MEMBER_ROLES = 'team_user';
+export const DEFAULT_CHANNEL_MEMBER_ROLES = 'channel_user';
+
+function withRoles<T extends { roles?: unknown }>(entity: T | undefined, defaultRoles: string): T | undefined {
+  if (!entity) return undefined;
+  return typeof entity.roles === 'string' && entity.roles.trim() !== '' ? entity : { ...entity, roles: defaultRoles };
+}
 
 function stripKeys<T>(item: Record<string, unknown> | undefined): T | undefined {
   if (!item) return undefined;
@@ -44,7 +57,7 @@ export const itemsFor = {
   userToken: (tokenHash: string, userId: string): ItemWrite => ({
     item: { ...keys.userToken(tokenHash), kind: 'pointer', target_id: userId },
   }),
-  teamMember: (teamId: string, userId: string): ItemWrite => ({
+  teamMember: (teamId: string, userId: string, roles = DEFAULT_TEAM_MEMBER_ROLES): ItemWrite => ({
     item: {
       ...keys.teamMember(teamId, userId),
       kind: 'team_member',
@@ -52,9 +65,10 @@ export const itemsFor = {
       GSI1SK: `TEAM#${teamId}`,
       team_id: teamId,
       user_id: userId,
+      roles,
     },
   }),
-  channelMember: (channelId: string, userId: string): ItemWrite => ({
+  channelMember: (channelId: string, userId: string, roles = DEFAULT_CHANNEL_MEMBER_ROLES): ItemWrite => ({
     item: {
       ...keys.channelMember(channelId, userId),
       kind: 'channel_member',
@@ -62,8 +76,11 @@ export const itemsFor = {
       GSI1SK: `CHANNEL#${channelId}`,
       channel_id: channelId,
       user_id: userId,
+      roles,
     },
   }),
+  /** A custom role, defined by the seed file. */
+  role: (role: Role): ItemWrite => ({ item: { ...keys.role(role.name), kind: 'role', ...role } }),
   /** An incoming hook, and (while it is not deleted) its listing in its team (keys.incomingWebhookOfTeam). */
   incomingWebhook: (hook: IncomingWebhook): ItemWrite[] => [
     {
@@ -187,8 +204,47 @@ export class EntityStore {
     return channelId ? this.getChannel(channelId) : undefined;
   }
 
-  getUser(userId: string) {
-    return this.get<User>(keys.user(userId));
+  async getUser(userId: string): Promise<User | undefined> {
+    return withRoles(await this.get<User>(keys.user(userId)), DEFAULT_SYSTEM_ROLES);
+  }
+
+  async getTeamMember(teamId: string, userId: string): Promise<TeamMember | undefined> {
+    const member = await this.get<TeamMember>(keys.teamMember(teamId, userId));
+    return withRoles(member && { ...member, delete_at: member.delete_at ?? 0 }, DEFAULT_TEAM_MEMBER_ROLES);
+  }
+
+  async getChannelMember(channelId: string, userId: string): Promise<ChannelMember | undefined> {
+    return withRoles(await this.get<ChannelMember>(keys.channelMember(channelId, userId)), DEFAULT_CHANNEL_MEMBER_ROLES);
+  }
+
+  /** A custom role (the default roles are in lib/permissions.ts and never stored). */
+  getRole(name: string) {
+    return this.get<Role>(keys.role(name));
+  }
+
+  /** Writes one audit record; the caller has built it (lib/audit.ts). */
+  async putAuditRecord(record: Record<string, unknown> & { time_ms: number; id: string; expires_at: number }): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...keys.auditRecord(record.time_ms, record.id), kind: 'audit', ...record } }));
+  }
+
+  /** Audit records from `sinceMs` on, oldest first, at most `limit` (one Query per UTC day). */
+  async auditRecordsSince(sinceMs: number, untilMs: number, limit: number): Promise<Array<Record<string, unknown>>> {
+    const records: Array<Record<string, unknown>> = [];
+    const dayMs = 86_400_000;
+    for (let dayStart = sinceMs - (sinceMs % dayMs); dayStart <= untilMs && records.length < limit; dayStart += dayMs) {
+      const from = keys.auditRecord(Math.max(dayStart, sinceMs), '');
+      const items = await queryAll(
+        this.db,
+        {
+          TableName: this.table,
+          KeyConditionExpression: 'PK = :day AND SK >= :from',
+          ExpressionAttributeValues: { ':day': from.PK, ':from': from.SK },
+        },
+        limit - records.length,
+      );
+      records.push(...items.map((item) => stripKeys<Record<string, unknown>>(item)!));
+    }
+    return records;
   }
 
   async getUserByUsername(username: string): Promise<User | undefined> {

@@ -32,6 +32,16 @@ export const keys = {
   user: (userId: string) => entity('USER', userId),
   username: (username: string) => pointer('USERNAME', username),
   userToken: (tokenHash: string) => pointer('TOKEN', tokenHash),
+  /** A custom role defined by the seed file (Mattermost's permission schemes). */
+  role: (name: string) => entity('ROLE', name),
+  /**
+   * One audit record of a management change; a partition per UTC day keeps the listing one Query
+   * per day, and the item's `expires_at` lets DynamoDB's TTL remove it.
+   */
+  auditRecord: (timeMs: number, recordId: string): Key => ({
+    PK: `AUDIT#${new Date(timeMs).toISOString().slice(0, 10)}`,
+    SK: `${String(timeMs).padStart(15, '0')}#${recordId}`,
+  }),
 
   incomingWebhook: (hookId: string) => entity('INHOOK', hookId),
   /** The posts admitted for a hook in one rate-limit window, by every instance (lib/rate-limit.ts). */

@@ -1,0 +1,66 @@
+/**
+ * Audit records of management changes (Mattermost's `MakeAuditRecord`/`LogAuditRec`): who, what,
+ * when, from where, and whether it succeeded. Each is an item of the entities table that expires
+ * after AUDIT_LOG_TTL_DAYS, and a log line. Callers pass no secrets: `detail` holds names and ids.
+ */
+import { newId } from './ids.js';
+import type { Caller } from './permissions.js';
+import type { Runtime } from './runtime.js';
+
+export interface AuditEntry {
+  /** Mattermost's audit event name in camelCase: `createIncomingHook`, `regenCommandToken`, ... */
+  event: string;
+  /** The hook, command or token the change is about. */
+  objectId: string;
+  status: 'success' | 'fail';
+  detail?: Record<string, string | number | boolean>;
+}
+
+export interface AuditRecord extends AuditEntry {
+  id: string;
+  timeMs: number;
+  actorId: string;
+  actorName: string;
+  origin: string;
+}
+
+export async function recordAudit(runtime: Runtime, caller: Caller, entry: AuditEntry): Promise<void> {
+  const timeMs = runtime.nowMs();
+  const record: AuditRecord = {
+    id: newId(),
+    timeMs,
+    actorId: caller.user.id,
+    actorName: caller.user.username,
+    origin: caller.origin,
+    ...entry,
+  };
+  runtime.logger.info('audit', { audit: record });
+  await runtime.entities.putAuditRecord({
+    id: record.id,
+    time_ms: timeMs,
+    event: record.event,
+    object_id: record.objectId,
+    status: record.status,
+    actor_id: record.actorId,
+    actor_name: record.actorName,
+    origin: record.origin,
+    detail: record.detail ?? {},
+    expires_at: Math.floor(timeMs / 1000) + runtime.config.auditLogTtlSeconds,
+  });
+}
+
+/** Audit records from `sinceMs` on, oldest first. */
+export async function listAuditRecords(runtime: Runtime, options: { sinceMs: number; limit: number }): Promise<AuditRecord[]> {
+  const items = await runtime.entities.auditRecordsSince(options.sinceMs, runtime.nowMs(), options.limit);
+  return items.map((item) => ({
+    id: String(item.id),
+    timeMs: Number(item.time_ms),
+    event: String(item.event),
+    objectId: String(item.object_id),
+    status: item.status === 'success' ? 'success' : 'fail',
+    actorId: String(item.actor_id),
+    actorName: String(item.actor_name),
+    origin: String(item.origin),
+    detail: (item.detail ?? {}) as AuditRecord['detail'],
+  }));
+}
