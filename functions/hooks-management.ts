@@ -70,6 +70,8 @@ export const createHandler = (runtime: Runtime) =>
       }
     },
     runtime,
+    // An incoming hook's id is the secret of its URL: logs carry its hash only.
+    { credentialParameters: ['hook_id'] },
   );
 
 export const handler = createHandler(runtimeFromEnv());

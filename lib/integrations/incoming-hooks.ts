@@ -9,7 +9,7 @@
  * once. Instances that serve `POST /hooks/{id}` see it within ENTITY_CACHE_TTL_SECONDS.
  */
 import { AppError, errors } from '../errors.js';
-import { isValidId, newId } from '../ids.js';
+import { isValidId, logHash, newId } from '../ids.js';
 import type { Channel, IncomingWebhook } from '../model.js';
 import { canReadChannel, hasSystemPermission, hasTeamPermission, requireSystemPermission, requireTeamPermission, type Caller } from '../permissions.js';
 import type { Runtime } from '../runtime.js';
@@ -17,6 +17,12 @@ import { itemsFor } from '../store/entities.js';
 import { keys } from '../store/keys.js';
 import { assertValidIncomingWebhook, incomingUsernameProblem } from './webhook-validity.js';
 import { audited, channelNotFound, decodeGoStruct, hookPage, requireHookId, statusOk, teamMismatch, userNotFound } from './hook-common.js';
+
+/**
+ * An incoming hook's id is the secret of its URL: audit records name the hook by the short hash the
+ * request logs use (lib/ids.ts `logHash`), never by the id itself.
+ */
+export const auditedHookId = (hookId: string) => (hookId === '' ? '' : `hash:${logHash(hookId)}`);
 
 export const incomingErrors = {
   disabled: () => new AppError('api.incoming_webhook.disabled.app_error', 'Incoming webhooks have been disabled by the system admin.', 501),
@@ -126,7 +132,7 @@ export function createIncomingHook(runtime: Runtime, caller: Caller, body: Incom
     };
     assertValidIncomingWebhook(hook);
     await runtime.entities.writeIntegrationChanges(itemsFor.incomingWebhook(hook).map((write) => ({ put: write.item, condition: 'createOnly' as const })));
-    setObjectId(hook.id);
+    setObjectId(auditedHookId(hook.id));
     return hook;
   }, (hook) => ({ channel_id: hook.channel_id, team_id: hook.team_id, user_id: hook.user_id }));
 }
@@ -176,12 +182,12 @@ async function hooksByIds(runtime: Runtime, ids: string[]): Promise<IncomingWebh
 
 /** `GET /api/v4/hooks/incoming/{hook_id}`. */
 export function getIncomingHook(runtime: Runtime, caller: Caller, hookId: string): Promise<IncomingWebhook> {
-  return audited(runtime, caller, 'getIncomingHook', hookId, async () => (await authorizeExistingHook(runtime, caller, hookId)).hook);
+  return audited(runtime, caller, 'getIncomingHook', auditedHookId(hookId), async () => (await authorizeExistingHook(runtime, caller, hookId)).hook);
 }
 
 /** `DELETE /api/v4/hooks/incoming/{hook_id}`: a soft delete; `POST /hooks/{id}` then fails as for an unknown hook. */
 export function deleteIncomingHook(runtime: Runtime, caller: Caller, hookId: string): Promise<typeof statusOk> {
-  return audited(runtime, caller, 'deleteIncomingHook', hookId, async () => {
+  return audited(runtime, caller, 'deleteIncomingHook', auditedHookId(hookId), async () => {
     const { hook } = await authorizeExistingHook(runtime, caller, hookId);
     const nowMs = runtime.nowMs();
     await saveChanged(runtime, { ...hook, delete_at: nowMs, update_at: nowMs });
@@ -194,7 +200,7 @@ export function deleteIncomingHook(runtime: Runtime, caller: Caller, hookId: str
  * `channel_id` is required and must stay in the hook's team; owner, team and times are kept.
  */
 export function updateIncomingHook(runtime: Runtime, caller: Caller, hookIdParam: string, body: IncomingBody): Promise<IncomingWebhook> {
-  return audited(runtime, caller, 'updateIncomingHook', hookIdParam, async () => {
+  return audited(runtime, caller, 'updateIncomingHook', auditedHookId(hookIdParam), async () => {
     const hookId = requireHookId(hookIdParam);
     if (body.id !== hookId) throw errors.invalidBodyParam('hook_id');
     const old = await liveHook(runtime, hookId);
@@ -236,7 +242,7 @@ export function updateIncomingHook(runtime: Runtime, caller: Caller, hookIdParam
  * be a member of the hook's team.
  */
 export function moveIncomingHook(runtime: Runtime, caller: Caller, hookIdParam: string, userIdParam: string): Promise<IncomingWebhook> {
-  return audited(runtime, caller, 'moveIncomingHook', hookIdParam, async () => {
+  return audited(runtime, caller, 'moveIncomingHook', auditedHookId(hookIdParam), async () => {
     const hookId = requireHookId(hookIdParam);
     const userId = userIdParam === 'me' ? caller.user.id : userIdParam;
     if (!isValidId(userId)) throw errors.invalidUrlParam('user_id');
