@@ -473,7 +473,9 @@ describe('serverless package', () => {
     const statementsOf = (role: Resource) => role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement) as any[];
     const covers = (statement: any, resource: string) => [statement.Resource].flat().some((item: unknown) => JSON.stringify(item) === resource);
     const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
-    const signing = new Set(['ExecuteCommand', 'PostAction', 'OutgoingWorker'].map(roleOf));
+    // Hook management answers outgoing tokens to those who may manage the hook, and writes the
+    // secrets it regenerates and rotates.
+    const signing = new Set(['ExecuteCommand', 'PostAction', 'OutgoingWorker', 'HooksManagement'].map(roleOf));
     expect(roleOf('CommandWebhook')).not.toBe(roleOf('ExecuteCommand'));
     expect(signing.has(roleOf('CommandWebhook'))).toBe(false);
 

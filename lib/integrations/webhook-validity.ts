@@ -25,9 +25,10 @@ export const OUTGOING_LIMITS = {
   tokenLength: 26,
 } as const;
 
-/** A failed check: the hook field it concerns and Mattermost's error for it. */
+/** A failed check: the hook field it concerns, the offending item of a list, and Mattermost's error for it. */
 export interface FieldProblem {
   field: string;
+  item?: string;
   error: AppError;
 }
 
@@ -103,12 +104,9 @@ export function outgoingWebhookFieldProblems(hook: OutgoingFields): FieldProblem
     `${prefix}.callback.app_error`,
     'Invalid callback urls.',
   );
-  check(
-    'callback_urls',
-    hook.callback_urls.some((url) => !isValidHttpUrl(url)),
-    `${prefix}.url.app_error`,
-    'Invalid callback urls. Each must be a valid URL and start with http:// or https://.',
-  );
+  for (const url of hook.callback_urls.filter((candidate) => !isValidHttpUrl(candidate))) {
+    problems.push({ field: 'callback_urls', item: url, error: invalid(`${prefix}.url.app_error`, 'Invalid callback urls. Each must be a valid URL and start with http:// or https://.') });
+  }
   check('display_name', byteLength(hook.display_name) > OUTGOING_LIMITS.displayNameBytes, `${prefix}.display_name.app_error`, 'Invalid title.');
   check('description', byteLength(hook.description) > OUTGOING_LIMITS.descriptionBytes, `${prefix}.description.app_error`, 'Invalid description.');
   check('content_type', byteLength(hook.content_type) > OUTGOING_LIMITS.contentTypeBytes, `${prefix}.content_type.app_error`, 'Invalid value for content_type.');

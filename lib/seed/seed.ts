@@ -244,7 +244,7 @@ class SeedRun {
 
   /** The problems the API's validity rules (lib/integrations/webhook-validity.ts) find in an entry. */
   private reportFieldProblems(where: string, problems: FieldProblem[]): void {
-    for (const { field, error } of problems) this.problem(where, `${field}: ${error.message} (${error.id})`);
+    for (const { field, item, error } of problems) this.problem(where, `${field}: ${item === undefined ? '' : `"${item}": `}${error.message} (${error.id})`);
   }
 
   async plan(seed: SeedFile): Promise<void> {
