@@ -1,8 +1,8 @@
 /**
  * Configuration, read once from the environment and validated. The stage files (config/*.yml)
  * give these variables; config/default.yml explains each and names the Mattermost setting it
- * mirrors. Handlers build their runtime from `loadConfig(process.env)` at module load, so a bad
- * value fails the cold start, not a request.
+ * mirrors. A deployed function builds its runtime from `loadConfig(process.env)` at module load
+ * (`fromEnvironment` in lib/edge-runtime.ts), so a bad value fails the cold start, not a request.
  */
 import * as z from './zod.js';
 
@@ -36,6 +36,15 @@ const optionalString = z.pipe(
   z.transform((value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value.trim())),
 );
 
+const tableName = (variable: string) =>
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((value: string | undefined, ctx) => {
+      if (value === undefined || value.trim() === '') return z.refuse(ctx, `${variable} is not set: name the DynamoDB table`);
+      return value.trim();
+    }),
+  );
+
 const envSchema = z.object({
   ENABLE_INCOMING_WEBHOOKS: booleanFromEnv(true),
   ENABLE_OUTGOING_WEBHOOKS: booleanFromEnv(true),
@@ -64,9 +73,14 @@ const envSchema = z.object({
   INCOMING_WEBHOOK_RATE_LIMIT_WINDOW_SECONDS: integerFromEnv(60, 1, 3_600),
   /** Opt-in: answer POST /hooks/{id} with the created post ids as JSON instead of `ok`. */
   INCOMING_WEBHOOK_RETURN_POSTS: booleanFromEnv(false),
-  TABLE_ENTITIES: z._default(z.string().check(z.minLength(1)), 'hookline-local-entities'),
-  TABLE_POSTS: z._default(z.string().check(z.minLength(1)), 'hookline-local-posts'),
-  TABLE_DELIVERIES: z._default(z.string().check(z.minLength(1)), 'hookline-local-deliveries'),
+  /**
+   * The table names have no defaults: a deploy that lost them must not quietly read and write
+   * another stage's tables (or none). serverless.yml sets them from the tables it creates; the
+   * local stack, the tests and the benchmark set them from the tables they provision.
+   */
+  TABLE_ENTITIES: tableName('TABLE_ENTITIES'),
+  TABLE_POSTS: tableName('TABLE_POSTS'),
+  TABLE_DELIVERIES: tableName('TABLE_DELIVERIES'),
   QUEUE_URL: optionalString,
   DEAD_LETTER_QUEUE_URL: optionalString,
   /** Where the dispatcher parks posts it could not dispatch (the posts stream's failure queue). */

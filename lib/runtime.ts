@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig, type Config } from './config.js';
-import type { EdgeRuntime } from './edge-runtime.js';
+import { fromEnvironment, type EdgeRuntime } from './edge-runtime.js';
 import { TtlCache } from './cache.js';
 import { AllowList } from './http/ssrf.js';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -205,8 +205,8 @@ export function createRuntime(
 
 let sharedRuntime: Runtime | undefined;
 
-/** The runtime of a deployed function: configuration from the environment, built once per instance. */
+/** The runtime of a deployed function: configuration from the environment, built once per instance (see `fromEnvironment`). */
 export function runtimeFromEnv(): Runtime {
-  sharedRuntime ??= createRuntime(loadConfig(process.env));
+  sharedRuntime ??= fromEnvironment(() => createRuntime(loadConfig(process.env)));
   return sharedRuntime;
 }

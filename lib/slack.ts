@@ -1,13 +1,13 @@
-import * as z from './zod.js';
-import { AppError } from './errors.js';
-import { isValidId } from './ids.js';
-import { MAX_USER_ID_MENTIONS } from './limits.js';
-import { MAX_ACTIONS_PER_ATTACHMENT, MAX_ATTACHMENTS, MAX_FIELDS_PER_ATTACHMENT, MAX_OPTIONS_PER_ACTION } from './limits.js';
-
 /**
  * Slack compatibility, as Mattermost applies it: announcements, user-id mentions,
  * link markup, attachment decoding with Go's rules, and field values stringified as Go's `%v`.
  */
+import * as z from './zod.js';
+import { AppError } from './errors.js';
+import { canonicalizeKeys, goString, isPlainObject } from './http/go-json.js';
+import { isValidId } from './ids.js';
+import { MAX_USER_ID_MENTIONS } from './limits.js';
+import { MAX_ACTIONS_PER_ATTACHMENT, MAX_ATTACHMENTS, MAX_FIELDS_PER_ATTACHMENT, MAX_OPTIONS_PER_ACTION } from './limits.js';
 
 export interface SlackAttachmentField {
   title: string;
@@ -37,37 +37,6 @@ export interface SlackAttachment {
 }
 
 export class SlackDecodeError extends Error {}
-
-/**
- * Go's encoding/json matches object keys to struct fields case-insensitively, the last duplicate
- * winning, and ignores unknown keys. This returns the object with known keys in their canonical
- * spelling and everything else dropped.
- */
-export function canonicalizeKeys(value: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
-  const byLowerCase = new Map(fields.map((field) => [field.toLowerCase(), field]));
-  const result: Record<string, unknown> = {};
-  for (const [key, fieldValue] of Object.entries(value)) {
-    const field = byLowerCase.get(key.toLowerCase());
-    if (field !== undefined) result[field] = fieldValue;
-  }
-  return result;
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A Go string field: `null` leaves the zero value. */
-export const goString = z.pipe(
-  z.nullish(z.string()),
-  z.transform((value: string | null | undefined) => value ?? ''),
-);
-
-/** Go's `StringInterface` props: an object or null; null is no props. */
-export const goProps = z.pipe(
-  z.nullish(z.record(z.string(), z.unknown())),
-  z.transform((value: Record<string, unknown> | null | undefined) => ({ ...(value ?? {}) })),
-);
 
 /** Mattermost's `PostPriority`, keys matched as Go matches them; `null` when absent. */
 export const goPriority = z.pipe(

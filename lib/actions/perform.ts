@@ -1,15 +1,15 @@
 import * as z from '../zod.js';
 import { AppError, errors } from '../errors.js';
-import { firstJsonValue, parseJsonText } from '../http/body.js';
-import { OutboundError, outboundRequest } from '../http/outbound.js';
-import { isValidId, newId } from '../ids.js';
+import { decodeGoJsonObject, decodeGoObject, goBool, goString, GoJsonError, type GoJsonOptions } from '../http/go-json.js';
+import { isValidId } from '../ids.js';
+import { callIntegration, IntegrationCallError, newTriggerIds } from '../integrations/call.js';
 import type { Post, User } from '../model.js';
 import { readablePost } from '../posts/visibility.js';
 import { buildPost, checkPostSize, checkPropsDepth, countRunes, MAX_POST_RUNES } from '../posts/rules.js';
 import type { Runtime } from '../runtime.js';
-import { canonicalizeKeys, convertModelLinks, decodeAttachments, isPlainObject } from '../slack.js';
-import { signatureHeaders } from '../webhooks/signing.js';
-import { clickableAction, prepareActions, RETAINED_PROPS } from '../posts/attachments.js';
+import { decodeAttachments } from '../slack.js';
+import { clickableAction, prepareActions } from '../posts/attachments.js';
+import { integrationPost } from '../posts/integration-post.js';
 
 export const actionRequestSchema = z.object({
   selected_option: z._default(z.optional(z.string()), ''),
@@ -22,28 +22,39 @@ const integrationError = (detail: string) =>
   new AppError('api.post.do_action.action_integration.app_error', 'Action integration error.', 400, detail);
 const actionNotFound = () => new AppError('api.post.do_action.action_id.app_error', 'Unable to find the action.', 404);
 
+/**
+ * `json.NewDecoder(resp.Body).Decode(&response)` into Mattermost's `PostActionIntegrationResponse`,
+ * whose `Update` is a `*Post`: an empty body or `null` is no answer, what follows the first value
+ * is ignored, and a field of the wrong type is the integration's error (400).
+ */
+const JSON_OPTIONS: GoJsonOptions = { trailing: 'ignore', empty: 'absent', null: 'absent' };
+const ANSWER_KEYS = ['update', 'ephemeral_text', 'skip_slack_parsing'] as const;
+const answerSchema = z.object({ update: z.optional(z.unknown()), ephemeral_text: goString, skip_slack_parsing: goBool });
+/** Of the post an update carries, the fields Mattermost's update takes: its message and props. */
+const UPDATE_KEYS = ['message', 'props'] as const;
+const updateSchema = z.object({ message: goString, props: z.nullish(z.record(z.string(), z.unknown())) });
+
+export interface ActionUpdate {
+  message: string;
+  /** Null when the update has none: the post keeps its props. */
+  props: Record<string, unknown> | null;
+}
+
 /** The integration's answer: `update` (a post), `ephemeral_text`, `skip_slack_parsing`. */
 export function decodeActionResponse(body: Buffer) {
-  const text = body.toString('utf8');
-  if (text.trim() === '') return undefined;
-  const first = firstJsonValue(text);
-  if (first === undefined) throw integrationError('the answer is not complete JSON');
-  let raw: unknown;
   try {
-    raw = parseJsonText(first);
+    const answer = decodeGoJsonObject(body.toString('utf8'), ANSWER_KEYS, answerSchema, JSON_OPTIONS);
+    if (!answer) return undefined;
+    const update = decodeGoObject(answer.update ?? null, UPDATE_KEYS, updateSchema, JSON_OPTIONS);
+    return {
+      update: update ? ({ message: update.message, props: update.props ?? null } satisfies ActionUpdate) : null,
+      ephemeralText: answer.ephemeral_text,
+      skipSlackParsing: answer.skip_slack_parsing,
+    };
   } catch (error) {
-    throw integrationError((error as Error).message);
+    if (error instanceof GoJsonError) throw integrationError(error.message);
+    throw error;
   }
-  if (raw === null) return undefined;
-  if (!isPlainObject(raw)) throw integrationError('the answer is not a JSON object');
-  const answer = canonicalizeKeys(raw, ['update', 'ephemeral_text', 'skip_slack_parsing']);
-  if (answer.update !== undefined && answer.update !== null && !isPlainObject(answer.update)) throw integrationError('update is not an object');
-  if (answer.ephemeral_text !== undefined && answer.ephemeral_text !== null && typeof answer.ephemeral_text !== 'string') throw integrationError('ephemeral_text is not a string');
-  return {
-    update: (answer.update ?? null) as Record<string, unknown> | null,
-    ephemeralText: (answer.ephemeral_text ?? '') as string,
-    skipSlackParsing: answer.skip_slack_parsing === true,
-  };
 }
 
 /** A `selected_option` of a users or channels menu must name something the clicking user can see. */
@@ -96,8 +107,7 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
     dataSource = action.data_source ?? '';
     finalContext = { ...(context ?? {}), selected_option: request.selected_option };
   }
-  const clientTriggerId = newId();
-  const nowMs = runtime.nowMs();
+  const { clientTriggerId, triggerId } = newTriggerIds(user.id, runtime.nowMs());
   const payload = {
     user_id: user.id,
     user_name: user.username,
@@ -106,7 +116,7 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
     team_id: teamId,
     team_domain: team?.name ?? '',
     post_id: post.id,
-    trigger_id: Buffer.from(`${clientTriggerId}:${user.id}:${nowMs}`).toString('base64'),
+    trigger_id: triggerId,
     type,
     data_source: dataSource,
     ...(finalContext ? { context: finalContext } : {}),
@@ -115,86 +125,65 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
     origin: { kind: post.origin?.kind ?? '', id: post.origin?.id ?? '' },
   };
   const body = JSON.stringify(payload);
-  const secret = await clickSigningSecret(runtime, post);
   let response;
-  const callStartedMs = runtime.nowMs();
   try {
-    response = await outboundRequest({
+    response = await callIntegration(runtime, {
+      kind: 'action',
       url: action.integration.url,
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json',
-        ...(secret ? signatureHeaders(secret, clientTriggerId, body, new Date(nowMs)) : {}),
-      },
+      headers: { 'content-type': 'application/json' },
       body,
-      timeoutMs: Math.min(runtime.config.outgoingRequestsTimeoutMs, 25_000),
-      allowList: runtime.allowList,
+      signingSecret: await clickSigningSecret(runtime, post),
+      messageId: clientTriggerId,
     });
   } catch (error) {
-    if (error instanceof OutboundError) {
-      runtime.metrics.integrationCall('action', 'failed', runtime.nowMs() - callStartedMs);
-      throw integrationError(error.message);
-    }
+    if (error instanceof IntegrationCallError) throw integrationError(error.message);
     throw error;
   }
-  runtime.metrics.integrationCall('action', response.status === 200 ? 'answered' : 'failed', response.latencyMs);
-  if (response.status !== 200) throw integrationError(`status=${response.status}`);
   if (response.truncated) throw integrationError('the answer is longer than 1 MiB');
   const answer = decodeActionResponse(response.body);
   if (!answer) return clientTriggerId;
   if (countRunes(answer.ephemeralText) > MAX_POST_RUNES) throw integrationError('ephemeral_text is longer than a post may be');
 
-  const retained: Record<string, unknown> = {};
-  for (const key of RETAINED_PROPS) if (post.props[key] !== undefined) retained[key] = post.props[key];
-  if (answer.update) await applyUpdate(runtime, post, answer.update, retained);
+  if (answer.update) await applyUpdate(runtime, post, answer.update);
   if (answer.ephemeralText !== '') {
-    const ephemeral = buildPost(
-      {
-        userId: post.user_id,
-        channelId: channel.id,
-        rootId: post.root_id || post.id,
-        message: answer.skipSlackParsing ? answer.ephemeralText : convertModelLinks(answer.ephemeralText),
-        type: 'system_ephemeral',
-        props: { ...retained },
-      },
-      runtime.nowMs(),
+    const mapped = integrationPost(
+      runtime.config,
+      { text: answer.ephemeralText, type: '', props: {}, attachments: null },
+      { path: 'action_ephemeral', original: post, skipSlackParsing: answer.skipSlackParsing },
     );
+    const ephemeral = buildPost({ ...mapped, userId: post.user_id, channelId: channel.id, rootId: post.root_id || post.id }, runtime.nowMs());
     await runtime.posts.createEphemeralPost(ephemeral, user.id, Math.floor(runtime.nowMs() / 1000) + runtime.config.ephemeralPostTtlSeconds);
     runtime.metrics.postsCreated('ephemeral', 1);
   }
   return clientTriggerId;
 }
 
-/** Step 6 of `DoPostActionWithCookie`: message and props replaced, retained props and pins kept. */
-async function applyUpdate(runtime: Runtime, post: Post, update: Record<string, unknown>, retained: Record<string, unknown>): Promise<void> {
-  const message = typeof update.message === 'string' ? update.message : '';
-  let props: Record<string, unknown>;
-  if (update.props === undefined || update.props === null) {
-    props = post.props;
-  } else {
-    if (!isPlainObject(update.props)) throw integrationError('update.props is not an object');
-    props = { ...update.props };
-    for (const key of RETAINED_PROPS) delete props[key];
-    Object.assign(props, retained);
-    if (props.attachments !== undefined) {
-      try {
-        props.attachments = prepareActions(decodeAttachments(props.attachments)) ?? [];
-      } catch (error) {
-        if (error instanceof AppError) throw error;
-        throw integrationError(`update.props.attachments: ${(error as Error).message}`);
-      }
+/**
+ * Step 6 of `DoPostActionWithCookie`: message and props replaced (an update without props keeps
+ * the post's), the server-owned props and pins kept (`integrationPost`'s `action_update`).
+ */
+async function applyUpdate(runtime: Runtime, post: Post, update: ActionUpdate): Promise<void> {
+  const props = { ...(update.props ?? post.props) };
+  if (update.props?.attachments !== undefined) {
+    // Validated as Slack attachments, and actions given ids, but stored as sent: an update is no new post.
+    try {
+      props.attachments = prepareActions(decodeAttachments(props.attachments)) ?? [];
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw integrationError(`update.props.attachments: ${(error as Error).message}`);
     }
   }
-  checkPostSize(message, props);
-  checkPropsDepth(props);
+  const mapped = integrationPost(runtime.config, { text: update.message, type: post.type, props, attachments: null }, { path: 'action_update', original: post });
+  checkPostSize(mapped.message, mapped.props);
+  checkPropsDepth(mapped.props);
   const nowMs = runtime.nowMs();
   const updated: Post = {
     ...post,
-    message,
-    props,
+    message: mapped.message,
+    props: mapped.props,
     update_at: nowMs,
-    edit_at: message !== post.message ? nowMs : post.edit_at,
+    edit_at: mapped.message !== post.message ? nowMs : post.edit_at,
   };
   await runtime.posts.updatePost(updated, Math.floor(nowMs / 1000) + runtime.config.ephemeralPostTtlSeconds);
 }

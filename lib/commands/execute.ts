@@ -2,12 +2,11 @@ import { STATUS_CODES } from 'node:http';
 import * as z from '../zod.js';
 import { AppError, errors } from '../errors.js';
 import { encodeGoForm } from '../http/form.js';
-import { OutboundError, outboundRequest } from '../http/outbound.js';
 import { isValidId, newId } from '../ids.js';
+import { callIntegration, IntegrationCallError, newTriggerIds } from '../integrations/call.js';
 import { MAX_COMMAND_MENTIONS, MAX_NAME_LENGTH, MAX_TRIGGER_LENGTH } from '../limits.js';
 import type { Channel, Command, User } from '../model.js';
 import type { Runtime } from '../runtime.js';
-import { signatureHeaders } from '../webhooks/signing.js';
 import { CommandResponseError, decodeCommandResponse, handleCommandResponse, type CommandResponse } from './response.js';
 import { stripActionIntegrations } from '../posts/attachments.js';
 import { checkRootPost } from '../posts/rules.js';
@@ -26,8 +25,6 @@ export type CommandArgsBody = z.infer<typeof commandArgsSchema>;
 /** A `response_url` lives 30 minutes and takes at most 5 answers. */
 export const COMMAND_WEBHOOK_LIFETIME_MS = 30 * 60 * 1000;
 export const COMMAND_WEBHOOK_MAX_USES = 5;
-/** Commands answer within API Gateway's 30 s, with room for the rest of the request. */
-const MAX_COMMAND_TIMEOUT_MS = 25_000;
 
 const failed = (trigger: string, detail: string) =>
   new AppError('api.command.execute_command.failed.app_error', `Command with a trigger of '${trigger}' failed.`, 500, detail);
@@ -178,7 +175,7 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
     { id: webhookId, create_at: nowMs, command_id: command.id, user_id: user.id, channel_id: channel.id, team_id: teamId, root_id: args.root_id, use_count: 0 },
     Math.floor((nowMs + COMMAND_WEBHOOK_LIFETIME_MS) / 1000),
   );
-  const clientTriggerId = newId();
+  const { clientTriggerId, triggerId } = newTriggerIds(user.id, nowMs);
   const { users, channels } = await mentions(runtime, mentioned, teamId);
   const params: Record<string, string | string[]> = {
     token: secrets.token,
@@ -190,7 +187,7 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
     user_name: user.username,
     command: trigger,
     text: message,
-    trigger_id: Buffer.from(`${clientTriggerId}:${user.id}:${nowMs}`).toString('base64'),
+    trigger_id: triggerId,
     response_url: `${context.siteUrl}/hooks/commands/${webhookId}`,
     ...(users.length ? { user_mentions: users.map((entry) => entry.name), user_mentions_ids: users.map((entry) => entry.id) } : {}),
     ...(channels.length ? { channel_mentions: channels.map((entry) => entry.name), channel_mentions_ids: channels.map((entry) => entry.id) } : {}),
@@ -200,35 +197,28 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
   const body = command.method === 'G' ? '' : encoded;
 
   let response;
-  const callStartedMs = runtime.nowMs();
   try {
-    response = await outboundRequest({
+    response = await callIntegration(runtime, {
+      kind: 'command',
       url,
       method: command.method === 'G' ? 'GET' : 'POST',
       headers: {
-        accept: 'application/json',
         ...(secrets.token ? { authorization: `Token ${secrets.token}` } : {}),
         ...(command.method === 'G' ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
-        ...signatureHeaders(secrets.signing_secret, clientTriggerId, body, new Date(nowMs)),
       },
-      ...(command.method === 'G' ? {} : { body }),
-      timeoutMs: Math.min(config.outgoingRequestsTimeoutMs, MAX_COMMAND_TIMEOUT_MS),
-      allowList: runtime.allowList,
+      body,
+      signingSecret: secrets.signing_secret,
+      messageId: clientTriggerId,
     });
   } catch (error) {
-    if (error instanceof OutboundError) {
-      runtime.metrics.integrationCall('command', 'failed', runtime.nowMs() - callStartedMs);
-      throw failed(trigger, error.message);
-    }
-    throw error;
-  }
-  runtime.metrics.integrationCall('command', response.status === 200 ? 'answered' : 'failed', response.latencyMs);
-  if (response.status !== 200) {
+    if (!(error instanceof IntegrationCallError)) throw error;
+    if (error.failure !== 'status' || !error.response) throw failed(trigger, error.message);
+    const { status } = error.response;
     throw new AppError(
       'api.command.execute_command.failed_resp.app_error',
-      `Command with a trigger of '${trigger}' returned response ${response.status} ${STATUS_CODES[response.status] ?? ''}.`.replace(' .', '.'),
+      `Command with a trigger of '${trigger}' returned response ${status} ${STATUS_CODES[status] ?? ''}.`.replace(' .', '.'),
       500,
-      response.body.toString('utf8'),
+      error.response.body.toString('utf8'),
     );
   }
   // An empty 200 is a common acknowledgement ("nothing now, the answer comes through response_url"):

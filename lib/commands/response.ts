@@ -1,21 +1,15 @@
 import * as z from '../zod.js';
-import { prepareActions } from '../posts/attachments.js';
 import { AppError } from '../errors.js';
 import { isValidId } from '../ids.js';
-import { firstJsonValue, parseJsonText } from '../http/body.js';
+import { canonicalizeKeys, decodeGoObject, goBool, goProps, goString, GoJsonError, isPlainObject, parseGoJson, type GoJsonOptions } from '../http/go-json.js';
 import { MAX_EXTRA_RESPONSES } from '../limits.js';
 import type { Command, Post } from '../model.js';
-import { buildPost, checkChannelOpenForPosts, checkPostSize, checkPostType } from '../posts/rules.js';
+import { integrationPost } from '../posts/integration-post.js';
+import { buildPost, checkChannelOpenForPosts, checkPostSize } from '../posts/rules.js';
 import type { Runtime } from '../runtime.js';
 import {
   boundedUsernameLookup,
-  canonicalizeKeys,
-  convertAttachmentLinks,
-  convertModelLinks,
   decodeAttachments,
-  goProps,
-  goString,
-  isPlainObject,
   processSlackAttachments,
   processSlackText,
   SlackDecodeError,
@@ -53,33 +47,36 @@ const schema = z.object({
   props: goProps,
   goto_location: goString,
   trigger_id: goString,
-  skip_slack_parsing: z.pipe(z.nullish(z.boolean()), z.transform((value: boolean | null | undefined) => value ?? false)),
+  skip_slack_parsing: goBool,
   attachments: z.optional(z.unknown()),
   extra_responses: z.nullish(z.array(z.unknown())),
 });
 
 export class CommandResponseError extends Error {}
 
-function decodeObject(raw: unknown, nested: boolean): CommandResponse | null {
-  if (raw === null) return null;
-  if (!isPlainObject(raw)) throw new CommandResponseError('not an object');
-  const canonical = canonicalizeKeys(raw, KEYS);
+/** `json.Unmarshal(body, &o)` into a struct value: the whole body one value; `null` the zero answer. */
+const JSON_OPTIONS: GoJsonOptions = { trailing: 'refuse', empty: 'refuse', null: 'zero' };
+
+function decodeObject(raw: unknown, nested: boolean): CommandResponse {
   // Each extra response is a post: counted before any of them is decoded.
-  if (Array.isArray(canonical.extra_responses) && canonical.extra_responses.length > MAX_EXTRA_RESPONSES) {
+  const extra = isPlainObject(raw) ? canonicalizeKeys(raw, ['extra_responses']).extra_responses : undefined;
+  if (Array.isArray(extra) && extra.length > MAX_EXTRA_RESPONSES) {
     throw new CommandResponseError(`more than ${MAX_EXTRA_RESPONSES} extra_responses`);
   }
-  const parsed = schema.safeParse(canonical);
-  if (!parsed.success) throw new CommandResponseError(parsed.error.issues[0]?.message ?? 'invalid');
+  let parsed;
   let attachments: SlackAttachment[] | null;
   try {
-    attachments = decodeAttachments(parsed.data.attachments);
+    parsed = decodeGoObject(raw, KEYS, schema, JSON_OPTIONS)!;
+    attachments = decodeAttachments(parsed.attachments);
   } catch (error) {
-    throw new CommandResponseError(error instanceof SlackDecodeError ? error.message : String(error));
+    if (error instanceof GoJsonError || error instanceof SlackDecodeError) throw new CommandResponseError(error.message);
+    throw error;
   }
-  const extra = nested || !parsed.data.extra_responses
+  // A `null` among the extra responses is a nil pointer that Mattermost's loop skips.
+  const extraResponses = nested || !parsed.extra_responses
     ? null
-    : parsed.data.extra_responses.map((entry) => decodeObject(entry, true)).filter((entry): entry is CommandResponse => entry !== null);
-  return { ...parsed.data, attachments, extra_responses: extra };
+    : parsed.extra_responses.filter((entry) => entry !== null).map((entry) => decodeObject(entry, true));
+  return { ...parsed, attachments, extra_responses: extraResponses };
 }
 
 /**
@@ -89,21 +86,16 @@ function decodeObject(raw: unknown, nested: boolean): CommandResponse | null {
 export function decodeCommandResponse(contentType: string | undefined, body: Buffer): CommandResponse {
   const text = body.toString('utf8');
   if ((contentType ?? '').split(';')[0]!.trim() === 'application/json') {
-    const first = firstJsonValue(text);
-    if (first === undefined || text.slice(text.indexOf(first) + first.length).trim() !== '') {
-      throw new CommandResponseError('the JSON answer is incomplete or has trailing data');
-    }
     let raw: unknown;
     try {
-      raw = parseJsonText(first);
+      raw = parseGoJson(text, JSON_OPTIONS);
     } catch (error) {
-      throw new CommandResponseError((error as Error).message);
+      if (error instanceof GoJsonError) throw new CommandResponseError(error.message);
+      throw error;
     }
-    const decoded = decodeObject(raw, false);
-    if (!decoded) throw new CommandResponseError('null answer');
-    return decoded;
+    return decodeObject(raw, false);
   }
-  return { ...decodeObject({}, false)!, text };
+  return { ...decodeObject({}, false), text };
 }
 
 export interface CommandArgs {
@@ -163,36 +155,26 @@ async function checkAnswerChannel(runtime: Runtime, args: CommandArgs, answer: C
 async function postAnswer(runtime: Runtime, command: Command, args: CommandArgs, answer: CommandResponse): Promise<void> {
   const { config } = runtime;
   const channelId = await checkAnswerChannel(runtime, args, answer);
-  const props: Record<string, unknown> = { ...answer.props, from_webhook: 'true' };
-  delete props.override_username;
-  delete props.override_icon_url;
-  delete props.override_icon_emoji;
-  if (config.enablePostUsernameOverride) {
-    const username = command.username || answer.username;
-    if (username) props.override_username = username;
-  }
-  if (config.enablePostIconOverride) props.override_icon_url = command.icon_url || answer.icon_url || '';
-
   const usernameOf = boundedUsernameLookup(async (userId: string) => (await runtime.directory.user(userId))?.username);
-  let text = answer.text;
-  let attachments = answer.attachments;
-  if (!answer.skip_slack_parsing) {
-    text = convertModelLinks(await processSlackText(text, usernameOf));
-    if (attachments) attachments = await processSlackAttachments(attachments, usernameOf);
-  }
-  let type = answer.type;
-  checkPostType(type);
-  if (attachments) {
-    props.attachments = prepareActions(convertAttachmentLinks(attachments));
-    if (type === '') type = 'slack_attachment';
-  }
+  const skipSlackParsing = answer.skip_slack_parsing;
+  const { message: text, type, props, origin } = integrationPost(
+    config,
+    {
+      text: skipSlackParsing ? answer.text : await processSlackText(answer.text, usernameOf),
+      type: answer.type,
+      props: answer.props,
+      attachments: answer.attachments && !skipSlackParsing ? await processSlackAttachments(answer.attachments, usernameOf) : answer.attachments,
+    },
+    // The command's configured username and icon beat the answer's.
+    { path: 'command', overrides: { username: command.username || answer.username, iconUrl: command.icon_url || answer.icon_url }, skipSlackParsing, origin: { kind: 'command', id: command.id } },
+  );
   checkPostSize(text, props);
 
   const inChannel = answer.response_type === 'in_channel';
   const ephemeral = answer.response_type === '' || answer.response_type === 'ephemeral';
-  if (!inChannel && !(ephemeral && (text !== '' || attachments))) return;
+  if (!inChannel && !(ephemeral && (text !== '' || answer.attachments))) return;
   const post: Post = buildPost(
-    { userId: args.userId, channelId, rootId: args.rootId, message: text, type, props, origin: { kind: 'command', id: command.id } },
+    { userId: args.userId, channelId, rootId: args.rootId, message: text, type, props, ...(origin ? { origin } : {}) },
     runtime.nowMs(),
   );
   if (inChannel) {

@@ -96,8 +96,10 @@ export function parseJsonText(text: string): unknown {
 }
 
 /**
- * Parses a JSON request body (UTF-8 checked, nesting bounded by MAX_JSON_DEPTH), refusing it with
- * Mattermost's error naming `name`.
+ * Parses a JSON request body of the REST routes (UTF-8 checked, nesting bounded by MAX_JSON_DEPTH),
+ * refusing it with Mattermost's error naming `name`. Stricter than Go's decoder: the whole body
+ * must be one value and the route's schema matches keys exactly. The bodies Mattermost reads into
+ * a struct from integrations go through `lib/http/go-json.ts` instead.
  */
 export function parseJsonBody(body: Buffer, name: string): unknown {
   const text = decodeUtf8(body);

@@ -6,7 +6,8 @@
 import { AppError } from '../errors.js';
 import { newId } from '../ids.js';
 import { isValidHttpUrl } from '../validation.js';
-import { isPlainObject, type SlackAttachment } from '../slack.js';
+import { isPlainObject } from '../http/go-json.js';
+import type { SlackAttachment } from '../slack.js';
 
 /** Mattermost's `PostAction`, as stored in `props.attachments[i].actions[j]`. */
 export interface PostAction {

@@ -15,7 +15,7 @@ import { isValidId } from '../ids.js';
 import { MAX_THREAD_REPLIES } from '../limits.js';
 import type { Post, User } from '../model.js';
 import type { Runtime } from '../runtime.js';
-import { isPlainObject } from '../slack.js';
+import { isPlainObject } from '../http/go-json.js';
 import { postForClient } from './for-client.js';
 import { checkPostSize, checkPropsDepth, RESERVED_PROPS } from './rules.js';
 import { postNotFound, readablePost } from './visibility.js';

@@ -9,7 +9,7 @@ import { isValidId } from '../ids.js';
 import { MAX_REACTIONS_READ, MAX_UNIQUE_EMOJIS_PER_POST } from '../limits.js';
 import type { Post, Reaction, User } from '../model.js';
 import type { Runtime } from '../runtime.js';
-import { isPlainObject } from '../slack.js';
+import { isPlainObject } from '../http/go-json.js';
 import { checkChannelOpenForPosts } from './rules.js';
 import { postNotFound, readablePost } from './visibility.js';
 

@@ -1,25 +1,11 @@
 import { AppError } from '../errors.js';
 import { isValidId } from '../ids.js';
-import type { Post, PostOrigin, PostPriority } from '../model.js';
+import type { Post } from '../model.js';
 import type { Runtime } from '../runtime.js';
-import { convertAppLinks, convertAttachmentLinks, type SlackAttachment } from '../slack.js';
-import { prepareActions } from './attachments.js';
+import type { SlackAttachment } from '../slack.js';
+import { integrationPost, type IntegrationReply, type ReplyPath } from './integration-post.js';
 import { PostExistsError, PostTooLargeError, RootPostMissingError } from '../store/posts.js';
-import {
-  buildPost,
-  checkPostType,
-  checkRootPost,
-  invalidRootId,
-  countRunes,
-  goJsonRunes,
-  MAX_POST_RUNES,
-  MAX_USER_PROPS_RUNES,
-  RESERVED_PROPS,
-  takeRunes,
-  type NewPost,
-} from './rules.js';
-
-const DEFAULT_WEBHOOK_USERNAME = 'webhook';
+import { buildPost, checkRootPost, invalidRootId, countRunes, goJsonRunes, MAX_POST_RUNES, MAX_USER_PROPS_RUNES, takeRunes } from './rules.js';
 
 const splitPropsError = () =>
   new AppError(
@@ -113,80 +99,33 @@ export function splitWebhookPost(
 export interface WebhookPostInput {
   userId: string;
   channelId: string;
-  text: string;
-  type: string;
   rootId: string;
-  overrideUsername: string;
-  overrideIconUrl: string;
-  overrideIconEmoji: string;
-  props: Record<string, unknown>;
-  attachments: SlackAttachment[] | null;
-  priority: PostPriority | null;
-  /** Set by incoming webhooks to the hook's display name; never taken from the caller's props. */
-  webhookDisplayName?: string;
-  /** The hook that makes the post. */
-  origin: PostOrigin;
+  /** The reply, its Slack text and attachments already processed (`processSlackText`). */
+  reply: IntegrationReply;
+  how: Extract<ReplyPath, { path: 'webhook' }>;
 }
 
 /**
- * Mattermost's `CreateWebhookPost`, shared by incoming webhooks and integration
- * replies: links converted, overrides gated by configuration, server-owned props protected,
- * attachments stored, then split and stored all together.
+ * Mattermost's `CreateWebhookPost`, shared by incoming webhooks and outgoing-webhook replies: the
+ * reply mapped to a post (`integrationPost`), the root checked, then the post split and its parts
+ * stored all together.
  */
-
 export async function createWebhookPost(
   runtime: Runtime,
   input: WebhookPostInput,
   options: { postIdFor?: (index: number) => string } = {},
 ): Promise<Post[]> {
-  const { config } = runtime;
-  const props: Record<string, unknown> = { from_webhook: 'true' };
-  let metadata: NewPost['metadata'];
-  if (input.priority) {
-    if (input.priority.priority === undefined || input.priority.priority === null) {
-      throw new AppError(
-        'api.context.invalid_param.app_error',
-        'Invalid or missing webhook.priority.priority parameter in request body.',
-        400,
-      );
-    }
-    metadata = { priority: input.priority };
-  }
-  checkPostType(input.type);
-  if (config.enablePostUsernameOverride) props.override_username = input.overrideUsername || DEFAULT_WEBHOOK_USERNAME;
-  if (config.enablePostIconOverride) {
-    if (input.overrideIconUrl) props.override_icon_url = input.overrideIconUrl;
-    if (input.overrideIconEmoji) props.override_icon_emoji = input.overrideIconEmoji;
-  }
-  for (const [key, value] of Object.entries(input.props)) {
-    // Raw `props.attachments` is dropped: only the typed top-level `attachments` become attachments.
-    if (key === 'attachments' || RESERVED_PROPS.includes(key)) continue;
-    props[key] = value;
-  }
-  if (input.webhookDisplayName !== undefined) props.webhook_display_name = input.webhookDisplayName;
-
-  let type = input.type;
-  const attachments = input.attachments ? (prepareActions(convertAttachmentLinks(input.attachments)) ?? []) : [];
-  if (input.attachments && type === '') type = 'slack_attachment';
-
+  const mapped = integrationPost(runtime.config, input.reply, input.how);
   if (input.rootId && !isValidId(input.rootId)) throw invalidRootId();
   if (input.rootId) checkRootPost(await runtime.posts.getPost(input.rootId), input.channelId);
 
-  const splits = splitWebhookPost(convertAppLinks(input.text), props, attachments);
+  const attachments = (mapped.props.attachments ?? []) as SlackAttachment[];
+  const splits = splitWebhookPost(mapped.message, mapped.props, attachments);
   const nowMs = runtime.nowMs();
   // Consecutive timestamps keep the parts of a split in order when read back.
   const posts = splits.map((split, index) =>
     buildPost(
-      {
-        userId: input.userId,
-        channelId: input.channelId,
-        rootId: input.rootId,
-        message: split.message,
-        type,
-        props: split.props,
-        ...(metadata ? { metadata } : {}),
-        origin: input.origin,
-      },
+      { ...mapped, userId: input.userId, channelId: input.channelId, rootId: input.rootId, message: split.message, props: split.props },
       nowMs + index,
       options.postIdFor?.(index),
     ),

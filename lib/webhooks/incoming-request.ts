@@ -1,18 +1,10 @@
 import busboy from 'busboy';
 import * as z from '../zod.js';
 import { AppError } from '../errors.js';
-import { decodeUtf8, firstJsonValue, MediaTypeError, parseJsonText, parseMediaType } from '../http/body.js';
+import { decodeUtf8, MediaTypeError, parseMediaType } from '../http/body.js';
+import { decodeGoObject, goProps, goString, parseGoJson, type GoJsonOptions } from '../http/go-json.js';
 import type { PostPriority } from '../model.js';
-import {
-  canonicalizeKeys,
-  decodeAttachments,
-  goPriority,
-  goProps,
-  goString,
-  isPlainObject,
-  SlackDecodeError,
-  type SlackAttachment,
-} from '../slack.js';
+import { decodeAttachments, goPriority, SlackDecodeError, type SlackAttachment } from '../slack.js';
 
 /** Mattermost's `IncomingWebhookRequest`, plus the newest `root_id`. */
 export interface IncomingWebhookRequest {
@@ -61,24 +53,20 @@ const requestSchema = z.object({
   root_id: goString,
 });
 
-function decodeRequestObject(value: unknown): IncomingWebhookRequest {
-  // A JSON `null` decodes into Go's zero struct; any other non-object is a type error.
-  if (value === null) value = {};
-  if (!isPlainObject(value)) throw parseDataError();
-  const parsed = requestSchema.safeParse(canonicalizeKeys(value, REQUEST_KEYS));
-  if (!parsed.success) throw parseDataError();
-  try {
-    return { ...parsed.data, attachments: decodeAttachments(parsed.data.attachments) };
-  } catch (error) {
-    if (error instanceof SlackDecodeError) throw parseDataError();
-    throw error;
-  }
-}
+/**
+ * `json.NewDecoder(r.Body).Decode(&o)` into a struct value: what follows the first value is ignored,
+ * an empty body is an error, and `null` leaves the zero struct.
+ */
+const JSON_OPTIONS: GoJsonOptions = { trailing: 'ignore', empty: 'refuse', null: 'zero' };
 
-function decodeJson(text: string): unknown {
-  const first = firstJsonValue(text);
-  if (first === undefined) throw new SyntaxError('no JSON value');
-  return parseJsonText(first);
+function decodeRequestObject(value: unknown): IncomingWebhookRequest {
+  try {
+    const parsed = decodeGoObject(value, REQUEST_KEYS, requestSchema, JSON_OPTIONS)!;
+    return { ...parsed, attachments: decodeAttachments(parsed.attachments) };
+  } catch {
+    // Any decoding failure, a field's type or an attachment's, is Mattermost's one parse error.
+    throw parseDataError();
+  }
 }
 
 const ESCAPABLE_KEYS = ['text', 'fallback', 'pretext', 'author_name', 'title', 'value'];
@@ -121,10 +109,10 @@ export function escapeControlCharacters(input: string): string {
 export function decodeIncomingWebhookJson(text: string): IncomingWebhookRequest {
   let value: unknown;
   try {
-    value = decodeJson(text);
+    value = parseGoJson(text, JSON_OPTIONS);
   } catch {
     try {
-      value = decodeJson(escapeControlCharacters(text));
+      value = parseGoJson(escapeControlCharacters(text), JSON_OPTIONS);
     } catch {
       throw parseDataError();
     }

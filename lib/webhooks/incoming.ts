@@ -108,17 +108,15 @@ export async function handleIncomingWebhook(
   const posts = await createWebhookPost(runtime, {
     userId: hook.user_id,
     channelId: channel.id,
-    text,
-    type,
     rootId: request.root_id,
-    overrideUsername: request.username || hook.username,
-    overrideIconUrl: request.icon_url || hook.icon_url,
-    overrideIconEmoji: request.icon_emoji,
-    props: request.props,
-    attachments,
-    priority: request.priority,
-    webhookDisplayName: hook.display_name,
-    origin: { kind: 'incoming_webhook', id: hook.id },
+    reply: { text, type, props: request.props, attachments },
+    how: {
+      path: 'webhook',
+      overrides: { username: request.username || hook.username, iconUrl: request.icon_url || hook.icon_url, iconEmoji: request.icon_emoji },
+      displayName: hook.display_name,
+      priority: request.priority,
+      origin: { kind: 'incoming_webhook', id: hook.id },
+    },
   });
   runtime.metrics.postsCreated('incoming_webhook', posts.length);
   return posts;

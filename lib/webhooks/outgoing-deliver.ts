@@ -1,19 +1,19 @@
 import * as z from '../zod.js';
 import { AppError } from '../errors.js';
-import { firstJsonValue, parseJsonText } from '../http/body.js';
+import { decodeGoJsonObject, GoJsonError, goProps, goString } from '../http/go-json.js';
 import { encodeGoForm } from '../http/form.js';
-import { OutboundError, outboundRequest, type OutboundResponse } from '../http/outbound.js';
+import type { OutboundResponse } from '../http/outbound.js';
 import { deriveId } from '../ids.js';
+import { callIntegration, IntegrationCallError } from '../integrations/call.js';
 import type { OutgoingWebhook } from '../model.js';
 import { createWebhookPost } from '../posts/webhook-post.js';
 import { PostExistsError } from '../store/posts.js';
 import type { DeliveryMessage } from '../queue.js';
 import { MAX_VISIBILITY_SECONDS } from '../queue.js';
-import { boundedUsernameLookup, canonicalizeKeys, decodeAttachments, goPriority, goProps, goString, isPlainObject, processSlackAttachments, processSlackText, SlackDecodeError } from '../slack.js';
+import { boundedUsernameLookup, decodeAttachments, goPriority, processSlackAttachments, processSlackText, SlackDecodeError } from '../slack.js';
 import type { AttemptOutcome } from '../store/deliveries.js';
 import type { DeliveryOutcome } from '../metrics.js';
 import type { OutgoingRuntime } from './outgoing-runtime.js';
-import { signatureHeaders } from './signing.js';
 
 /** What the worker does with the message after an attempt. */
 export type DeliveryResult =
@@ -60,23 +60,19 @@ const responseSchema = z.object({
   priority: goPriority,
 });
 
-/** `OutgoingWebhookResponse`, decoded with Go's rules; undefined for an empty body. */
+/**
+ * `OutgoingWebhookResponse`, decoded as Mattermost's `json.NewDecoder(resp.Body).Decode(&webhookResp)`
+ * into a pointer: an empty body or `null` is no reply, what follows the first value is ignored.
+ */
 export function decodeOutgoingResponse(body: Buffer) {
-  const text = body.toString('utf8');
-  if (text.trim() === '') return undefined;
-  const first = firstJsonValue(text);
-  if (first === undefined) throw new SyntaxError('api.unmarshal_error: incomplete JSON');
-  let raw: unknown;
+  let reply;
   try {
-    raw = parseJsonText(first);
+    reply = decodeGoJsonObject(body.toString('utf8'), RESPONSE_KEYS, responseSchema, { trailing: 'ignore', empty: 'absent', null: 'absent' });
   } catch (error) {
-    throw new SyntaxError(`api.unmarshal_error: ${(error as Error).message}`);
+    if (error instanceof GoJsonError) throw new GoJsonError(`api.unmarshal_error: ${error.message}`);
+    throw error;
   }
-  if (raw === null) return undefined;
-  if (!isPlainObject(raw)) throw new SyntaxError('api.unmarshal_error: not an object');
-  const parsed = responseSchema.safeParse(canonicalizeKeys(raw, RESPONSE_KEYS));
-  if (!parsed.success) throw new SyntaxError(`api.unmarshal_error: ${parsed.error.issues[0]?.message ?? ''}`);
-  return { ...parsed.data, attachments: decodeAttachments(parsed.data.attachments) };
+  return reply && { ...reply, attachments: decodeAttachments(reply.attachments) };
 }
 
 function retryDelaySeconds(runtime: OutgoingRuntime, attempt: number, response?: OutboundResponse): number {
@@ -145,17 +141,20 @@ async function postReply(runtime: OutgoingRuntime, message: DeliveryMessage, con
       {
         userId: context.hook.creator_id,
         channelId: message.post.channel_id,
-        text: await processSlackText(reply.text ?? '', usernameOf),
-        type: reply.attachments ? 'slack_attachment' : reply.type,
         rootId,
-        overrideUsername: reply.username || context.hook.username,
-        overrideIconUrl: reply.icon_url || context.hook.icon_url,
-        overrideIconEmoji: '',
-        props: reply.props,
-        attachments: reply.attachments ? await processSlackAttachments(reply.attachments, usernameOf) : null,
-        priority: reply.priority,
-        webhookDisplayName: context.hook.display_name,
-        origin: { kind: 'outgoing_reply', id: context.hook.id },
+        reply: {
+          text: await processSlackText(reply.text ?? '', usernameOf),
+          type: reply.attachments ? 'slack_attachment' : reply.type,
+          props: reply.props,
+          attachments: reply.attachments ? await processSlackAttachments(reply.attachments, usernameOf) : null,
+        },
+        how: {
+          path: 'webhook',
+          overrides: { username: reply.username || context.hook.username, iconUrl: reply.icon_url || context.hook.icon_url, iconEmoji: '' },
+          displayName: context.hook.display_name,
+          priority: reply.priority,
+          origin: { kind: 'outgoing_reply', id: context.hook.id },
+        },
       },
       { postIdFor: (index) => deriveId('reply', message.delivery_id, String(index)) },
     );
@@ -234,34 +233,32 @@ export async function deliver(runtime: OutgoingRuntime, message: DeliveryMessage
 
   let response: OutboundResponse;
   try {
-    response = await outboundRequest({
+    response = await callIntegration(runtime, {
+      kind: 'outgoing_webhook',
       url: message.callback_url,
       method: 'POST',
-      headers: {
-        'content-type': contentType,
-        accept: 'application/json',
-        ...signatureHeaders(found.secrets, message.delivery_id, body, new Date(runtime.nowMs())),
-      },
+      headers: { 'content-type': contentType },
       body,
-      timeoutMs: runtime.config.outgoingRequestsTimeoutMs,
-      allowList: runtime.allowList,
+      // The whole secrets: during a rotation window the previous secret signs too.
+      signingSecret: found.secrets,
+      // The same on every attempt, so that receivers can drop a repeated delivery.
+      messageId: message.delivery_id,
     });
   } catch (error) {
-    if (!(error instanceof OutboundError)) throw error;
-    if (error.kind === 'forbidden' || error.kind === 'invalid_url') {
-      await record('refused', { error: error.message, latencyMs: runtime.nowMs() - startedAt });
+    if (!(error instanceof IntegrationCallError)) throw error;
+    if (error.failure === 'forbidden' || error.failure === 'invalid_url') {
+      await record('refused', { error: error.message, latencyMs: error.latencyMs });
       return { kind: 'dead_letter' };
     }
-    return failed({ error: `${error.kind}: ${error.message}`, latencyMs: runtime.nowMs() - startedAt });
+    const status = error.response?.status;
+    if (status === 410) {
+      await record('gone', { status, latencyMs: error.latencyMs });
+      return { kind: 'done' };
+    }
+    if (status !== undefined) return failed({ status, latencyMs: error.latencyMs, error: `HTTP ${status}` }, error.response);
+    return failed({ error: `${error.failure}: ${error.message}`, latencyMs: error.latencyMs });
   }
 
-  if (response.status === 410) {
-    await record('gone', { status: 410, latencyMs: response.latencyMs });
-    return { kind: 'done' };
-  }
-  if (response.status < 200 || response.status >= 300) {
-    return failed({ status: response.status, latencyMs: response.latencyMs, error: `HTTP ${response.status}` }, response);
-  }
   const reply = response.truncated
     ? { replyIds: [], error: `api.unmarshal_error: answer longer than ${response.body.length} bytes` }
     : await postReply(runtime, message, { hook }, response.body);

@@ -172,6 +172,22 @@ describe('answers', () => {
     expect(theirs.text).not.toContain('foo [x]');
   });
 
+  it("lets no update pose a user's post as an integration's: the server-owned props stay the post's", async () => {
+    const created = await api.postJson(
+      '/api/v4/posts',
+      { channel_id: world.channel('town-square').id, message: 'mine', props: { attachments: [{ text: 'choose', actions: [{ id: 'mine', name: 'Go', integration: { url: `${server.url}/action` } }] }] } },
+      auth(),
+    );
+    expect(created.status, created.text).toBe(201);
+    const postId = created.json().id as string;
+    responder = (_request, _index, response) =>
+      replyJson(response, { update: { message: 'posed', props: { from_webhook: 'true', override_username: 'bot', override_icon_emoji: 'robot', webhook_display_name: 'Official', A: 'AA' } } });
+    expect((await click(postId, 'mine')).status).toBe(200);
+    const updated = await readPost(postId);
+    expect(updated.message).toBe('posed');
+    expect(updated.props).toEqual({ A: 'AA' });
+  });
+
   it('keeps ephemeral_text as sent with skip_slack_parsing', async () => {
     responder = (_request, _index, response) => replyJson(response, { ephemeral_text: 'raw <https://x.io|x>', skip_slack_parsing: true });
     const postId = await postWithActions();

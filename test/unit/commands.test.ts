@@ -19,6 +19,10 @@ describe('decodeCommandResponse (SC-01, SC-02)', () => {
     }
   });
 
+  it('reads null as json.Unmarshal does: the zero answer, which posts nothing', () => {
+    expect(decodeCommandResponse('application/json', Buffer.from(' null '))).toMatchObject({ text: '', response_type: '', extra_responses: null, attachments: null });
+  });
+
   it('stringifies field values and drops null entries, in extra responses too', () => {
     const decoded = decodeCommandResponse(
       'application/json',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config.js';
+import { fromEnvironment } from '../../lib/edge-runtime.js';
 import { validateAction } from '../../lib/posts/attachments.js';
 
 const wiring = { TABLE_ENTITIES: 'e', TABLE_POSTS: 'p', TABLE_DELIVERIES: 'd' };
@@ -31,6 +32,29 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...wiring, OUTGOING_RETRY_DELAYS_SECONDS: '5,x' })).toThrow(/OUTGOING_RETRY_DELAYS_SECONDS/);
     expect(() => loadConfig({ ...wiring, SIGNING_SECRET_ROTATION_WINDOW_SECONDS: '-1' })).toThrow(/SIGNING_SECRET_ROTATION_WINDOW_SECONDS/);
     expect(() => loadConfig({ ...wiring, ENABLE_COMMANDS: 'maybe', MAXIMUM_PAYLOAD_SIZE_BYTES: '-1' })).toThrow(/ENABLE_COMMANDS.*MAXIMUM_PAYLOAD_SIZE_BYTES/);
+  });
+});
+
+describe('table names', () => {
+  it('have no defaults: a missing or blank name fails with every variable named', () => {
+    expect(() => loadConfig({})).toThrow(/TABLE_ENTITIES.*TABLE_POSTS.*TABLE_DELIVERIES/);
+    expect(() => loadConfig({ ...wiring, TABLE_POSTS: ' ' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...wiring, TABLE_POSTS: ' ' })).toThrow(/TABLE_POSTS is not set/);
+    expect(loadConfig(wiring).tables).toEqual({ entities: 'e', posts: 'p', deliveries: 'd' });
+  });
+
+  it('fail at import in Lambda, and at first use when a module is only imported (tests, local stack)', () => {
+    const build = () => ({ config: loadConfig({}) });
+    expect(() => fromEnvironment(build, { AWS_LAMBDA_FUNCTION_NAME: 'hookline-prod-ping' })).toThrow(ConfigError);
+    const deferred = fromEnvironment(build, {});
+    expect(() => deferred.config).toThrow(/TABLE_ENTITIES is not set/);
+
+    let builds = 0;
+    const runtime = fromEnvironment(() => ({ config: loadConfig(wiring), count: ++builds }), {});
+    expect(builds).toBe(0);
+    expect(runtime.config.tables.posts).toBe('p');
+    expect({ ...runtime }.count).toBe(1);
+    expect(builds).toBe(1);
   });
 });
 

@@ -6,6 +6,8 @@ import { commandArgsSchema } from '../../lib/commands/execute.js';
 import { CommandResponseError, decodeCommandResponse } from '../../lib/commands/response.js';
 import { AppError } from '../../lib/errors.js';
 import { parseJsonBody } from '../../lib/http/body.js';
+import { decodeGoJsonObject, GoJsonError, goBool, goProps, goString, type GoJsonOptions } from '../../lib/http/go-json.js';
+import * as z from '../../lib/zod.js';
 import { parseChannelPostsQuery } from '../../lib/posts/service.js';
 import { splitWebhookPost } from '../../lib/posts/webhook-post.js';
 import { decodePathSegment, matchPath, routes } from '../../lib/routes.js';
@@ -71,6 +73,79 @@ function expectLinear(inputLength: number): void {
 
 /** Runs per property; PROPERTY_RUNS=5000 for a longer hunt. */
 const RUNS = { numRuns: Number(process.env.PROPERTY_RUNS ?? 250) };
+
+describe('the Go-style JSON object decoder', () => {
+  const KEYS = ['text', 'icon_url', 'props', 'skip'] as const;
+  const schema = z.object({ text: goString, icon_url: goString, props: goProps, skip: goBool });
+  const options = fc.record<GoJsonOptions>({
+    trailing: fc.constantFrom('ignore', 'refuse'),
+    empty: fc.constantFrom('absent', 'refuse'),
+    null: fc.constantFrom('zero', 'absent'),
+  });
+  const fields = fc.record({ text: oddString, icon_url: oddString, props: fc.dictionary(fc.string({ maxLength: 5 }), value, { maxKeys: 3 }), skip: fc.boolean() }, { requiredKeys: [] });
+  /** A key as a client may spell it: any mix of upper and lower case. */
+  const spelled = (key: string, flips: boolean[]) => [...key].map((char, index) => (flips[index % flips.length] ? char.toUpperCase() : char)).join('');
+  const decode = (text: string, chosen: GoJsonOptions) => decodeGoJsonObject(text, KEYS, schema, chosen);
+
+  it('matches keys case-insensitively and ignores unknown keys, whatever the options', () => {
+    fc.assert(
+      fc.property(fields, fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }), fc.dictionary(fc.string({ maxLength: 8 }), value, { maxKeys: 3 }), options, (object, flips, extra, chosen) => {
+        const unknown = Object.fromEntries(Object.entries(extra).filter(([key]) => !KEYS.some((known) => known === key.toLowerCase())));
+        const respelled = Object.fromEntries(Object.entries(object).map(([key, field]) => [spelled(key, flips), field]));
+        expect(decode(JSON.stringify({ ...unknown, ...respelled }), chosen)).toEqual(decode(JSON.stringify(object), chosen));
+      }),
+      RUNS,
+    );
+  });
+
+  it('ignores or refuses what follows the first value, as `trailing` says', () => {
+    fc.assert(
+      fc.property(fields, fc.string({ minLength: 1, maxLength: 20 }), options, (object, junk, chosen) => {
+        const text = JSON.stringify(object);
+        const withJunk = `${text} ${junk}`;
+        if (chosen.trailing === 'ignore' || junk.trim() === '') expect(decode(withJunk, chosen)).toEqual(decode(text, chosen));
+        else expect(() => decode(withJunk, chosen)).toThrow(GoJsonError);
+      }),
+      RUNS,
+    );
+  });
+
+  it('reads empty input and null as `empty` and `null` say', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('', ' ', '\n\t '), options, (blank, chosen) => {
+        if (chosen.empty === 'absent') expect(decode(blank, chosen)).toBeUndefined();
+        else expect(() => decode(blank, chosen)).toThrow(GoJsonError);
+        expect(decode(`${blank}null`, chosen)).toEqual(chosen.null === 'absent' ? undefined : { text: '', icon_url: '', props: {}, skip: false });
+      }),
+      RUNS,
+    );
+  });
+
+  it('refuses a field of the wrong type, and a value that is no object', () => {
+    const wrong = fc.oneof(
+      fc.record({ text: fc.oneof(fc.integer(), fc.boolean(), fc.array(fc.string())) }),
+      fc.record({ skip: fc.oneof(fc.string(), fc.integer()) }),
+      fc.record({ props: fc.oneof(fc.string(), fc.array(fc.integer())) }),
+    );
+    fc.assert(
+      fc.property(fc.oneof(wrong, fc.integer(), fc.string(), fc.array(fc.integer())), options, (raw, chosen) => {
+        expect(() => decode(JSON.stringify(raw), chosen)).toThrow(GoJsonError);
+      }),
+      RUNS,
+    );
+  });
+
+  it('returns a value or throws GoJsonError on any bytes, in linear work', () => {
+    fc.assert(
+      fc.property(bytes, options, (body, chosen) => {
+        parsedCharacters = 0;
+        refusalOrValue(() => decode(body.toString('utf8'), chosen), [GoJsonError]);
+        expectLinear(body.length);
+      }),
+      RUNS,
+    );
+  });
+});
 
 describe('the incoming-webhook body decoder', () => {
   it('decodes or refuses JSON bodies with a 4xx, in linear work', async () => {
