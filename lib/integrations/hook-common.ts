@@ -4,7 +4,8 @@
  */
 import { recordAudit } from '../audit.js';
 import { AppError, errors } from '../errors.js';
-import { decodeUtf8, firstJsonValue, parseJsonText } from '../http/body.js';
+import { decodeUtf8 } from '../http/body.js';
+import { canonicalizeKeys, isPlainObject, parseGoJson } from '../http/go-json.js';
 import { isValidId } from '../ids.js';
 import type { Caller } from '../permissions.js';
 import { pageOf, type Paging } from '../rest/paging.js';
@@ -16,32 +17,24 @@ export type FieldKind = 'string' | 'boolean' | 'integer' | 'strings';
 const MAX_LIST_ITEMS = 1024;
 
 /**
- * A JSON object decoded as Go's `json.Decoder.Decode` into a struct: the first JSON value only
- * (trailing bytes ignored), keys matched case-insensitively, unknown keys ignored, `null` leaving
- * a field unset, a type mismatch refused. Only the fields present come back, so an update can tell
- * "omitted" from "empty". Any failure is Mattermost's 400 naming `name`.
+ * A hook body decoded as Mattermost's handlers decode it (`json.NewDecoder(r.Body).Decode(&hook)`,
+ * through lib/http/go-json.ts): the first JSON value only, keys case-insensitive, unknown keys
+ * ignored, `null` leaving a field unset, a type mismatch refused. Only the fields present come back,
+ * so an update can tell "omitted" from "empty". Any failure is Mattermost's 400 naming `name`.
  */
 export function decodeGoStruct<T extends Record<string, unknown>>(body: Buffer, name: string, spec: { [K in keyof T]: FieldKind }): Partial<T> {
   const refuse = () => errors.invalidBodyParam(name);
-  const first = firstJsonValue(decodeUtf8(body));
-  if (first === undefined) throw refuse();
   let value: unknown;
   try {
-    value = parseJsonText(first);
+    value = parseGoJson(decodeUtf8(body), { trailing: 'ignore', empty: 'refuse' });
   } catch {
     throw refuse();
   }
   if (value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw refuse();
-  const byLowerName = new Map(Object.keys(spec).map((field) => [field.toLowerCase(), field]));
+  if (!isPlainObject(value)) throw refuse();
   const decoded: Record<string, unknown> = {};
-  const exact = new Set<string>();
-  for (const [key, fieldValue] of Object.entries(value as Record<string, unknown>)) {
-    const field = key in spec ? key : byLowerName.get(key.toLowerCase());
-    if (field === undefined || fieldValue === null) continue;
-    // Go prefers the exact name over a case-insensitive match; among the latter, the last wins.
-    if (exact.has(field) && key !== field) continue;
-    if (key === field) exact.add(field);
+  for (const [field, fieldValue] of Object.entries(canonicalizeKeys(value, Object.keys(spec)))) {
+    if (fieldValue === null) continue;
     const kind = spec[field as keyof T];
     const ok =
       (kind === 'string' && typeof fieldValue === 'string') ||
@@ -93,6 +86,5 @@ export function hookPage<T extends { create_at: number; id: string }>(items: T[]
 }
 
 export const channelNotFound = () => new AppError('app.channel.get.existing.app_error', 'Unable to find the existing channel.', 404);
-export const userNotFound = () => new AppError('app.user.missing_account.const', 'Unable to find the user.', 404);
 export const teamMismatch = () => new AppError('api.webhook.team_mismatch.app_error', 'Unable to update webhook across teams.', 400);
 export const statusOk = { status: 'OK' } as const;

@@ -16,7 +16,8 @@ import type { Runtime } from '../runtime.js';
 import { itemsFor } from '../store/entities.js';
 import { keys } from '../store/keys.js';
 import { assertValidIncomingWebhook, incomingUsernameProblem } from './webhook-validity.js';
-import { audited, channelNotFound, decodeGoStruct, hookPage, requireHookId, statusOk, teamMismatch, userNotFound } from './hook-common.js';
+import { audited, channelNotFound, decodeGoStruct, hookPage, requireHookId, statusOk, teamMismatch } from './hook-common.js';
+import { userNotFound } from '../rest/users.js';
 
 /**
  * An incoming hook's id is the secret of its URL: audit records name the hook by the short hash the

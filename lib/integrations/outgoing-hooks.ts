@@ -26,7 +26,8 @@ import type { Runtime } from '../runtime.js';
 import { itemsFor } from '../store/entities.js';
 import { keys } from '../store/keys.js';
 import { assertValidOutgoingWebhook, isValidOutgoingToken } from './webhook-validity.js';
-import { audited, channelNotFound, decodeGoStruct, hookPage, requireHookId, statusOk, teamMismatch, userNotFound } from './hook-common.js';
+import { audited, channelNotFound, decodeGoStruct, hookPage, requireHookId, statusOk, teamMismatch } from './hook-common.js';
+import { userNotFound } from '../rest/users.js';
 
 export const outgoingErrors = {
   disabled: (status = 501) => new AppError('api.outgoing_webhook.disabled.app_error', 'Outgoing webhooks have been disabled by the system admin.', status),
