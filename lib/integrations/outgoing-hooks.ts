@@ -120,6 +120,21 @@ function triggerWhen(value: number | undefined): 0 | 1 {
   return when;
 }
 
+/** What a create or an update takes from the body; absent fields are Go's zero values, as Mattermost decodes the whole hook. */
+function editableFields(body: OutgoingBody) {
+  return {
+    channel_id: body.channel_id ?? '',
+    trigger_words: body.trigger_words ?? [],
+    trigger_when: triggerWhen(body.trigger_when),
+    callback_urls: body.callback_urls ?? [],
+    display_name: body.display_name ?? '',
+    description: body.description ?? '',
+    content_type: body.content_type ?? '',
+    username: body.username ?? '',
+    icon_url: body.icon_url ?? '',
+  };
+}
+
 /** `POST /api/v4/hooks/outgoing`: 201 with the hook, its token and (Hookline) its signing secret, shown this once. */
 export function createOutgoingHook(runtime: Runtime, caller: Caller, body: OutgoingBody): Promise<OutgoingHookView & { signing_secret: string }> {
   return audited(runtime, caller, 'createOutgoingHook', '', async (setObjectId) => {
@@ -138,16 +153,8 @@ export function createOutgoingHook(runtime: Runtime, caller: Caller, body: Outgo
     const hook: OutgoingWebhook = {
       id: body.id ?? '',
       creator_id: creatorId,
-      channel_id: body.channel_id ?? '',
       team_id: teamId,
-      trigger_words: body.trigger_words ?? [],
-      trigger_when: triggerWhen(body.trigger_when),
-      callback_urls: body.callback_urls ?? [],
-      display_name: body.display_name ?? '',
-      description: body.description ?? '',
-      content_type: body.content_type ?? '',
-      username: body.username ?? '',
-      icon_url: body.icon_url ?? '',
+      ...editableFields(body),
       create_at: nowMs,
       update_at: nowMs,
       delete_at: 0,
@@ -256,15 +263,7 @@ export function updateOutgoingHook(runtime: Runtime, caller: Caller, hookIdParam
     if (old.creator_id !== caller.user.id) await requireTeamPermission(runtime, caller, old.team_id, OTHERS);
     const hook: OutgoingWebhook = {
       ...old,
-      channel_id: body.channel_id ?? '',
-      trigger_words: body.trigger_words ?? [],
-      trigger_when: triggerWhen(body.trigger_when),
-      callback_urls: body.callback_urls ?? [],
-      display_name: body.display_name ?? '',
-      description: body.description ?? '',
-      content_type: body.content_type ?? '',
-      username: body.username ?? '',
-      icon_url: body.icon_url ?? '',
+      ...editableFields(body),
       update_at: Math.max(runtime.nowMs(), old.update_at + 1),
     };
     await checkChannelAndTriggers(runtime, hook, false);

@@ -4,7 +4,7 @@ import { listAuditRecords } from '../../lib/audit.js';
 import { logHash, newId } from '../../lib/ids.js';
 import { client4, failure } from '../support/client4.js';
 import { startApi, type Api } from '../support/harness.js';
-import { seedHookWorld, type HookWorld } from '../support/hook-world.js';
+import { hookClients, seedHookWorld, type HookWorld } from '../support/hook-world.js';
 
 /**
  * Incoming webhook management (`/api/v4/hooks/incoming`), Mattermost's api4 webhook tests (MG-01 to
@@ -28,15 +28,7 @@ afterAll(async () => {
   await disabled?.close();
 });
 
-const token = (name: string) => world.user(name).token;
-const as = (name: string, on: Api = api) => client4(on.url, token(name));
-const raw = (name: string | undefined, method: string, path: string, body?: unknown, on: Api = api) =>
-  on.request(method, path, {
-    headers: { ...(name ? { authorization: `Bearer ${token(name)}` } : {}), 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-const channel = (name: string) => world.channel(name).id;
-const admin = () => world.names.admin;
+const { as, raw, channel, admin } = hookClients(() => api, () => world);
 
 describe('POST /api/v4/hooks/incoming', () => {
   it('MG-01 creates a hook for a system admin: 201, owner the caller, team the channel\'s', async () => {

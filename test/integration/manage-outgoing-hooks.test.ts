@@ -6,7 +6,7 @@ import { newId } from '../../lib/ids.js';
 import { replyJson, startCallbackServer, type CallbackServer } from '../support/callback-server.js';
 import { client4, failure } from '../support/client4.js';
 import { startApi, startOutgoingStack, type Api, type OutgoingStack } from '../support/harness.js';
-import { seedHookWorld, type HookWorld } from '../support/hook-world.js';
+import { hookClients, seedHookWorld, type HookWorld } from '../support/hook-world.js';
 
 /**
  * Outgoing webhook management (`/api/v4/hooks/outgoing`), Mattermost's api4 webhook tests (MG-31 to
@@ -27,15 +27,7 @@ afterAll(async () => {
   await disabled?.close();
 });
 
-const token = (name: string) => world.user(name).token;
-const as = (name: string, on: Api = api) => client4(on.url, token(name));
-const raw = (name: string | undefined, method: string, path: string, body?: unknown, on: Api = api) =>
-  on.request(method, path, {
-    headers: { ...(name ? { authorization: `Bearer ${token(name)}` } : {}), 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-const channel = (name: string) => world.channel(name).id;
-const admin = () => world.names.admin;
+const { as, raw, channel, admin } = hookClients(() => api, () => world);
 let urlCounter = 0;
 /** A hook body on town-square with a callback URL no other test uses, so the intersect rule never bites by accident. */
 const hookBody = (extra: Partial<OutgoingWebhook> = {}) =>

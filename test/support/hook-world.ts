@@ -1,5 +1,6 @@
 import type { Runtime } from '../../lib/runtime.js';
-import { seedWorld, uniqueName, type World } from './harness.js';
+import { client4 } from './client4.js';
+import { seedWorld, uniqueName, type Api, type World } from './harness.js';
 
 /**
  * The world of the hook management tests: the harness's team (town-square, off-topic, private;
@@ -33,4 +34,19 @@ export async function seedHookWorld(runtime: Runtime): Promise<HookWorld> {
   }));
   const elsewhere = await seedWorld(runtime);
   return { ...world, names, elsewhere };
+}
+
+/** Client4 and raw requests as a user of the hook world, on an API (the main one by default). */
+export function hookClients(getApi: () => Api, getWorld: () => HookWorld) {
+  const token = (name: string) => getWorld().user(name).token;
+  return {
+    as: (name: string, on: Api = getApi()) => client4(on.url, token(name)),
+    raw: (name: string | undefined, method: string, path: string, body?: unknown, on: Api = getApi()) =>
+      on.request(method, path, {
+        headers: { ...(name ? { authorization: `Bearer ${token(name)}` } : {}), 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      }),
+    channel: (name: string) => getWorld().channel(name).id,
+    admin: () => getWorld().names.admin,
+  };
 }
