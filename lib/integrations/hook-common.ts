@@ -7,7 +7,7 @@ import { AppError, errors } from '../errors.js';
 import { decodeUtf8 } from '../http/body.js';
 import { canonicalizeKeys, isPlainObject, parseGoJson } from '../http/go-json.js';
 import { isValidId } from '../ids.js';
-import type { Caller } from '../permissions.js';
+import { hasSystemPermission, hasTeamPermission, type Caller, type Permission } from '../permissions.js';
 import { pageOf, type Paging } from '../rest/paging.js';
 import type { Runtime } from '../runtime.js';
 
@@ -88,3 +88,16 @@ export function hookPage<T extends { create_at: number; id: string }>(items: T[]
 export const channelNotFound = () => new AppError('app.channel.get.existing.app_error', 'Unable to find the existing channel.', 404);
 export const teamMismatch = () => new AppError('api.webhook.team_mismatch.app_error', 'Unable to update webhook across teams.', 400);
 export const statusOk = { status: 'OK' } as const;
+
+/**
+ * The team check for a team id a client sent: one that is not an id cannot name a team, so only
+ * the caller's system roles can apply (as for a team the caller is not in), and it never becomes a
+ * store key. An empty id passes for no one, as always.
+ */
+export async function requireTeamPermissionFor(runtime: Runtime, caller: Caller, teamId: string, permission: Permission): Promise<void> {
+  if (!(await hasTeamPermissionFor(runtime, caller, teamId, permission))) throw errors.permissions();
+}
+
+export async function hasTeamPermissionFor(runtime: Runtime, caller: Caller, teamId: string, permission: Permission): Promise<boolean> {
+  return teamId !== '' && !isValidId(teamId) ? hasSystemPermission(runtime, caller, permission) : hasTeamPermission(runtime, caller, teamId, permission);
+}

@@ -16,7 +16,7 @@ import type { Runtime } from '../runtime.js';
 import { itemsFor } from '../store/entities.js';
 import { keys } from '../store/keys.js';
 import { assertValidIncomingWebhook, incomingUsernameProblem } from './webhook-validity.js';
-import { audited, channelNotFound, decodeGoStruct, hookPage, requireHookId, statusOk, teamMismatch } from './hook-common.js';
+import { audited, channelNotFound, hasTeamPermissionFor, requireTeamPermissionFor, decodeGoStruct, hookPage, requireHookId, statusOk, teamMismatch } from './hook-common.js';
 import { userNotFound } from '../rest/users.js';
 
 /**
@@ -156,8 +156,8 @@ export async function listIncomingHooks(runtime: Runtime, caller: Caller, query:
   let hooks: IncomingWebhook[];
   let allOwners: boolean;
   if (query.teamId !== '') {
-    await requireTeamPermission(runtime, caller, query.teamId, OWN);
-    allOwners = await hasTeamPermission(runtime, caller, query.teamId, OTHERS);
+    await requireTeamPermissionFor(runtime, caller, query.teamId, OWN);
+    allOwners = await hasTeamPermissionFor(runtime, caller, query.teamId, OTHERS);
     requireEnabled(runtime);
     hooks = isValidId(query.teamId) ? await hooksOfTeam(runtime, query.teamId) : [];
   } else {

@@ -16,7 +16,6 @@ import type { Channel, IntegrationSecrets, OutgoingWebhook } from '../model.js';
 import {
   hasChannelPermission,
   hasSystemPermission,
-  hasTeamPermission,
   requireChannelPermission,
   requireSystemPermission,
   requireTeamPermission,
@@ -26,7 +25,7 @@ import type { Runtime } from '../runtime.js';
 import { itemsFor } from '../store/entities.js';
 import { keys } from '../store/keys.js';
 import { assertValidOutgoingWebhook, isValidOutgoingToken } from './webhook-validity.js';
-import { audited, channelNotFound, decodeGoStruct, hookPage, requireHookId, statusOk, teamMismatch } from './hook-common.js';
+import { audited, channelNotFound, hasTeamPermissionFor, requireTeamPermissionFor, decodeGoStruct, hookPage, requireHookId, statusOk, teamMismatch } from './hook-common.js';
 import { userNotFound } from '../rest/users.js';
 
 export const outgoingErrors = {
@@ -139,11 +138,11 @@ function editableFields(body: OutgoingBody) {
 export function createOutgoingHook(runtime: Runtime, caller: Caller, body: OutgoingBody): Promise<OutgoingHookView & { signing_secret: string }> {
   return audited(runtime, caller, 'createOutgoingHook', '', async (setObjectId) => {
     const teamId = body.team_id ?? '';
-    await requireTeamPermission(runtime, caller, teamId, OWN);
+    await requireTeamPermissionFor(runtime, caller, teamId, OWN);
     let creatorId = caller.user.id;
     // Any creator_id, even the caller's own, needs the others permission (unlike incoming hooks and commands).
     if (body.creator_id) {
-      await requireTeamPermission(runtime, caller, teamId, OTHERS);
+      await requireTeamPermissionFor(runtime, caller, teamId, OTHERS);
       const creator = isValidId(body.creator_id) ? await runtime.entities.getUser(body.creator_id) : undefined;
       if (!creator) throw userNotFound();
       creatorId = creator.id;
@@ -293,14 +292,16 @@ export async function listOutgoingHooks(runtime: Runtime, caller: Caller, query:
   let hooks: OutgoingWebhook[];
   let allOwners: boolean;
   if (query.channelId !== '') {
+    // An id that cannot name a channel is refused as an unknown channel is, without a lookup.
+    if (!isValidId(query.channelId)) throw errors.permissions();
     await requireChannelPermission(runtime, caller, query.channelId, OWN);
     allOwners = await hasChannelPermission(runtime, caller, query.channelId, OTHERS);
     requireEnabled(runtime);
     const channel = isValidId(query.channelId) ? await runtime.entities.getChannel(query.channelId) : undefined;
     hooks = channel ? (await runtime.entities.listOutgoingWebhooksOfTeam(channel.team_id)).filter((hook) => hook.channel_id === channel.id) : [];
   } else if (query.teamId !== '') {
-    await requireTeamPermission(runtime, caller, query.teamId, OWN);
-    allOwners = await hasTeamPermission(runtime, caller, query.teamId, OTHERS);
+    await requireTeamPermissionFor(runtime, caller, query.teamId, OWN);
+    allOwners = await hasTeamPermissionFor(runtime, caller, query.teamId, OTHERS);
     requireEnabled(runtime);
     hooks = isValidId(query.teamId) ? await runtime.entities.listOutgoingWebhooksOfTeam(query.teamId) : [];
   } else {

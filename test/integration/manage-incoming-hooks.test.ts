@@ -141,6 +141,9 @@ describe('GET /api/v4/hooks/incoming', () => {
     expect(await as(world.names.own).getIncomingWebhooks(world.team.id, 0, 60)).toEqual(expect.any(Array));
     expect(await failure(as(world.names.own).getIncomingWebhooks(newId(), 0, 60))).toMatchObject({ status: 403 });
     expect(await failure(as(world.names.own).getIncomingWebhooks('', 0, 60))).toMatchObject({ status: 403 });
+    // A team id that cannot be an id: only system roles apply, and it never reaches the store.
+    expect(await failure(as(world.names.own).getIncomingWebhooks('x'.repeat(3000), 0, 60))).toMatchObject({ status: 403 });
+    expect(await as(admin()).getIncomingWebhooks('x'.repeat(3000), 0, 60)).toEqual([]);
     // A team admin has no system permission: the unfiltered list is refused.
     expect(await failure(as(world.names.teamAdmin).getIncomingWebhooks('', 0, 60))).toMatchObject({ status: 403 });
   });

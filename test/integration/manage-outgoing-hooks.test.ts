@@ -141,6 +141,11 @@ describe('GET /api/v4/hooks/outgoing', () => {
     expect(await failure(own.getOutgoingWebhooks('', newId(), 0, 60))).toMatchObject({ status: 403 });
     expect(await failure(own.getOutgoingWebhooks(newId(), '', 0, 60))).toMatchObject({ status: 403 });
     expect(await failure(own.getOutgoingWebhooks('', '', 0, 60))).toMatchObject({ status: 403 });
+    // Ids that cannot be ids never reach the store: 403 as unknown ones (a system admin's team list is empty).
+    expect(await failure(own.getOutgoingWebhooks('', 'x'.repeat(3000), 0, 60))).toMatchObject({ status: 403 });
+    expect(await failure(as(admin()).getOutgoingWebhooks('y'.repeat(3000), '', 0, 60))).toMatchObject({ status: 403 });
+    expect(await as(admin()).getOutgoingWebhooks('', 'x'.repeat(3000), 0, 60)).toEqual([]);
+    expect(await failure(own.createOutgoingWebhook(hookBody({ team_id: 'z'.repeat(5000) })))).toMatchObject({ status: 403 });
     expect(await failure(as(world.names.teamAdmin).getOutgoingWebhooks('', '', 0, 60))).toMatchObject({ status: 403 });
     expect((await raw(undefined, 'GET', '/api/v4/hooks/outgoing')).status).toBe(401);
     expect(await failure(as(admin(), disabled).getOutgoingWebhooks('', world.team.id))).toEqual({ status: 501, id: 'api.outgoing_webhook.disabled.app_error' });
