@@ -27,7 +27,7 @@ export interface BusinessMetrics {
   /** `DeliveryAttempts` (Count), dimension `outcome`, and `DeliveryLatency` (ms) when a callback answered. */
   deliveryAttempt(outcome: DeliveryOutcome, latencyMs?: number): void;
   /** `IntegrationCalls` (Count) and `IntegrationLatency` (ms), dimension `kind` (command or action) and `outcome`. */
-  integrationCall(kind: 'command' | 'action', outcome: 'answered' | 'failed', latencyMs: number): void;
+  integrationCall(kind: 'command' | 'action' | 'dialog', outcome: 'answered' | 'failed', latencyMs: number): void;
 }
 
 export const METRICS_NAMESPACE = 'Hookline';

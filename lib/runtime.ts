@@ -27,6 +27,7 @@ export class Directory {
   private readonly memberships: TtlCache<boolean>;
   private readonly tokens: TtlCache<string | undefined>;
   private readonly teams: TtlCache<Team | undefined>;
+  private readonly teamsByName: TtlCache<Team | undefined>;
   private readonly commands: TtlCache<Command | undefined>;
   private readonly system: TtlCache<string | undefined>;
   private readonly secrets: TtlCache<IntegrationSecrets | undefined>;
@@ -47,6 +48,7 @@ export class Directory {
     this.memberships = new TtlCache(ttlMs);
     this.tokens = new TtlCache(ttlMs);
     this.teams = new TtlCache(ttlMs);
+    this.teamsByName = new TtlCache(ttlMs);
     this.commands = new TtlCache(ttlMs);
     this.system = new TtlCache(ttlMs);
     this.secrets = new TtlCache(ttlMs);
@@ -122,6 +124,10 @@ export class Directory {
   }
   team(teamId: string) {
     return this.teams.get(teamId, () => this.store.getTeam(teamId));
+  }
+  /** A team by its (lowercase) name, cached like channels by name. */
+  teamByName(name: string) {
+    return this.teamsByName.get(name, () => this.store.getTeamByName(name));
   }
   /** The deployment's action signing secret, written by the seed. */
   actionSigningSecret() {

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  UpdateTableCommand,
   DynamoDBClient,
   ResourceInUseException,
   UpdateTimeToLiveCommand,
@@ -138,6 +139,25 @@ function createTableInput(name: string, properties: Record<string, unknown>): Cr
   };
 }
 
+/**
+ * A table kept from an earlier run gains the indexes serverless.yml has added since, as a
+ * CloudFormation update adds them on AWS (one at a time, as DynamoDB requires).
+ */
+async function addMissingIndexes(dynamo: DynamoDBClient, wanted: CreateTableCommandInput): Promise<void> {
+  const existing = await dynamo.send(new DescribeTableCommand({ TableName: wanted.TableName }));
+  const present = new Set((existing.Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of wanted.GlobalSecondaryIndexes ?? []) {
+    if (present.has(index.IndexName)) continue;
+    await dynamo.send(
+      new UpdateTableCommand({
+        TableName: wanted.TableName,
+        AttributeDefinitions: wanted.AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [{ Create: { IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection } }],
+      }),
+    );
+  }
+}
+
 export interface ProvisionResult {
   /**
    * The functions' environment, as serverless.yml defines it (provider.environment and every
@@ -226,6 +246,7 @@ export async function provisionLocalResources(options: {
       }
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
+      await addMissingIndexes(dynamo, createTableInput(name, resource.Properties));
     }
     await dynamo.send(new DescribeTableCommand({ TableName: name }));
   }

@@ -2,7 +2,8 @@ import * as z from '../zod.js';
 import { AppError, errors } from '../errors.js';
 import { decodeGoJsonObject, decodeGoObject, goBool, goString, GoJsonError, type GoJsonOptions } from '../http/go-json.js';
 import { isValidId } from '../ids.js';
-import { callIntegration, IntegrationCallError, newTriggerIds } from '../integrations/call.js';
+import { callIntegration, IntegrationCallError } from '../integrations/call.js';
+import { newTriggerIds } from '../integrations/trigger-id.js';
 import type { Post, User } from '../model.js';
 import { readablePost } from '../posts/visibility.js';
 import { buildPost, checkPostSize, checkPropsDepth, countRunes, MAX_POST_RUNES } from '../posts/rules.js';
@@ -107,7 +108,7 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
     dataSource = action.data_source ?? '';
     finalContext = { ...(context ?? {}), selected_option: request.selected_option };
   }
-  const { clientTriggerId, triggerId } = newTriggerIds(user.id, runtime.nowMs());
+  const { clientTriggerId, triggerId } = await newTriggerIds(runtime, user.id, runtime.nowMs());
   const payload = {
     user_id: user.id,
     user_name: user.username,

@@ -3,7 +3,8 @@ import * as z from '../zod.js';
 import { AppError, errors } from '../errors.js';
 import { encodeGoForm } from '../http/form.js';
 import { isValidId, newId } from '../ids.js';
-import { callIntegration, IntegrationCallError, newTriggerIds } from '../integrations/call.js';
+import { callIntegration, IntegrationCallError } from '../integrations/call.js';
+import { newTriggerIds } from '../integrations/trigger-id.js';
 import { MAX_COMMAND_MENTIONS, MAX_NAME_LENGTH, MAX_TRIGGER_LENGTH } from '../limits.js';
 import type { Channel, Command, User } from '../model.js';
 import type { Runtime } from '../runtime.js';
@@ -175,7 +176,7 @@ export async function executeCommand(runtime: Runtime, context: ExecuteContext, 
     { id: webhookId, create_at: nowMs, command_id: command.id, user_id: user.id, channel_id: channel.id, team_id: teamId, root_id: args.root_id, use_count: 0 },
     Math.floor((nowMs + COMMAND_WEBHOOK_LIFETIME_MS) / 1000),
   );
-  const { clientTriggerId, triggerId } = newTriggerIds(user.id, nowMs);
+  const { clientTriggerId, triggerId } = await newTriggerIds(runtime, user.id, nowMs);
   const { users, channels } = await mentions(runtime, mentioned, teamId);
   const params: Record<string, string | string[]> = {
     token: secrets.token,

@@ -7,7 +7,6 @@
  */
 import { OutboundError, outboundRequest, type OutboundFailure, type OutboundResponse } from '../http/outbound.js';
 import type { AllowList } from '../http/ssrf.js';
-import { newId } from '../ids.js';
 import type { Config } from '../config.js';
 import type { BusinessMetrics } from '../metrics.js';
 import { signatureHeaders, type SigningKeys } from '../webhooks/signing.js';
@@ -18,21 +17,8 @@ import { signatureHeaders, type SigningKeys } from '../webhooks/signing.js';
  */
 export const MAX_SYNCHRONOUS_TIMEOUT_MS = 25_000;
 
-/** `command` and `action` are synchronous; `outgoing_webhook` is a queued delivery. */
-export type IntegrationKind = 'command' | 'action' | 'outgoing_webhook';
-
-export interface TriggerIds {
-  /** Given back to the client, and the signature's `webhook-id`. */
-  clientTriggerId: string;
-  /** Sent to the integration: Mattermost's base64 of `clientTriggerId:userId:timestampMs`. */
-  triggerId: string;
-}
-
-/** Mattermost's `GenerateTriggerId`: a new client trigger id and the trigger id an integration gets. */
-export function newTriggerIds(userId: string, nowMs: number): TriggerIds {
-  const clientTriggerId = newId();
-  return { clientTriggerId, triggerId: Buffer.from(`${clientTriggerId}:${userId}:${nowMs}`).toString('base64') };
-}
+/** `command`, `action` and `dialog` (submissions and lookups) are synchronous; `outgoing_webhook` is a queued delivery. */
+export type IntegrationKind = 'command' | 'action' | 'dialog' | 'outgoing_webhook';
 
 export interface IntegrationCall {
   kind: IntegrationKind;

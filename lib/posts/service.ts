@@ -15,7 +15,7 @@ import {
 } from './rules.js';
 import { postForClient, postsForClientWithin } from './for-client.js';
 import { channelForMember, isVisibleTo, postNotFound, readablePost } from './visibility.js';
-import { RootPostMissingError } from '../store/posts.js';
+import { RootPostMissingError, type PageAnchor } from '../store/posts.js';
 
 /** The body of `POST /api/v4/posts`; unknown keys are ignored as Mattermost ignores them. */
 export const createPostBodySchema = z.object({
@@ -107,6 +107,11 @@ export function parseChannelPostsQuery(query: URLSearchParams): ChannelPostsQuer
  * `GET /api/v4/channels/{channel_id}/posts`: a `PostList`, newest first. `since` wins over `after`,
  * which wins over `before`, as in Mattermost. The root posts of replies on the page are included in
  * `posts` (not in `order`) so a client can show the threads.
+ *
+ * Two posts-table requests (docs/performance.md lists the few cases of a third): the page's query,
+ * then one BatchGetItem of the roots the page lacks together with, on the newest page, the
+ * reader's ephemeral posts (their bundle). An anchor (`before`, `after`) whose coordinates this instance remembers needs no
+ * GetItem of its own: the page's query includes it and checks it is still there and not deleted.
  */
 export async function getChannelPosts(
   runtime: Runtime,
@@ -124,25 +129,38 @@ export async function getChannelPosts(
     page = await runtime.posts.changedSince(channelId, query.sinceMs, user.id, runtime.nowMs());
   } else {
     const anchorId = query.after || query.before;
-    let relativeTo: { post: Post; direction: 'before' | 'after' } | undefined;
+    let relativeTo: { anchor: PageAnchor; direction: 'before' | 'after' } | undefined;
     if (anchorId) {
-      const anchor = await runtime.posts.getPost(anchorId);
-      if (!isVisibleTo(anchor, user.id) || anchor.channel_id !== channelId) throw postNotFound();
-      relativeTo = { post: anchor, direction: query.after ? 'after' : 'before' };
+      relativeTo = { anchor: await pageAnchor(runtime, user, channelId, anchorId), direction: query.after ? 'after' : 'before' };
     }
     const result = await runtime.posts.pageOfChannel(channelId, query.page, query.perPage, relativeTo);
+    if (!result) throw postNotFound();
     page = result.posts;
     nextPostId = result.newerPostId;
     prevPostId = result.olderPostId;
   }
+  const rootIdsOf = (posts: Post[]) => posts.map((post) => post.root_id).filter((rootId) => rootId !== '');
+  const onPage = new Set(page.map((post) => post.id));
+  // Roots the page lacks, fetched before the page is cut to the response budget: a root whose
+  // replies are cut is fetched for nothing, but the cut is rare and a later fetch costs a request.
+  const fetched = new Map<string, Post>();
   // The reader's own ephemeral posts (slash-command answers) join the newest page.
   const newest = query.sinceMs === 0 && query.page === 0 && !query.after && !query.before;
   if (newest) {
-    const oldestShown = page.length === query.perPage ? (page[page.length - 1]?.create_at ?? 0) : 0;
-    const ephemeral = (await runtime.posts.ephemeralPostsFor(channelId, user.id, runtime.nowMs())).filter(
-      (post) => post.create_at > oldestShown,
+    const nowMs = runtime.nowMs();
+    const { posts: roots, ephemeral: bundled } = await runtime.posts.getPostsWithEphemeral(
+      rootIdsOf(page).filter((rootId) => !onPage.has(rootId)),
+      { channelId, userId: user.id, nowMs },
     );
-    page = [...page, ...ephemeral].sort((a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1));
+    for (const root of roots) fetched.set(root.id, root);
+    // The bundle is marked incomplete while it could not hold every unexpired ephemeral post.
+    const ephemeral = bundled ?? (await runtime.posts.ephemeralPostsFor(channelId, user.id, nowMs));
+    const oldestShown = page.length === query.perPage ? (page[page.length - 1]?.create_at ?? 0) : 0;
+    page = [...page, ...ephemeral.filter((post) => post.create_at > oldestShown)].sort(
+      (a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1),
+    );
+  } else {
+    for (const root of await runtime.posts.getPosts(rootIdsOf(page).filter((rootId) => !onPage.has(rootId)))) fetched.set(root.id, root);
   }
   // A Lambda answers at most 6 MB: a page of large posts is cut to MAX_RESPONSE_POST_BYTES, keeping
   // the posts nearest the page's anchor, and the cut end becomes the next page's anchor.
@@ -156,9 +174,15 @@ export async function getChannelPosts(
     else prevPostId = firstCut.id;
     page = page.filter((post) => shown.has(post.id));
   }
-  const missingRoots = page.map((post) => post.root_id).filter((rootId) => rootId !== '' && !shown.has(rootId));
+  const missingRoots = [...new Set(rootIdsOf(page).filter((rootId) => !shown.has(rootId)))];
+  // Only the roots of the reader's ephemeral replies (an action's answer in a thread) whose root is
+  // neither on the page nor the root of another reply there still need a request of their own.
+  const unfetched = missingRoots.filter((rootId) => !fetched.has(rootId));
+  for (const root of unfetched.length > 0 ? await runtime.posts.getPosts(unfetched) : []) fetched.set(root.id, root);
   // A root shows only if the reader could read it: in this channel, and theirs if ephemeral.
-  const roots = (await runtime.posts.getPosts(missingRoots)).filter((root) => isVisibleTo(root, user.id) && root.channel_id === channelId);
+  const roots = missingRoots
+    .map((rootId) => fetched.get(rootId))
+    .filter((root): root is Post => isVisibleTo(root, user.id) && root.channel_id === channelId);
   for (const [id, root] of postsForClientWithin(roots, runtime.config, budget).shown) shown.set(id, root);
   const posts: Record<string, Post> = Object.fromEntries(shown);
   return {
@@ -168,4 +192,21 @@ export async function getChannelPosts(
     prev_post_id: prevPostId,
     has_next: nextPostId !== '',
   };
+}
+
+/**
+ * A page's anchor, 404 unless the reader may see it in this channel. A post's channel, creation
+ * time and audience never change, so remembered coordinates answer the channel and audience
+ * checks, and the page's query checks the rest (still there, not deleted); otherwise one GetItem.
+ */
+async function pageAnchor(runtime: Runtime, user: User, channelId: string, anchorId: string): Promise<PageAnchor> {
+  const known = runtime.posts.knownCoordinates(anchorId);
+  // An ephemeral anchor is not in the channel's index, so the page's query cannot check it.
+  if (known && known.ephemeralFor === undefined) {
+    if (known.channelId !== channelId) throw postNotFound();
+    return { id: anchorId, create_at: known.createAtMs, verify: true };
+  }
+  const anchor = await runtime.posts.getPost(anchorId);
+  if (!isVisibleTo(anchor, user.id) || anchor.channel_id !== channelId) throw postNotFound();
+  return { id: anchor.id, create_at: anchor.create_at, verify: false };
 }

@@ -1,27 +1,58 @@
+import { errors } from '../errors.js';
+import { isValidId } from '../ids.js';
 import { MAX_RESPONSE_POST_BYTES, MAX_THREAD_REPLIES } from '../limits.js';
 import type { Post, PostList, User } from '../model.js';
 import type { Runtime } from '../runtime.js';
 import { postsForClientWithin } from './for-client.js';
-import { isVisibleTo, postNotFound, readablePost } from './visibility.js';
+import { channelForMember, isVisibleTo, postNotFound } from './visibility.js';
 
 /**
  * `GET /api/v4/posts/{post_id}/thread`: the root and its replies as a `PostList`, newest first, as
  * Mattermost's `getPostThread`; `post_id` may be the root or any reply. The post must be one the
  * caller may read (404/403 as `GET /posts/{id}`); deleted replies are left out; at most
  * MAX_THREAD_REPLIES replies, the oldest.
+ *
+ * Two posts-table requests (docs/performance.md): one Query of the root's partition (the root and
+ * its thread entries), one BatchGetItem of the replies (per 100). Asked by a reply's id, the
+ * reply's root is known without a read when this instance remembers the reply's coordinates (a
+ * post's root never changes); otherwise the reply's own partition is read first, a third request.
  */
 export async function getPostThread(runtime: Runtime, user: User, postId: string): Promise<PostList> {
-  const { post } = await readablePost(runtime, user, postId);
-  const root = post.root_id === '' ? post : await runtime.posts.getPost(post.root_id);
-  if (!isVisibleTo(root, user.id) || root.channel_id !== post.channel_id) throw postNotFound();
-  const replyIds = await runtime.posts.replyIdsOf(root.id, MAX_THREAD_REPLIES);
-  const replies = (await runtime.posts.getPosts(replyIds)).filter(
-    (reply) => isVisibleTo(reply, user.id) && reply.root_id === root.id && reply.channel_id === root.channel_id,
+  if (!isValidId(postId)) throw errors.invalidUrlParam('post_id');
+  const knownRootId = runtime.posts.knownCoordinates(postId)?.rootId ?? '';
+  const first = await runtime.posts.postWithReplyIds(knownRootId || postId, MAX_THREAD_REPLIES);
+  let post: Post | undefined;
+  let root: Post | undefined;
+  let replyIds: string[];
+  if (knownRootId === '') {
+    post = first.post;
+    if (!isVisibleTo(post, user.id)) throw postNotFound();
+    await channelForMember(runtime, user, post.channel_id);
+    const thread = post.root_id === '' ? first : await runtime.posts.postWithReplyIds(post.root_id, MAX_THREAD_REPLIES);
+    root = thread.post;
+    replyIds = thread.replyIds;
+  } else {
+    // The asked reply comes with the others (asked for explicitly: it may be past the cap, or ephemeral).
+    root = first.post;
+    replyIds = first.replyIds;
+  }
+  const fetched = await runtime.posts.getPosts(post ? replyIds : [...replyIds, postId]);
+  if (!post) {
+    post = fetched.find((candidate) => candidate.id === postId);
+    if (!isVisibleTo(post, user.id)) throw postNotFound();
+    await channelForMember(runtime, user, post.channel_id);
+  }
+  const threadPost = post;
+  if (!isVisibleTo(root, user.id) || root.channel_id !== threadPost.channel_id) throw postNotFound();
+  const rootPost = root;
+  const replyIdSet = new Set(replyIds);
+  const replies = fetched.filter(
+    (reply) => replyIdSet.has(reply.id) && isVisibleTo(reply, user.id) && reply.root_id === rootPost.id && reply.channel_id === rootPost.channel_id,
   );
-  const thread: Post[] = [root, ...replies].sort((a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1));
+  const thread: Post[] = [rootPost, ...replies].sort((a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1));
   // The root first, then the newest replies, as long as the answer stays below a Lambda's 6 MB.
   const budget = { bytesLeft: MAX_RESPONSE_POST_BYTES };
-  const { shown } = postsForClientWithin([root, ...thread.filter((member) => member !== root)], runtime.config, budget);
+  const { shown } = postsForClientWithin([rootPost, ...thread.filter((member) => member !== rootPost)], runtime.config, budget);
   const order = thread.filter((member) => shown.has(member.id)).map((member) => member.id);
   return { order, posts: Object.fromEntries(shown), next_post_id: '', prev_post_id: '', has_next: false };
 }

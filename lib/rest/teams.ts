@@ -71,9 +71,14 @@ export async function getTeam(runtime: Runtime, caller: User, teamId: string): P
 export async function getTeamByName(runtime: Runtime, caller: User, nameParam: string): Promise<ClientTeam> {
   const name = nameParam.toLowerCase();
   if (!isValidTeamName(name)) throw errors.invalidUrlParam('team_name');
-  return visibleTeam(runtime, caller, await runtime.entities.getTeamByName(name), () =>
-    new AppError('app.team.get_by_name.missing.app_error', 'Unable to find the existing team.', 404),
-  );
+  const notFound = () => new AppError('app.team.get_by_name.missing.app_error', 'Unable to find the existing team.', 404);
+  // Two requests: the name's pointer, then the team with the caller's membership.
+  const pointer = await runtime.entities.getRaw(keys.teamName(name));
+  if (typeof pointer?.target_id !== 'string') throw notFound();
+  const [team, member] = await runtime.entities.getMany<Record<string, unknown>>([keys.team(pointer.target_id), keys.teamMember(pointer.target_id, caller.id)]);
+  if (!team) throw notFound();
+  if (member === undefined) throw errors.permissions();
+  return teamForClient(team as unknown as Team);
 }
 
 /**

@@ -41,6 +41,8 @@ export class DeliveryStore {
           ...keys.deliveryAttempt(attempt.delivery_id, attempt.attempt, attempt.attempted_at),
           GSI1PK: keys.attemptsOfHour(attempt.attempted_at),
           GSI1SK: `${attempt.attempted_at}#${attempt.delivery_id}#${attempt.attempt}`,
+          GSI2PK: keys.attemptsOfHook(attempt.hook_id),
+          GSI2SK: keys.attemptOrder(attempt.attempted_at, attempt.delivery_id, attempt.attempt),
           ...attempt,
           expires_at: Math.floor(attempt.attempted_at / 1000) + this.ttlSeconds,
         },
@@ -66,6 +68,26 @@ export class DeliveryStore {
       for (const item of items) attempts.push(toAttempt(item));
     }
     return attempts;
+  }
+
+  /**
+   * One hook's attempts, newest first: at most `limit` of them, older than `beforeMs` when given
+   * (GSI2, so eventually consistent: an attempt may show a moment after it was made).
+   */
+  async ofHook(hookId: string, options: { limit: number; beforeMs?: number }): Promise<DeliveryAttempt[]> {
+    const before = options.beforeMs === undefined ? undefined : keys.attemptOrder(options.beforeMs, '', 0);
+    const items = await queryAll(
+      this.db,
+      {
+        TableName: this.table,
+        IndexName: indexes.attemptsByHook,
+        KeyConditionExpression: before === undefined ? 'GSI2PK = :hook' : 'GSI2PK = :hook AND GSI2SK < :before',
+        ExpressionAttributeValues: { ':hook': keys.attemptsOfHook(hookId), ...(before === undefined ? {} : { ':before': before }) },
+        ScanIndexForward: false,
+      },
+      options.limit,
+    );
+    return items.map(toAttempt);
   }
 
   async ofDelivery(deliveryId: string): Promise<DeliveryAttempt[]> {

@@ -42,13 +42,17 @@ export function isConditionFailure(error: unknown): boolean {
 }
 
 /**
- * Counts the requests an AWS SDK client sends, by command name. The benchmark uses it to report
- * DynamoDB requests per operation; it adds one middleware and nothing on the hot path otherwise.
+ * Counts the requests an AWS SDK client sends, by command name, or by what `labelOf` makes of a
+ * request (tests count the requests to one table). The benchmark uses it to report DynamoDB
+ * requests per operation; it adds one middleware and nothing on the hot path otherwise.
  */
-export function countRequests(client: { middlewareStack: { add(middleware: never, options: { step: 'initialize'; name: string }): void } }): Map<string, number> {
+export function countRequests(
+  client: { middlewareStack: { add(middleware: never, options: { step: 'initialize'; name: string }): void } },
+  labelOf: (commandName: string, input: Record<string, unknown>) => string = (commandName) => commandName,
+): Map<string, number> {
   const counts = new Map<string, number>();
-  const counter = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-    const name = String(context.commandName ?? 'unknown');
+  const counter = (next: (args: { input: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
+    const name = labelOf(String(context.commandName ?? 'unknown'), args.input ?? {});
     counts.set(name, (counts.get(name) ?? 0) + 1);
     return next(args);
   };

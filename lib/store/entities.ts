@@ -222,6 +222,20 @@ export class EntityStore {
     return this.get<Role>(keys.role(name));
   }
 
+  /**
+   * Remembers the URLs of a dialog opened for a user (its submit URL and its lookup URLs, by hash)
+   * until `expiresAtSeconds` (DynamoDB TTL; reads check the time too). One transaction.
+   */
+  async putOpenedDialog(userId: string, urls: Array<{ purpose: 'submit' | 'lookup'; urlHash: string }>, expiresAtSeconds: number): Promise<void> {
+    await this.writeTransaction(urls.map(({ purpose, urlHash }) => ({ put: { ...keys.openedDialog(userId, purpose, urlHash), kind: 'opened_dialog', expires_at: expiresAtSeconds } })));
+  }
+
+  /** Whether a dialog with that URL (for that purpose) is open for the user. */
+  async isDialogOpen(userId: string, purpose: 'submit' | 'lookup', urlHash: string, nowSeconds: number): Promise<boolean> {
+    const item = await this.getRaw(keys.openedDialog(userId, purpose, urlHash));
+    return item !== undefined && Number(item.expires_at) > nowSeconds;
+  }
+
   /** Writes one audit record; the caller has built it (lib/audit.ts). */
   async putAuditRecord(record: Record<string, unknown> & { time_ms: number; id: string; expires_at: number }): Promise<void> {
     await this.db.send(new PutCommand({ TableName: this.table, Item: { ...keys.auditRecord(record.time_ms, record.id), kind: 'audit', ...record } }));

@@ -32,6 +32,11 @@ export const keys = {
   user: (userId: string) => entity('USER', userId),
   username: (username: string) => pointer('USERNAME', username),
   userToken: (tokenHash: string) => pointer('TOKEN', tokenHash),
+  /**
+   * A dialog an integration opened for a user, by the hash of its submit URL: submissions and
+   * lookups are accepted only for dialogs opened for that user (lib/integrations/dialogs.ts).
+   */
+  openedDialog: (userId: string, purpose: 'submit' | 'lookup', urlHash: string): Key => ({ PK: `DIALOG#${userId}#${purpose}#${urlHash}`, SK: '#DIALOG' }),
   /** A custom role defined by the seed file (Mattermost's permission schemes). */
   role: (name: string) => entity('ROLE', name),
   /**
@@ -99,10 +104,18 @@ export const keys = {
     SK: `ATTEMPT#${String(attempt).padStart(4, '0')}#${attemptedAtMs}`,
   }),
   attemptsOfHour: (timeMs: number) => `ATTEMPTS#${new Date(timeMs).toISOString().slice(0, 13)}`,
+  /** GSI2 of the deliveries table: one hook's attempts, sorted by time (the delivery log route). */
+  attemptsOfHook: (hookId: string) => `ATTEMPTS#HOOK#${hookId}`,
+  attemptOrder: (attemptedAtMs: number, deliveryId: string, attempt: number) => `${String(attemptedAtMs).padStart(15, '0')}#${deliveryId}#${attempt}`,
   /** GSI1 (by creation) and GSI2 (by last update) of the posts table. */
   postsOfChannel: (channelId: string) => `CHANNEL#${channelId}`,
   /** Ephemeral posts live in their own partition per channel and user, out of the channel's pages. */
   ephemeralPostsOf: (channelId: string, userId: string) => `EPHEMERAL#${channelId}#${userId}`,
+  /**
+   * A copy of a user's unexpired ephemeral posts in a channel, in one item, so that the newest page
+   * fetches them by key in the BatchGetItem that fetches its thread roots (lib/store/posts.ts).
+   */
+  ephemeralBundle: (channelId: string, userId: string): Key => ({ PK: `EPHEMERAL#${channelId}#${userId}`, SK: '#EPHEMERAL' }),
   postOrder: (timeMs: number, postId: string) => `${String(timeMs).padStart(15, '0')}#${postId}`,
   /** A seed entry's declared `key:` (stable per kind within a team), pointing at the integration it names. */
   seedDeclaredKey: (kind: string, teamId: string, key: string) => pointer('SEEDID', kind, teamId, key),
@@ -115,7 +128,7 @@ export const keys = {
   seedKeysPrefix: () => pointer('SEEDKEY').PK,
 };
 
-export const indexes = { byParent: 'GSI1', byUpdate: 'GSI2' } as const;
+export const indexes = { byParent: 'GSI1', byUpdate: 'GSI2', attemptsByHook: 'GSI2' } as const;
 
 export function directChannelName(userA: string, userB: string): string {
   return userA < userB ? `${userA}__${userB}` : `${userB}__${userA}`;

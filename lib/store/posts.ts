@@ -3,6 +3,8 @@ import {
   BatchGetCommand,
   GetCommand,
   PutCommand,
+  QueryCommand,
+  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -11,7 +13,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Post, PostOrigin, Reaction } from '../model.js';
 import { isConditionFailure, queryAll } from './dynamo.js';
-import { indexes, keys } from './keys.js';
+import { indexes, keys, type Key } from './keys.js';
 import { markUnreadable, readStoredObject } from './stored-json.js';
 
 /**
@@ -131,6 +133,70 @@ function ephemeralItem(post: Post, readerId: string, expiresAtSeconds: number | 
   };
 }
 
+/**
+ * The reader's ephemeral posts of a channel are also kept together in one item (the bundle,
+ * `keys.ephemeralBundle`), so that the newest page reads them by key in the same BatchGetItem as
+ * its thread roots instead of querying for them (two posts-table requests, not three). The bundle
+ * is bounded so that writing it stays cheap (a transaction bills two write units per KB) and
+ * reading it costs at most a few read units; ephemeral posts it cannot hold keep it marked
+ * incomplete until they expire, and readers then query the ephemeral partition as before.
+ */
+export const MAX_EPHEMERAL_BUNDLE_BYTES = 64 * 1024;
+export const MAX_EPHEMERAL_BUNDLE_POSTS = 100;
+/** Concurrent writers of one bundle (one user's answers in one channel) retry this often. */
+const MAX_BUNDLE_WRITE_ATTEMPTS = 8;
+
+/** The attributes that place an item in the table and its indexes: a bundle's entries carry none. */
+const PLACEMENT_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK'];
+
+function bundleEntry(item: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).filter(([name]) => !PLACEMENT_ATTRIBUTES.includes(name)));
+}
+
+/** An upper bound of an entry's stored size: every string counted at 3 bytes a unit, names included. */
+function entryBytes(entry: Record<string, unknown>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(entry)) {
+    bytes += name.length + 8;
+    if (typeof value === 'string') bytes += maxUtf8Bytes(value);
+    else if (value instanceof Uint8Array) bytes += value.length;
+    else bytes += 32;
+  }
+  return bytes;
+}
+
+interface Bundle {
+  entries: Record<string, Record<string, unknown>>;
+  /** Until then (seconds) an ephemeral post the bundle could not hold is unexpired: read the partition. */
+  incompleteUntilSeconds: number;
+}
+
+/**
+ * The bundle with `entry` put in (replacing an entry of the same post), expired entries dropped,
+ * and the newest entries kept within the bounds; what does not fit marks the bundle incomplete.
+ */
+function nextBundle(current: Bundle, postId: string, entry: Record<string, unknown>, nowSeconds: number): Bundle {
+  const candidates = Object.entries(current.entries)
+    .filter(([id, kept]) => id !== postId && Number(kept.expires_at ?? 0) > nowSeconds)
+    .concat([[postId, entry]])
+    .sort(([, a], [, b]) => Number(b.create_at) - Number(a.create_at));
+  const entries: Record<string, Record<string, unknown>> = {};
+  let incompleteUntilSeconds = current.incompleteUntilSeconds > nowSeconds ? current.incompleteUntilSeconds : 0;
+  let bytes = 0;
+  let count = 0;
+  for (const [id, candidate] of candidates) {
+    const size = entryBytes(candidate);
+    if (count < MAX_EPHEMERAL_BUNDLE_POSTS && bytes + size <= MAX_EPHEMERAL_BUNDLE_BYTES) {
+      entries[id] = candidate;
+      bytes += size;
+      count++;
+    } else {
+      incompleteUntilSeconds = Math.max(incompleteUntilSeconds, Number(candidate.expires_at ?? 0));
+    }
+  }
+  return { entries, incompleteUntilSeconds };
+}
+
 /** A DynamoDB stream image of a post item back to the post; the id alone when the rest cannot be read. */
 export function postFromStreamImage(image: Record<string, AttributeValue>): { postId: string; post?: Post; error?: unknown } {
   const postId = image.id?.S ?? '';
@@ -188,11 +254,80 @@ export interface ChannelPage {
 /** Mattermost caps `since` reads at 1000 posts. */
 const MAX_SINCE_POSTS = 1000;
 
+/**
+ * Where a post sits in its channel's pages and threads. None of it changes once the post is
+ * written (edits, reactions and deletes keep a post's channel, creation time, root and audience),
+ * so an instance may remember it for as long as it likes without ever being wrong.
+ */
+export interface PostCoordinates {
+  channelId: string;
+  createAtMs: number;
+  rootId: string;
+  ephemeralFor: string | undefined;
+}
+
+/** Coordinates remembered per instance: about 200 bytes each, so at most a few MB. */
+export const MAX_REMEMBERED_POST_COORDINATES = 20_000;
+
+/** A bounded map, least recently used first out. */
+class CoordinatesCache {
+  private readonly entries = new Map<string, PostCoordinates>();
+
+  get(postId: string): PostCoordinates | undefined {
+    const found = this.entries.get(postId);
+    if (found) {
+      this.entries.delete(postId);
+      this.entries.set(postId, found);
+    }
+    return found;
+  }
+
+  remember(post: Post): void {
+    if (this.entries.has(post.id)) return;
+    if (this.entries.size >= MAX_REMEMBERED_POST_COORDINATES) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(post.id, { channelId: post.channel_id, createAtMs: post.create_at, rootId: post.root_id, ephemeralFor: post.ephemeral_for });
+  }
+}
+
+/** A page's anchor: a post read just now, or one whose coordinates are known, checked by the page's query. */
+export type PageAnchor = { id: string; create_at: number; verify: boolean };
+
+/** A transaction of a post and its bundle failed only on the bundle's condition: another writer won, retry. */
+function lostBundleRace(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return false;
+  const reasons = (error as Error & { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
+  return reasons[0]?.Code !== 'ConditionalCheckFailed' && ['ConditionalCheckFailed', 'TransactionConflict'].includes(reasons[1]?.Code ?? '');
+}
+
+function readBundle(item: Record<string, unknown> | undefined): Bundle {
+  return {
+    entries: (item?.entries ?? {}) as Bundle['entries'],
+    incompleteUntilSeconds: Number(item?.incomplete_until ?? 0),
+  };
+}
+
 export class PostStore {
+  private readonly coordinates = new CoordinatesCache();
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
   ) {}
+
+  /** The coordinates of a post this instance has read or written, if it remembers them. */
+  knownCoordinates(postId: string): PostCoordinates | undefined {
+    return this.coordinates.get(postId);
+  }
+
+  /** A stored post item back to the post, its coordinates remembered. */
+  private read(item: Record<string, unknown>): Post {
+    const post = postFromItem(item);
+    this.coordinates.remember(post);
+    return post;
+  }
 
   /**
    * Stores new posts: one PutItem for one root post; all or none in a transaction for several
@@ -271,14 +406,95 @@ export class PostStore {
 
   /**
    * Stores a post only `userId` may see (a slash command's ephemeral answer). It sits outside the
-   * channel's pages, never triggers webhooks, and expires by itself (TTL).
+   * channel's pages, never triggers webhooks, and expires by itself (TTL). It is written with its
+   * copy in the reader's bundle, in one transaction, so the two never disagree.
    */
   async createEphemeralPost(post: Post, userId: string, expiresAtSeconds: number): Promise<void> {
-    const item = ephemeralItem(post, userId, expiresAtSeconds);
-    await this.db.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }));
+    await this.writeEphemeral(ephemeralItem(post, userId, expiresAtSeconds), 'attribute_not_exists(PK)');
   }
 
-  /** The unexpired ephemeral posts of a channel for one user, newest first. */
+  /**
+   * Puts an ephemeral post's item in its reader's bundle, and, unless `postCondition` is undefined
+   * (a backfill of the bundle alone), writes the item itself in the same transaction. The bundle is
+   * read, changed and written back on condition that its version is unchanged, so concurrent
+   * writers never lose each other's posts: the loser reads again and retries.
+   */
+  private async writeEphemeral(item: Record<string, unknown>, postCondition: string | undefined): Promise<void> {
+    const bundleKey = keys.ephemeralBundle(String(item.channel_id), String(item.ephemeral_for));
+    const entry = bundleEntry(item);
+    for (let attempt = 0; attempt < MAX_BUNDLE_WRITE_ATTEMPTS; attempt++) {
+      const stored = (await this.db.send(new GetCommand({ TableName: this.table, Key: bundleKey, ConsistentRead: true }))).Item;
+      // A backfill never replaces an entry: one in the bundle was written with its post since the
+      // upgrade, and is newer than the item the backfill's scan read a moment ago.
+      if (postCondition === undefined && readBundle(stored).entries[String(item.id)] !== undefined) return;
+      const nowSeconds = Math.floor(Date.now() / 1000);
+      const next = nextBundle(readBundle(stored), String(item.id), entry, nowSeconds);
+      const seenVersion = Number(stored?.version ?? 0);
+      const bundlePut = {
+        TableName: this.table,
+        Item: {
+          ...bundleKey,
+          kind: 'ephemeral_bundle',
+          entries: next.entries,
+          incomplete_until: next.incompleteUntilSeconds,
+          version: seenVersion + 1,
+          // The bundle outlives every post it holds, and its incomplete mark.
+          expires_at: Math.max(next.incompleteUntilSeconds, ...Object.values(next.entries).map((kept) => Number(kept.expires_at ?? 0))),
+        },
+        ConditionExpression: stored ? 'version = :seen' : 'attribute_not_exists(PK)',
+        ...(stored ? { ExpressionAttributeValues: { ':seen': seenVersion } } : {}),
+      };
+      try {
+        if (postCondition === undefined) await this.db.send(new PutCommand(bundlePut));
+        else {
+          await this.db.send(
+            new TransactWriteCommand({
+              TransactItems: [{ Put: { TableName: this.table, Item: item, ConditionExpression: postCondition } }, { Put: bundlePut }],
+            }),
+          );
+        }
+        return;
+      } catch (error) {
+        const raced = postCondition === undefined ? isConditionFailure(error) : lostBundleRace(error);
+        if (!raced) throw error;
+      }
+    }
+    throw new Error(`the ephemeral posts of one user in channel ${String(item.channel_id)} kept changing: gave up after ${MAX_BUNDLE_WRITE_ATTEMPTS} attempts`);
+  }
+
+  /**
+   * Copies the unexpired ephemeral posts stored before bundles existed into their readers'
+   * bundles (a one-off Scan of the posts table, run once after upgrading; see docs/operations.md);
+   * posts already in their bundle are left alone.
+   * Ephemeral posts live at most EPHEMERAL_POST_TTL_MINUTES, so skipping it only hides those posts
+   * from the newest page until they expire. Returns how many posts it copied.
+   */
+  async backfillEphemeralBundles(nowMs: number): Promise<number> {
+    let copied = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: 'attribute_exists(ephemeral_for) AND expires_at > :now',
+          ExpressionAttributeValues: { ':now': Math.floor(nowMs / 1000) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (item.SK !== keys.post(String(item.id)).SK) continue;
+        await this.writeEphemeral(item, undefined);
+        copied++;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return copied;
+  }
+
+  /**
+   * The unexpired ephemeral posts of a channel for one user, newest first, queried from their
+   * partition: the fallback when the bundle is marked incomplete.
+   */
   async ephemeralPostsFor(channelId: string, userId: string, nowMs: number, limit = 100): Promise<Post[]> {
     const items = await queryAll(
       this.db,
@@ -292,17 +508,20 @@ export class PostStore {
       limit,
     );
     // TTL deletes lazily, so expired items can still be read for a while.
-    return items.filter((item) => Number(item.expires_at ?? Infinity) * 1000 > nowMs).map(postFromItem);
+    return items.filter((item) => Number(item.expires_at ?? Infinity) * 1000 > nowMs).map((item) => this.read(item));
   }
 
   /**
    * Replaces a stored post with its updated version, where it is indexed: a channel's pages, or,
-   * for an ephemeral post, its user's partition (with a fresh expiry, `ephemeralExpiresAtSeconds`).
+   * for an ephemeral post, its user's partition and bundle (with a fresh expiry, `ephemeralExpiresAtSeconds`).
    */
   async updatePost(post: Post, ephemeralExpiresAtSeconds?: number): Promise<void> {
     const audience = post.ephemeral_for;
-    const item = audience === undefined ? toItem(post) : ephemeralItem(post, audience, ephemeralExpiresAtSeconds);
-    await this.db.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_exists(PK)' }));
+    if (audience !== undefined) {
+      await this.writeEphemeral(ephemeralItem(post, audience, ephemeralExpiresAtSeconds), 'attribute_exists(PK)');
+      return;
+    }
+    await this.db.send(new PutCommand({ TableName: this.table, Item: toItem(post), ConditionExpression: 'attribute_exists(PK)' }));
   }
 
   /**
@@ -465,21 +684,82 @@ export class PostStore {
     return items.map((item) => String(item.post_id));
   }
 
+  /**
+   * A post with, if it is a root, the ids of its replies (oldest first, at most `limit`): one Query
+   * of the post's partition, whose item (`#POST`) sorts before its reactions and its thread
+   * entries (`REPLY#`); reactions are filtered out. More requests only past 1 MB of partition.
+   */
+  async postWithReplyIds(postId: string, limit: number): Promise<{ post: Post | undefined; replyIds: string[] }> {
+    let post: Post | undefined;
+    const replyIds: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'PK = :post AND SK BETWEEN :item AND :lastReply',
+          FilterExpression: 'attribute_not_exists(kind) OR kind = :reply',
+          ExpressionAttributeValues: {
+            ':post': keys.post(postId).PK,
+            ':item': keys.post(postId).SK,
+            ':lastReply': `${keys.threadRepliesPrefix()}~`,
+            ':reply': 'thread_reply',
+          },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (item.SK === keys.post(postId).SK) post = this.read(item);
+        else if (replyIds.length < limit) replyIds.push(String(item.post_id));
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && replyIds.length < limit);
+    return { post, replyIds };
+  }
+
   async getPost(postId: string): Promise<Post | undefined> {
     const result = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.post(postId) }));
-    return result.Item ? postFromItem(result.Item) : undefined;
+    return result.Item ? this.read(result.Item) : undefined;
   }
 
   async getPosts(postIds: string[]): Promise<Post[]> {
-    const unique = [...new Set(postIds)];
-    const found: Post[] = [];
+    return (await this.getItems(postIds.map((id) => keys.post(id)))).map((item) => this.read(item));
+  }
+
+  /**
+   * Posts by id and the reader's ephemeral posts of a channel, in one BatchGetItem (while under
+   * its 100 keys): the ephemeral ones come from the reader's bundle. `ephemeral` is undefined when
+   * the bundle is marked incomplete; the caller then queries them with `ephemeralPostsFor`.
+   */
+  async getPostsWithEphemeral(
+    postIds: string[],
+    ephemeralOf: { channelId: string; userId: string; nowMs: number },
+  ): Promise<{ posts: Post[]; ephemeral: Post[] | undefined }> {
+    const bundleKey = keys.ephemeralBundle(ephemeralOf.channelId, ephemeralOf.userId);
+    const items = await this.getItems([bundleKey, ...postIds.map((id) => keys.post(id))]);
+    const bundle = items.find((item) => item.PK === bundleKey.PK && item.SK === bundleKey.SK);
+    const posts = items.filter((item) => item !== bundle).map((item) => this.read(item));
+    const { entries, incompleteUntilSeconds } = readBundle(bundle);
+    if (incompleteUntilSeconds * 1000 > ephemeralOf.nowMs) return { posts, ephemeral: undefined };
+    const ephemeral = Object.values(entries)
+      // TTL deletes lazily and entries expire one by one, so each is checked.
+      .filter((entry) => Number(entry.expires_at ?? Infinity) * 1000 > ephemeralOf.nowMs)
+      .map((entry) => this.read(entry))
+      .sort((a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1));
+    return { posts, ephemeral };
+  }
+
+  /** Items by key, unique, 100 keys per BatchGetItem (DynamoDB's cap), unprocessed keys asked again. */
+  private async getItems(itemKeys: Key[]): Promise<Record<string, unknown>[]> {
+    const unique = [...new Map(itemKeys.map((key) => [`${key.PK}\n${key.SK}`, key])).values()];
+    const found: Record<string, unknown>[] = [];
     for (let start = 0; start < unique.length; start += 100) {
       let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
-        [this.table]: { Keys: unique.slice(start, start + 100).map((id) => ({ ...keys.post(id) })) },
+        [this.table]: { Keys: unique.slice(start, start + 100).map((key) => ({ PK: key.PK, SK: key.SK })) },
       };
       while (request && Object.keys(request).length > 0) {
         const result = await this.db.send(new BatchGetCommand({ RequestItems: request }));
-        for (const item of result.Responses?.[this.table] ?? []) found.push(postFromItem(item));
+        found.push(...(result.Responses?.[this.table] ?? []));
         request = result.UnprocessedKeys as typeof request;
       }
     }
@@ -488,7 +768,7 @@ export class PostStore {
 
   private async queryChannel(
     channelId: string,
-    options: { newestFirst: boolean; limit: number; boundary?: { operator: '<' | '>'; sortKey: string } },
+    options: { newestFirst: boolean; limit: number; boundary?: { operator: '<' | '>' | '<=' | '>='; sortKey: string } },
   ): Promise<Post[]> {
     const items = await queryAll(
       this.db,
@@ -506,41 +786,58 @@ export class PostStore {
       },
       options.limit,
     );
-    return items.map(postFromItem);
+    return items.map((item) => this.read(item));
   }
 
-  /** Page `page` of `perPage` posts, newest first, optionally only posts older or newer than a post. */
+  /**
+   * Page `page` of `perPage` posts, newest first, optionally only posts older or newer than an
+   * anchor post. An anchor to `verify` (known only by its remembered coordinates) is read by the
+   * page's own query, which then includes it: undefined when it is not a visible post of the
+   * channel (gone, deleted), so the caller answers 404 as for an anchor read by GetItem.
+   */
   async pageOfChannel(
     channelId: string,
     page: number,
     perPage: number,
-    relativeTo?: { post: Post; direction: 'before' | 'after' },
-  ): Promise<ChannelPage> {
+    relativeTo?: { anchor: PageAnchor; direction: 'before' | 'after' },
+  ): Promise<ChannelPage | undefined> {
     const skip = page * perPage;
+    const anchor = relativeTo?.anchor;
+    const verify = anchor?.verify === true;
+    const anchorKey = anchor ? keys.postOrder(anchor.create_at, anchor.id) : '';
+    const withoutAnchor = (posts: Post[]): Post[] | undefined => {
+      if (!verify) return posts;
+      const [first, ...rest] = posts;
+      return first?.id === anchor!.id && first.delete_at === 0 ? rest : undefined;
+    };
     if (relativeTo?.direction === 'after') {
       // Oldest first from the anchor, then flipped so the page reads newest first.
-      const ascending = await this.queryChannel(channelId, {
-        newestFirst: false,
-        limit: skip + perPage + 1,
-        boundary: { operator: '>', sortKey: keys.postOrder(relativeTo.post.create_at, relativeTo.post.id) },
-      });
+      const ascending = withoutAnchor(
+        await this.queryChannel(channelId, {
+          newestFirst: false,
+          limit: skip + perPage + 1 + (verify ? 1 : 0),
+          boundary: { operator: verify ? '>=' : '>', sortKey: anchorKey },
+        }),
+      );
+      if (!ascending) return undefined;
       const slice = ascending.slice(skip, skip + perPage);
       return {
         posts: slice.reverse(),
         newerPostId: ascending[skip + perPage]?.id ?? '',
-        olderPostId: skip === 0 ? relativeTo.post.id : (ascending[skip - 1]?.id ?? ''),
+        olderPostId: skip === 0 ? relativeTo.anchor.id : (ascending[skip - 1]?.id ?? ''),
       };
     }
-    const descending = await this.queryChannel(channelId, {
-      newestFirst: true,
-      limit: skip + perPage + 1,
-      ...(relativeTo
-        ? { boundary: { operator: '<' as const, sortKey: keys.postOrder(relativeTo.post.create_at, relativeTo.post.id) } }
-        : {}),
-    });
+    const descending = withoutAnchor(
+      await this.queryChannel(channelId, {
+        newestFirst: true,
+        limit: skip + perPage + 1 + (verify ? 1 : 0),
+        ...(anchor ? { boundary: { operator: verify ? ('<=' as const) : ('<' as const), sortKey: anchorKey } } : {}),
+      }),
+    );
+    if (!descending) return undefined;
     return {
       posts: descending.slice(skip, skip + perPage),
-      newerPostId: skip === 0 ? (relativeTo?.post.id ?? '') : (descending[skip - 1]?.id ?? ''),
+      newerPostId: skip === 0 ? (anchor?.id ?? '') : (descending[skip - 1]?.id ?? ''),
       olderPostId: descending[skip + perPage]?.id ?? '',
     };
   }
@@ -581,7 +878,7 @@ export class PostStore {
     for (const item of [...created, ...changed]) {
       // TTL deletes lazily, so an expired ephemeral post can still be read for a while.
       if (Number(item.expires_at ?? Infinity) * 1000 <= nowMs) continue;
-      const post = postFromItem(item);
+      const post = this.read(item);
       const known = byId.get(post.id);
       if (!known || post.update_at > known.update_at) byId.set(post.id, post);
     }

@@ -1,6 +1,6 @@
 import { MAX_LOGGED_DETAIL_BYTES, truncateUtf8 } from '../errors.js';
 import { deriveId } from '../ids.js';
-import type { Post } from '../model.js';
+import type { Channel, OutgoingWebhook, Post } from '../model.js';
 import type { DeliveryMessage } from '../queue.js';
 import type { Runtime } from '../runtime.js';
 import { unreadableReason } from '../store/stored-json.js';
@@ -25,8 +25,16 @@ export async function planDeliveries(runtime: Runtime, post: Post): Promise<Deli
   const hooks = await runtime.entities.listOutgoingWebhooksOfTeam(channel.team_id);
   const matches = matchOutgoingWebhooks(post, hooks);
   if (matches.length === 0) return [];
+  const snapshot = await postSnapshot(runtime, post, channel);
+  return matches.flatMap(({ hook, triggerWord }) =>
+    hook.callback_urls.map((url) => deliveryMessage(deriveId('delivery', post.id, hook.id, url), post.id, hook, url, triggerWord, snapshot)),
+  );
+}
+
+/** What a delivery says about its post, as it was when posted (the worker reads no post). */
+export async function postSnapshot(runtime: Runtime, post: Post, channel: Channel): Promise<DeliveryMessage['post']> {
   const [team, user] = await Promise.all([runtime.directory.team(channel.team_id), runtime.directory.user(post.user_id)]);
-  const snapshot = {
+  return {
     create_at: post.create_at,
     root_id: post.root_id,
     message: post.message,
@@ -37,18 +45,27 @@ export async function planDeliveries(runtime: Runtime, post: Post): Promise<Deli
     team_id: channel.team_id,
     team_domain: team?.name ?? '',
   };
-  return matches.flatMap(({ hook, triggerWord }) =>
-    hook.callback_urls.map((url) => ({
-      version: 1 as const,
-      delivery_id: deriveId('delivery', post.id, hook.id, url),
-      post_id: post.id,
-      hook_id: hook.id,
-      callback_url: url,
-      trigger_word: triggerWord,
-      planned_urls: hook.callback_urls,
-      post: snapshot,
-    })),
-  );
+}
+
+/** One delivery of a post to one callback URL of a hook. */
+export function deliveryMessage(
+  deliveryId: string,
+  postId: string,
+  hook: OutgoingWebhook,
+  url: string,
+  triggerWord: string,
+  snapshot: DeliveryMessage['post'],
+): DeliveryMessage {
+  return {
+    version: 1,
+    delivery_id: deliveryId,
+    post_id: postId,
+    hook_id: hook.id,
+    callback_url: url,
+    trigger_word: triggerWord,
+    planned_urls: hook.callback_urls,
+    post: snapshot,
+  };
 }
 
 /** What became of one post on the stream: dispatched, parked for a later replay, or to be retried. */

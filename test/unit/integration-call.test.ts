@@ -8,7 +8,6 @@ import {
   callTimeoutMs,
   IntegrationCallError,
   MAX_SYNCHRONOUS_TIMEOUT_MS,
-  newTriggerIds,
   type CallerRuntime,
   type IntegrationCall,
 } from '../../lib/integrations/call.js';
@@ -107,13 +106,5 @@ describe('callIntegration', () => {
     expect(callTimeoutMs('action', 60_000)).toBe(MAX_SYNCHRONOUS_TIMEOUT_MS);
     expect(callTimeoutMs('action', 10_000)).toBe(10_000);
     expect(callTimeoutMs('outgoing_webhook', 60_000)).toBe(60_000);
-  });
-});
-
-describe('newTriggerIds', () => {
-  it("gives Mattermost's trigger id: base64 of the client trigger id, the user and the time", () => {
-    const { clientTriggerId, triggerId } = newTriggerIds('user1', 1_700_000_000_000);
-    expect(Buffer.from(triggerId, 'base64').toString()).toBe(`${clientTriggerId}:user1:1700000000000`);
-    expect(newTriggerIds('user1', 1).clientTriggerId).not.toBe(clientTriggerId);
   });
 });
