@@ -300,7 +300,9 @@ describe('the done-when story', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(refusedAtMs, 'posting still worked after the cache TTL').toBeGreaterThan(0);
-      expect(refusedAtMs - deletedAtMs).toBeLessThanOrEqual(ttlSeconds * 1000 + 500);
+      // The instance cached the hook before the deletion, so its copy expires within the TTL of it;
+      // the second of slack is for the requests themselves on a loaded machine.
+      expect(refusedAtMs - deletedAtMs).toBeLessThanOrEqual(ttlSeconds * 1000 + 1000);
       // The management API itself sees the deletion at once.
       expect(await failure(as(world.names.teamAdmin).getIncomingWebhook(hook.id))).toMatchObject({ status: 404 });
     } finally {
@@ -328,7 +330,7 @@ describe('audit records', () => {
     await raw(admin(), 'POST', `/api/v4/hooks/incoming/${hook.id}/move/${world.user('other').id}`);
     await failure(as('creator').removeIncomingWebhook(hook.id));
     await as(admin()).removeIncomingWebhook(hook.id);
-    const records = (await listAuditRecords(api.runtime, { sinceMs, limit: 1000 })).filter((record) => record.objectId === `hash:${logHash(hook.id)}`);
+    const records = (await listAuditRecords(api.runtime, { sinceMs, limit: 100_000 })).filter((record) => record.objectId === `hash:${logHash(hook.id)}`);
     expect(records.map((record) => [record.event, record.status])).toEqual([
       ['createIncomingHook', 'success'],
       ['getIncomingHook', 'success'],
