@@ -29,19 +29,6 @@ export function isValidHttpUrl(value: string): boolean {
   }
 }
 
-/** Slash command triggers: ASCII letters, digits, `_ - . /`, no leading slash, 1 to 128 characters. */
-export function isValidCommandTrigger(trigger: string): boolean {
-  return trigger.length >= 1 && trigger.length <= 128 && /^[A-Za-z0-9_.\-][A-Za-z0-9_.\-/]*$/.test(trigger);
-}
-
-/** Triggers Mattermost reserves for its built-in commands; a custom command may not take them. */
-export const BUILT_IN_TRIGGERS = new Set([
-  'echo', 'shrug', 'me', 'msg', 'groupmsg', 'join', 'open', 'leave', 'kick', 'remove', 'header', 'purpose', 'rename',
-  'invite', 'invite_people', 'mute', 'away', 'online', 'offline', 'dnd', 'status', 'code', 'collapse', 'expand', 'help',
-  'logout', 'search', 'settings', 'shortcuts', 'share-channel', 'secure-connection', 'marketplace', 'exportlink',
-  'mobile-logs',
-]);
-
 /** Byte length, as Go's `len`, for Mattermost's field limits. */
 export function byteLength(value: string): number {
   return Buffer.byteLength(value, 'utf8');

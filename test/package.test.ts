@@ -222,7 +222,7 @@ describe('serverless package', () => {
       return new Set<string>(statements.filter((statement: any) => statement.Effect === 'Allow').flatMap((statement: any) => statement.Action));
     };
     const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
-    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'Users', 'Teams', 'Channels', 'PostEdits', 'PostThread', 'Reactions', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
+    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'CommandsManagement', 'Users', 'Teams', 'Channels', 'PostEdits', 'PostThread', 'Reactions', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
     for (const fn of functions) expect(resources[roleOf(fn)]?.Type, fn).toBe('AWS::IAM::Role');
 
     expect([...actionsOf(roleOf('Ping'))].sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
@@ -470,14 +470,15 @@ describe('serverless package', () => {
     }
   }, 120_000);
 
-  it('lets only the functions that sign read the SECRET# items of the entities table', () => {
+  it('lets only the functions that sign or manage commands read the SECRET# items of the entities table', () => {
     const entitiesTable = JSON.stringify({ 'Fn::GetAtt': ['EntitiesTable', 'Arn'] });
     const statementsOf = (role: Resource) => role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement) as any[];
     const covers = (statement: any, resource: string) => [statement.Resource].flat().some((item: unknown) => JSON.stringify(item) === resource);
     const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
     // Hook management answers outgoing tokens to those who may manage the hook, and writes the
-    // secrets it regenerates and rotates.
-    const signing = new Set(['ExecuteCommand', 'PostAction', 'OutgoingWorker', 'HooksManagement'].map(roleOf));
+    // secrets it regenerates and rotates; command management shows and regenerates command tokens,
+    // as Mattermost's API does.
+    const signing = new Set(['ExecuteCommand', 'PostAction', 'OutgoingWorker', 'HooksManagement', 'CommandsManagement'].map(roleOf));
     expect(roleOf('CommandWebhook')).not.toBe(roleOf('ExecuteCommand'));
     expect(signing.has(roleOf('CommandWebhook'))).toBe(false);
 

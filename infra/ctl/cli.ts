@@ -15,12 +15,14 @@ import { createRuntime } from '../../lib/runtime.js';
 import { readLocalState } from '../local/state.js';
 import { resourceName } from '../stage-resources.js';
 import { auditGroup } from './audit.js';
+import { commandGroup } from './command.js';
 import { UsageError, type CtlContext, type CtlGroup } from './context.js';
 import { webhookGroup } from './webhook.js';
 
 const groups: Record<string, CtlGroup> = {
   audit: auditGroup,
   webhook: webhookGroup,
+  command: commandGroup,
 };
 
 const GLOBAL_OPTIONS = ['--stage', '--region', '--site-url'];

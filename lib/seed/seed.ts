@@ -4,15 +4,9 @@ import type { Channel, Command, IncomingWebhook, IntegrationSecrets, OutgoingWeb
 import { DEFAULT_ROLES, isDefaultRole, isPermission } from '../permissions.js';
 import { itemsFor, type EntityStore } from '../store/entities.js';
 import { keys, type Key } from '../store/keys.js';
-import {
-  BUILT_IN_TRIGGERS,
-  byteLength,
-  isValidChannelName,
-  isValidCommandTrigger,
-  isValidHttpUrl,
-  isValidTeamName,
-  isValidUsername,
-} from '../validation.js';
+import { isBuiltInTrigger } from '../commands/built-in.js';
+import { commandFieldProblems, tokenProblem } from '../integrations/command-validity.js';
+import { byteLength, isValidChannelName, isValidHttpUrl, isValidTeamName, isValidUsername } from '../validation.js';
 import {
   incomingUsernameProblem,
   incomingWebhookFieldProblems,
@@ -705,12 +699,10 @@ class SeedRun {
         continue;
       }
       const trigger = entry.trigger.toLowerCase();
-      if (!isValidCommandTrigger(entry.trigger)) this.problem(where, `trigger: "${entry.trigger}" must be 1-128 of A-Z a-z 0-9 _ - . / without a leading slash`);
-      if (BUILT_IN_TRIGGERS.has(trigger)) this.problem(where, `trigger: "${trigger}" is a built-in command`);
-      if (!isValidHttpUrl(entry.url) || byteLength(entry.url) > 1024) this.problem(where, `url: "${entry.url}" is not an http(s) URL`);
-      if (entry.token !== undefined && entry.token.length !== 26) this.problem(where, 'token: must be 26 characters');
-      this.checkLength(where, 'display_name', entry.display_name, 64);
-      this.checkLength(where, 'description', entry.description, 128);
+      // The API's rules (Command.IsValid), every failing field reported.
+      const problems = [...commandFieldProblems(entry), ...(entry.token !== undefined ? [tokenProblem(entry.token)] : [])];
+      for (const problem of problems) if (problem) this.problem(where, `${problem.field}: ${problem.error.message} (${problem.error.id})`);
+      if (isBuiltInTrigger(trigger)) this.problem(where, `trigger: "${trigger}" is a built-in command`);
       const creator = await this.checkCreator(where, entry.creator, team);
       const { id, pointers } = await this.integrationIdentity(where, 'command', team, entry, `${entry.team}/${trigger}`);
       const sameTrigger = this.commandTriggers.get(`${team.id}/${trigger}`);

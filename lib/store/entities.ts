@@ -165,6 +165,22 @@ function secretsFrom(item: Record<string, unknown> | undefined): IntegrationSecr
 /** DynamoDB allows 100 items in one transaction. */
 const MAX_TRANSACTION_ITEMS = 100;
 
+/** Another command of the team holds the trigger (its pointer exists). */
+export class CommandTriggerTakenError extends Error {
+  constructor() {
+    super('the trigger is taken in this team');
+    this.name = 'CommandTriggerTakenError';
+  }
+}
+
+/** The command changed, or was deleted, between its read and the write. */
+export class CommandChangedError extends Error {
+  constructor() {
+    super('the command changed meanwhile');
+    this.name = 'CommandChangedError';
+  }
+}
+
 /** Teams, channels, users, memberships and integrations in the entities table. */
 export class EntityStore {
   constructor(
@@ -352,6 +368,70 @@ export class EntityStore {
 
   listCommandsOfTeam(teamId: string): Promise<Command[]> {
     return this.listChildren<Command>(keys.integrationsOfTeam('COMMAND', teamId));
+  }
+
+  /**
+   * Creates a command with its credentials and its trigger's pointer in one transaction. The
+   * pointer must not exist: of two concurrent creates with one trigger in one team, one wins and
+   * the other gets `CommandTriggerTakenError`, with nothing written.
+   */
+  async createCommand(command: Command, secrets: IntegrationSecrets): Promise<void> {
+    const [secretsItem, commandItem, pointerItem] = itemsFor.command(command, secrets).map((write) => write.item);
+    const createOnly = (item: Record<string, unknown>) => ({ Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } });
+    await this.commandTransaction([createOnly(secretsItem!), createOnly(commandItem!), createOnly(pointerItem!)], 2);
+  }
+
+  /**
+   * Replaces a stored command by `next` (an update, a move, a soft delete, a new token) in one
+   * transaction: the command only if it is still `previous` (same `update_at`, not deleted), else
+   * `CommandChangedError`; its trigger's pointer moved when the team or trigger changes (the new one
+   * must be free, else `CommandTriggerTakenError`) and removed on delete, which frees the trigger;
+   * its credentials when `secrets` is given.
+   */
+  async replaceCommand(previous: Command, next: Command, secrets?: IntegrationSecrets): Promise<void> {
+    const [secretsItem, commandItem, pointerItem] = itemsFor.command(next, secrets ?? { token: '', signing_secret: '' }).map((write) => write.item);
+    const oldPointer = keys.commandTrigger(previous.team_id, previous.trigger);
+    const operations: Record<string, unknown>[] = [
+      {
+        Put: {
+          TableName: this.table,
+          Item: commandItem,
+          ConditionExpression: 'attribute_exists(PK) AND update_at = :previous AND delete_at = :zero',
+          ExpressionAttributeValues: { ':previous': previous.update_at, ':zero': 0 },
+        },
+      },
+    ];
+    const moved = next.team_id !== previous.team_id || next.trigger !== previous.trigger;
+    if (next.delete_at !== 0 || moved) {
+      operations.push({
+        Delete: {
+          TableName: this.table,
+          Key: oldPointer,
+          // Only this command's pointer; an absent one (never written) is no reason to refuse.
+          ConditionExpression: 'attribute_not_exists(PK) OR target_id = :id',
+          ExpressionAttributeValues: { ':id': previous.id },
+        },
+      });
+    }
+    let pointerIndex = -1;
+    if (next.delete_at === 0 && moved) {
+      pointerIndex = operations.length;
+      operations.push({ Put: { TableName: this.table, Item: pointerItem, ConditionExpression: 'attribute_not_exists(PK)' } });
+    }
+    if (secrets) operations.push({ Put: { TableName: this.table, Item: secretsItem } });
+    await this.commandTransaction(operations, pointerIndex);
+  }
+
+  /** Runs a command's transaction, telling a taken trigger (the operation at `pointerIndex` failed) from a command changed meanwhile. */
+  private async commandTransaction(operations: Record<string, unknown>[], pointerIndex: number): Promise<void> {
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: operations as never }));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+      if (pointerIndex >= 0 && reasons[pointerIndex]?.Code === 'ConditionalCheckFailed') throw new CommandTriggerTakenError();
+      throw new CommandChangedError();
+    }
   }
 
   /** Stores a `response_url`; DynamoDB's TTL removes it some time after `expiresAtSeconds`. */

@@ -305,8 +305,11 @@ describe('autocomplete', () => {
     const response = await api.request('GET', `/api/v4/teams/${world.team.id}/commands/autocomplete`, { headers: auth() });
     expect(response.status).toBe(200);
     const commands = response.json();
-    expect(commands.map((command: any) => command.trigger)).toEqual(['getcmd']);
-    expect(commands[0]).toMatchObject({ token: '', url: '', method: '', auto_complete_desc: 'Get it' });
+    // Mattermost's built-ins, then the team's custom commands with auto_complete (postcmd has none).
+    const custom = commands.filter((command: any) => command.id !== '');
+    expect(custom.map((command: any) => command.trigger)).toEqual(['getcmd']);
+    expect(custom[0]).toMatchObject({ token: '', url: '', method: '', creator_id: '', auto_complete_desc: 'Get it' });
+    expect(commands.find((command: any) => command.trigger === 'echo')).toMatchObject({ id: '', auto_complete_hint: "'message' [delay in seconds]" });
     expect(JSON.stringify(commands)).not.toContain('whsec_');
   });
 });

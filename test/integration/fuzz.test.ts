@@ -48,9 +48,16 @@ beforeAll(async () => {
   // A burst no run reaches: the hook's rate limit would otherwise answer most hook requests before decoding.
   api = await startApi({ ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: '127.0.0.0/8', OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: '2', INCOMING_WEBHOOK_RATE_LIMIT_BURST: '1000000' });
   world = await seedWorld(api.runtime, (names) => ({
-    commands: [{ team: names.team, trigger: 'fuzz', url: `${integration.url}/command`, method: 'P', creator: names.creator }],
-    // The hook management routes need a caller with permissions, and hooks of their own to change.
-    users: [{ username: fuzzAdmin, roles: ['system_admin'], teams: [names.team] }],
+    commands: [
+      { team: names.team, trigger: 'fuzz', url: `${integration.url}/command`, method: 'P', creator: names.creator },
+      // The command management routes change this one (never the one above, which the execute requests need).
+      { team: names.team, trigger: 'fuzzmanaged', url: `${integration.url}/command`, method: 'P', creator: names.creator },
+    ],
+    // The management routes need a caller with permissions; the hook ones also hooks of their own to change.
+    users: [
+      { username: `${names.team}-admin`, roles: ['system_admin'], teams: [names.team] },
+      { username: fuzzAdmin, roles: ['system_admin'], teams: [names.team] },
+    ],
     incoming_webhooks: [{ team: names.team, channel: 'off-topic', creator: names.creator, display_name: 'managed' }],
     outgoing_webhooks: [{ team: names.team, channel: 'off-topic', creator: names.creator, display_name: 'managed', trigger_words: ['fuzzmanaged'], callback_urls: ['https://managed.example.com/x'] }],
   }));
@@ -199,6 +206,35 @@ function autocompleteRequest(): fc.Arbitrary<FuzzRequest> {
   return fc.tuple(authHeader, idOr(() => world.team.id)).map(([auth, id]) => ({ method: 'GET', path: `/api/v4/teams/${id}/commands/autocomplete`, headers: { authorization: auth() } }));
 }
 
+/** Command management as a system admin (past the permission checks) or the usual callers, with real or hostile ids and bodies. */
+function commandsManagementRequest(): fc.Arbitrary<FuzzRequest> {
+  const commandId = () => world.summary.commands.find((command) => command.trigger === 'fuzzmanaged')!.id;
+  const auth = fc.oneof({ weight: 3, arbitrary: fc.constant(() => `Bearer ${world.user(`${world.team.name}-admin`).token}`) }, { weight: 1, arbitrary: authHeader });
+  const id = idOr(commandId);
+  const team = idOr(() => world.team.id);
+  const field = fc.oneof(oddString, value, fc.constantFrom('P', 'G', 'http://127.0.0.1:9/x', 'echo', 'fuzzmanaged', 'x'.repeat(2_000)));
+  const command = fc
+    .record(
+      { id: fc.oneof(fc.constant('COMMANDID'), oddSegment), team_id: fc.oneof(team, value), trigger: field, url: field, method: field, creator_id: fc.oneof(oddSegment, value), token: field, display_name: field, auto_complete: value, create_at: value },
+      { requiredKeys: [] },
+    )
+    .map((object) => JSON.stringify(object));
+  const payload = fc.oneof(command, jsonText, fc.record({ team_id: fc.oneof(team, value) }, { requiredKeys: [] }).map((object) => JSON.stringify(object)));
+  const target = fc.oneof(
+    fc.tuple(fc.constant('POST'), fc.constant('/api/v4/commands')),
+    fc.tuple(fc.constant('GET'), fc.tuple(team, fc.constantFrom('true', 'false', '1', 'x', '')).map(([teamId, only]) => `/api/v4/commands?team_id=${teamId}&custom_only=${only}`)),
+    fc.tuple(fc.constantFrom('GET', 'PUT'), id.map((commandIdValue) => `/api/v4/commands/${commandIdValue}`)),
+    fc.tuple(fc.constant('PUT'), fc.tuple(id, fc.constantFrom('/move', '/regen_token')).map(([commandIdValue, suffix]) => `/api/v4/commands/${commandIdValue}${suffix}`)),
+    fc.tuple(fc.constant('DELETE'), oddSegment.map((segment) => `/api/v4/commands/${segment}`)),
+  );
+  return fc.tuple(auth, target, payload).map(([authorization, [method, path], json]) => ({
+    method,
+    path,
+    headers: { authorization: authorization(), 'content-type': 'application/json' },
+    ...(method === 'GET' || method === 'DELETE' ? {} : { body: json.replaceAll('COMMANDID', commandId()) }),
+  }));
+}
+
 /** The REST reads: users, teams, channels, threads and reactions, with real or hostile ids and names. */
 function restReadRequest(): fc.Arbitrary<FuzzRequest> {
   const user = idOr(() => world.user('creator').id, () => world.user('other').id, () => 'me');
@@ -329,6 +365,7 @@ const generators: Array<[string, () => fc.Arbitrary<FuzzRequest>]> = [
   ['GET /api/v4/channels/{channel_id}/posts', channelPostsRequest],
   ['POST /api/v4/posts/{post_id}/actions/{action_id}', actionRequest],
   ['GET /api/v4/teams/{team_id}/commands/autocomplete', autocompleteRequest],
+  ['command management (/api/v4/commands...)', commandsManagementRequest],
   ['GET /api/v4/system/ping', pingRequest],
   ['REST reads (users, teams, channels, threads, reactions)', restReadRequest],
   ['REST bodies (user lists, direct channels, reactions)', restBodyRequest],
@@ -381,7 +418,7 @@ describe('fuzzing every route over HTTP', () => {
     const summary = [...statuses].map(([name, counts]) => `${name}: ${[...counts].sort(([a], [b]) => a - b).map(([status, count]) => `${status}x${count}`).join(' ')}`);
     expect(failures, `${failures.slice(0, 15).join('\n')}\n\nstatuses:\n${summary.join('\n')}`).toEqual([]);
     // The run reached past the refusals: real ids got real answers on the main routes.
-    for (const name of ['POST /hooks/{hook_id}', 'POST /api/v4/posts', 'GET /api/v4/channels/{channel_id}/posts', 'POST /api/v4/commands/execute', 'REST reads (users, teams, channels, threads, reactions)', 'REST bodies (user lists, direct channels, reactions)', 'PUT /api/v4/posts/{post_id}[/patch]', 'hook management (/api/v4/hooks/incoming, /api/v4/hooks/outgoing)']) {
+    for (const name of ['POST /hooks/{hook_id}', 'POST /api/v4/posts', 'GET /api/v4/channels/{channel_id}/posts', 'POST /api/v4/commands/execute', 'REST reads (users, teams, channels, threads, reactions)', 'REST bodies (user lists, direct channels, reactions)', 'PUT /api/v4/posts/{post_id}[/patch]', 'command management (/api/v4/commands...)', 'hook management (/api/v4/hooks/incoming, /api/v4/hooks/outgoing)']) {
       if (!statuses.has(name)) continue;
       const successes = [...statuses.get(name)!].filter(([status]) => status < 300).reduce((sum, [, count]) => sum + count, 0);
       expect(successes, `${name}: ${summary.join('\n')}`).toBeGreaterThan(0);
