@@ -66,15 +66,17 @@ export async function audited<T>(
   detail: (result: T) => Record<string, string | number | boolean> = () => ({}),
 ): Promise<T> {
   let id = objectId;
+  let result: T;
   try {
-    const result = await action((newId) => (id = newId));
-    await recordAudit(runtime, caller, { event, objectId: id, status: 'success', detail: detail(result) });
-    return result;
+    result = await action((newId) => (id = newId));
   } catch (error) {
     const failure: Record<string, string | number> = error instanceof AppError ? { error_id: error.id, status_code: error.statusCode } : { error_id: 'internal' };
-    await recordAudit(runtime, caller, { event, objectId: id, status: 'fail', detail: failure }).catch(() => undefined);
+    await recordAudit(runtime, caller, { event, objectId: id, status: 'fail', detail: failure });
     throw error;
   }
+  // Outside the try: a change that succeeded is never audited as failed.
+  await recordAudit(runtime, caller, { event, objectId: id, status: 'success', detail: detail(result) });
+  return result;
 }
 
 /**
