@@ -1,6 +1,8 @@
 import { errors } from '../lib/errors.js';
 import { httpHandler, json } from '../lib/http/handler.js';
 import { lookupDialog, openDialog, submitDialog } from '../lib/integrations/dialogs.js';
+import { openDialogEvent } from '../lib/live/events.js';
+import { publishToUser } from '../lib/live/live.js';
 import { callerFromRequest } from '../lib/permissions.js';
 import { runtimeFromEnv, type Runtime } from '../lib/runtime.js';
 
@@ -14,7 +16,9 @@ export const createHandler = (runtime: Runtime) =>
     async (request, rt) => {
       switch (request.routeKey) {
         case 'POST /api/v4/actions/dialogs/open': {
-          await openDialog(rt, request.body);
+          const opened = await openDialog(rt, request.body);
+          // Every connection of the trigger's user; nobody need be connected (Mattermost checks no more).
+          await publishToUser(rt, opened.userId, openDialogEvent(opened.userId, opened.request));
           return json(200, { status: 'OK' });
         }
         case 'POST /api/v4/actions/dialogs/submit':

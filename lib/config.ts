@@ -51,6 +51,12 @@ const envSchema = z.object({
   ENABLE_COMMANDS: booleanFromEnv(true),
   ENABLE_POST_USERNAME_OVERRIDE: booleanFromEnv(false),
   ENABLE_POST_ICON_OVERRIDE: booleanFromEnv(false),
+  /**
+   * Mattermost's EnableUserAccessTokens. On by default, unlike Mattermost, because every Hookline
+   * user signs in with a personal access token: off refuses every token (401) and token creation
+   * (501), which closes the API to users.
+   */
+  ENABLE_USER_ACCESS_TOKENS: booleanFromEnv(true),
   OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: integerFromEnv(10, 1, 900),
   ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: z._default(z.optional(z.string()), ''),
   SITE_URL: optionalString,
@@ -81,6 +87,16 @@ const envSchema = z.object({
   TABLE_ENTITIES: tableName('TABLE_ENTITIES'),
   TABLE_POSTS: tableName('TABLE_POSTS'),
   TABLE_DELIVERIES: tableName('TABLE_DELIVERIES'),
+  /**
+   * Live websocket connections (lib/store/connections.ts). Optional: a process without it (the
+   * operator CLIs) pushes no live events, like one without WEBSOCKET_MANAGEMENT_ENDPOINT.
+   */
+  TABLE_CONNECTIONS: optionalString,
+  /**
+   * Where the API Gateway Management API of the WebSocket API answers (`https://{api}.execute-api.
+   * {region}.amazonaws.com/{stage}`, or the local gateway); unset, nothing is pushed to clients.
+   */
+  WEBSOCKET_MANAGEMENT_ENDPOINT: optionalString,
   QUEUE_URL: optionalString,
   DEAD_LETTER_QUEUE_URL: optionalString,
   /** Where the dispatcher parks posts it could not dispatch (the posts stream's failure queue). */
@@ -130,6 +146,7 @@ export interface Config {
   enableCommands: boolean;
   enablePostUsernameOverride: boolean;
   enablePostIconOverride: boolean;
+  enableUserAccessTokens: boolean;
   outgoingRequestsTimeoutMs: number;
   allowedUntrustedInternalConnections: string[];
   siteUrl: string | undefined;
@@ -138,7 +155,8 @@ export interface Config {
   incomingWebhookReturnPosts: boolean;
   /** Undefined when off. */
   incomingWebhookRateLimit: { perSecond: number; burst: number; windowMs: number } | undefined;
-  tables: { entities: string; posts: string; deliveries: string };
+  tables: { entities: string; posts: string; deliveries: string; connections: string | undefined };
+  websocketManagementEndpoint: string | undefined;
   queueUrl: string | undefined;
   deadLetterQueueUrl: string | undefined;
   dispatchFailureQueueUrl: string | undefined;
@@ -170,6 +188,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     enableCommands: e.ENABLE_COMMANDS,
     enablePostUsernameOverride: e.ENABLE_POST_USERNAME_OVERRIDE,
     enablePostIconOverride: e.ENABLE_POST_ICON_OVERRIDE,
+    enableUserAccessTokens: e.ENABLE_USER_ACCESS_TOKENS,
     outgoingRequestsTimeoutMs: e.OUTGOING_INTEGRATION_REQUESTS_TIMEOUT * 1000,
     // Mattermost splits this setting on whitespace and commas.
     allowedUntrustedInternalConnections: e.ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS.split(/[\s,]+/).filter(Boolean),
@@ -185,7 +204,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             windowMs: e.INCOMING_WEBHOOK_RATE_LIMIT_WINDOW_SECONDS * 1000,
           }
         : undefined,
-    tables: { entities: e.TABLE_ENTITIES, posts: e.TABLE_POSTS, deliveries: e.TABLE_DELIVERIES },
+    tables: { entities: e.TABLE_ENTITIES, posts: e.TABLE_POSTS, deliveries: e.TABLE_DELIVERIES, connections: e.TABLE_CONNECTIONS },
+    websocketManagementEndpoint: e.WEBSOCKET_MANAGEMENT_ENDPOINT?.replace(/\/+$/, ''),
     queueUrl: e.QUEUE_URL,
     deadLetterQueueUrl: e.DEAD_LETTER_QUEUE_URL,
     dispatchFailureQueueUrl: e.DISPATCH_FAILURE_QUEUE_URL,

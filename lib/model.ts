@@ -204,3 +204,17 @@ export interface PostList {
   prev_post_id: string;
   has_next: boolean;
 }
+
+/**
+ * Mattermost's `model.UserAccessToken` (a personal access token), without its secret: only the
+ * hash of the secret is stored, and the secret is shown once, by the call that creates it.
+ * `expires_at` is in milliseconds, 0 for never; `create_at` is Hookline's addition.
+ */
+export interface UserAccessToken {
+  id: string;
+  user_id: string;
+  description: string;
+  is_active: boolean;
+  expires_at: number;
+  create_at: number;
+}

@@ -30,6 +30,14 @@ export const routes: RouteDefinition[] = [
   { method: 'POST', path: '/api/v4/users/ids', functionName: 'users' },
   { method: 'POST', path: '/api/v4/users/usernames', functionName: 'users' },
   { method: 'GET', path: '/api/v4/users/{user_id}/teams', functionName: 'users' },
+  { method: 'POST', path: '/api/v4/users/{user_id}/tokens', functionName: 'accessTokens' },
+  { method: 'GET', path: '/api/v4/users/{user_id}/tokens', functionName: 'accessTokens' },
+  { method: 'GET', path: '/api/v4/users/tokens', functionName: 'accessTokens' },
+  { method: 'GET', path: '/api/v4/users/tokens/{token_id}', functionName: 'accessTokens' },
+  { method: 'POST', path: '/api/v4/users/tokens/revoke', functionName: 'accessTokens' },
+  { method: 'POST', path: '/api/v4/users/tokens/disable', functionName: 'accessTokens' },
+  { method: 'POST', path: '/api/v4/users/tokens/enable', functionName: 'accessTokens' },
+  { method: 'POST', path: '/api/v4/users/tokens/search', functionName: 'accessTokens' },
   { method: 'GET', path: '/api/v4/teams/{team_id}', functionName: 'teams' },
   { method: 'GET', path: '/api/v4/teams/name/{name}', functionName: 'teams' },
   { method: 'GET', path: '/api/v4/channels/{channel_id}', functionName: 'channels' },
@@ -60,6 +68,8 @@ export const routes: RouteDefinition[] = [
   { method: 'POST', path: '/api/v4/actions/dialogs/open', functionName: 'dialogs' },
   { method: 'POST', path: '/api/v4/actions/dialogs/submit', functionName: 'dialogs' },
   { method: 'POST', path: '/api/v4/actions/dialogs/lookup', functionName: 'dialogs' },
+  { method: 'GET', path: '/', functionName: 'webApp' },
+  { method: 'GET', path: '/static/{file}', functionName: 'webApp' },
 ];
 
 /**

@@ -11,7 +11,7 @@ import { keys } from './store/keys.js';
 import { createBusinessMetrics, type BusinessMetrics } from './metrics.js';
 import { HookRateLimiter } from './rate-limit.js';
 import { DynamoRateCounter } from './store/rate-counters.js';
-import type { Channel, ChannelMember, Command, IncomingWebhook, IntegrationSecrets, Role, Team, TeamMember, User } from './model.js';
+import type { Channel, ChannelMember, Command, IncomingWebhook, IntegrationSecrets, Role, Team, TeamMember, User, UserAccessToken } from './model.js';
 
 /**
  * Reads of configuration-like entities (hooks, channels, users, memberships) through per-instance
@@ -25,7 +25,7 @@ export class Directory {
   private readonly users: TtlCache<User | undefined>;
   private readonly usersByName: TtlCache<User | undefined>;
   private readonly memberships: TtlCache<boolean>;
-  private readonly tokens: TtlCache<string | undefined>;
+  private readonly tokens: TtlCache<UserAccessToken | undefined>;
   private readonly teams: TtlCache<Team | undefined>;
   private readonly teamsByName: TtlCache<Team | undefined>;
   private readonly commands: TtlCache<Command | undefined>;
@@ -140,8 +140,15 @@ export class Directory {
   commandByTrigger(teamId: string, trigger: string) {
     return this.commands.get(`${teamId}/${trigger}`, () => this.store.getCommandByTrigger(teamId, trigger));
   }
-  userIdForTokenHash(tokenHash: string) {
-    return this.tokens.get(tokenHash, () => this.store.resolveUserToken(tokenHash));
+  /**
+   * The personal access token with this hash. A disabled or revoked token keeps working on a warm
+   * instance until its entry expires (ENTITY_CACHE_TTL_SECONDS); the instance that changes it forgets it at once.
+   */
+  accessTokenByHash(tokenHash: string) {
+    return this.tokens.get(tokenHash, () => this.store.accessTokens.byHash(tokenHash));
+  }
+  forgetAccessToken(tokenHash: string): void {
+    this.tokens.delete(tokenHash);
   }
   /** A direct channel is created once and never changes, so it is cached like any channel. */
   directChannel(userA: string, userB: string, nowMs: number) {

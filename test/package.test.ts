@@ -129,7 +129,10 @@ describe('serverless package', () => {
     for (const [name, fn] of Object.entries(functions)) {
       const entries = unzipEntries(readFileSync(path.join(outputDir, `${name}.zip`)));
       const handlerFile = `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.mjs`;
-      expect([...entries.keys()], name).toEqual([handlerFile]);
+      // The web app's function also carries the built app it serves: index.html and hashed files.
+      const extra = name === 'webApp' ? [...entries.keys()].filter((entry) => entry.startsWith('web/dist/')) : [];
+      if (name === 'webApp') expect(extra.filter((entry) => /^web\/dist\/(index\.html|static\/main-\w+\.(js|css))$/.test(entry))).toHaveLength(3);
+      expect([...entries.keys()].filter((entry) => !extra.includes(entry)), name).toEqual([handlerFile]);
       const bundle = entries.get(handlerFile)!;
       expect(bundle.length, `${name}: ${bundle.length} bytes`).toBeLessThan(MAX_BUNDLE_BYTES);
       // The alias of serverless.yml took: the default chain's other providers are not bundled.
@@ -141,27 +144,30 @@ describe('serverless package', () => {
   });
 
   it('declares every public route on the HTTP API, the same as lib/routes.ts and the local gateway', () => {
-    const routeKeys = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties.RouteKey as string);
+    const onHttpApi = (resource: Resource) => JSON.stringify(resource.Properties.ApiId) === JSON.stringify({ Ref: 'HttpApi' });
+    const routeKeys = ofType('AWS::ApiGatewayV2::Route').filter(([, route]) => onHttpApi(route)).map(([, route]) => route.Properties.RouteKey as string);
     const expected = routes.map((route) => `${route.method} ${route.path}`);
     expect(routeKeys.sort()).toEqual([...expected, '$default'].sort());
     const local = httpRoutes().filter((route) => route.method !== '*').map((route) => `${route.method} ${route.path}`);
     expect(local.sort()).toEqual(expected.sort());
-    const api = ofType('AWS::ApiGatewayV2::Api');
-    expect(api).toHaveLength(1);
-    expect(api[0]![1].Properties.ProtocolType).toBe('HTTP');
-    for (const [, integration] of ofType('AWS::ApiGatewayV2::Integration')) {
+    expect(resources.HttpApi!.Properties.ProtocolType).toBe('HTTP');
+    for (const [, integration] of ofType('AWS::ApiGatewayV2::Integration').filter(([, integration]) => onHttpApi(integration))) {
       expect(integration.Properties.PayloadFormatVersion).toBe('2.0');
     }
   });
 
   it('creates on-demand tables with point-in-time recovery', () => {
     const tables = ofType('AWS::DynamoDB::Table');
-    expect(tables.map(([name]) => name).sort()).toEqual(['DeliveriesTable', 'EntitiesTable', 'PostsTable']);
+    expect(tables.map(([name]) => name).sort()).toEqual(['ConnectionsTable', 'DeliveriesTable', 'EntitiesTable', 'PostsTable']);
+    // Connections last two hours at most: they expire, and there is nothing in them to recover.
+    expect(resources.ConnectionsTable!.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expires_at', Enabled: true });
+    expect(resources.ConnectionsTable!.Properties.PointInTimeRecoverySpecification).toBeUndefined();
     // The delivery log expires on its own; the posts table streams new posts to the dispatcher.
     expect(resources.DeliveriesTable!.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expires_at', Enabled: true });
     expect(resources.PostsTable!.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
-    for (const [, table] of tables) {
+    for (const [name, table] of tables) {
       expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+      if (name === 'ConnectionsTable') continue;
       expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
       if (table.Properties.TimeToLiveSpecification) expect(table.Properties.TimeToLiveSpecification.Enabled).toBe(true);
     }
@@ -169,6 +175,7 @@ describe('serverless package', () => {
 
   it('keeps the tables when the stack goes, except after a failed first deploy', () => {
     for (const [name, table] of ofType('AWS::DynamoDB::Table')) {
+      if (name === 'ConnectionsTable') continue;
       expect(table.DeletionPolicy, name).toBe('RetainExceptOnCreate');
       expect(table.UpdateReplacePolicy, name).toBe('Retain');
     }
@@ -186,11 +193,11 @@ describe('serverless package', () => {
 
   it('wires the worker to the queue and the dispatcher to the posts stream, both with partial batch failures', () => {
     const mappings = ofType('AWS::Lambda::EventSourceMapping').map(([, mapping]) => mapping.Properties);
-    expect(mappings).toHaveLength(2);
+    expect(mappings).toHaveLength(3);
     const queue = mappings.find((mapping) => JSON.stringify(mapping.EventSourceArn).includes('OutgoingQueue'))!;
     expect(queue.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     expect(queue.FunctionName).toEqual({ 'Fn::GetAtt': ['OutgoingWorkerLambdaFunction', 'Arn'] });
-    const stream = mappings.find((mapping) => JSON.stringify(mapping.EventSourceArn).includes('PostsTable'))!;
+    const stream = mappings.find((mapping) => JSON.stringify(mapping.FunctionName).includes('OutgoingDispatcher'))!;
     expect(stream.EventSourceArn).toEqual({ 'Fn::GetAtt': ['PostsTable', 'StreamArn'] });
     expect(stream.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     expect(stream.StartingPosition).toBe('TRIM_HORIZON');
@@ -208,6 +215,40 @@ describe('serverless package', () => {
       eventName: ['INSERT'],
       dynamodb: { NewImage: { trigger_webhooks: { BOOL: [true] } } },
     });
+  });
+
+  it('serves Mattermost\'s websocket on a WebSocket API, with the posts stream feeding the live events', () => {
+    const api = resources.WebsocketsApi!;
+    expect(api.Properties.ProtocolType).toBe('WEBSOCKET');
+    expect(api.Properties.RouteSelectionExpression).toBe('$request.body.action');
+    const onWebsocketApi = ofType('AWS::ApiGatewayV2::Route').filter(([, route]) => JSON.stringify(route.Properties.ApiId) === JSON.stringify({ Ref: 'WebsocketsApi' }));
+    expect(onWebsocketApi.map(([, route]) => route.Properties.RouteKey).sort()).toEqual(['$connect', '$default', '$disconnect']);
+    const integration = ofType('AWS::ApiGatewayV2::Integration').find(([, candidate]) => JSON.stringify(candidate.Properties.ApiId) === JSON.stringify({ Ref: 'WebsocketsApi' }))!;
+    expect(JSON.stringify(integration[1].Properties.IntegrationUri)).toContain('WebsocketLambdaFunction');
+    // The connections table: keyed and indexed by user, expiring on its own.
+    const connections = resources.ConnectionsTable!.Properties;
+    expect(connections.KeySchema).toEqual([{ AttributeName: 'PK', KeyType: 'HASH' }, { AttributeName: 'SK', KeyType: 'RANGE' }]);
+    expect(connections.GlobalSecondaryIndexes.map((index: any) => index.IndexName)).toEqual(['GSI1']);
+    // The fan-out: a second mapping of the posts stream, from now on, only post and reaction items.
+    const live = ofType('AWS::Lambda::EventSourceMapping').map(([, mapping]) => mapping.Properties).find((mapping) => JSON.stringify(mapping.FunctionName).includes('LiveEvents'))!;
+    expect(live.EventSourceArn).toEqual({ 'Fn::GetAtt': ['PostsTable', 'StreamArn'] });
+    expect(live.StartingPosition).toBe('LATEST');
+    expect(live.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(live.FilterCriteria.Filters.map((filter: any) => JSON.parse(filter.Pattern))).toEqual([
+      { dynamodb: { Keys: { SK: { S: ['#POST'] } } } },
+      { dynamodb: { Keys: { SK: { S: [{ prefix: 'REACTION#' }] } } } },
+    ]);
+    // Every function that pushes events knows the stage's Management API and may call it.
+    const endpoint = resolveWith(resources.LiveEventsLambdaFunction!.Properties.Environment.Variables.WEBSOCKET_MANAGEMENT_ENDPOINT, { ...fakeStack, WebsocketsApi: 'w1s2' });
+    expect(endpoint).toBe('https://w1s2.execute-api.eu-west-1.amazonaws.com/ci');
+    for (const fn of ['Websocket', 'LiveEvents', 'ExecuteCommand', 'PostAction', 'CommandWebhook']) {
+      const role = resources[resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0]]!;
+      const statements = role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+      const manage = statements.find((statement: any) => statement.Action.includes('execute-api:ManageConnections'));
+      expect(manage, fn).toBeDefined();
+      expect(JSON.stringify(manage.Resource), fn).toContain('WebsocketsApi');
+    }
+    expect(template.Outputs.WebSocketUrl).toBeDefined();
   });
 
   it('gives each function a least-privilege role', () => {
@@ -363,6 +404,7 @@ describe('serverless package', () => {
       dependencies.set(name, into);
     }
     expect(dependencies.get('HttpApi')).toEqual(new Set());
+    expect(dependencies.get('WebsocketsApi')).toEqual(new Set());
     const visiting = new Set<string>();
     const done = new Set<string>();
     const visit = (name: string, trail: string[]): void => {
@@ -512,7 +554,7 @@ describe('serverless package', () => {
   it('keeps synchronous functions under API Gateway\'s 30 s and the cheapest memory size', () => {
     for (const [name, fn] of ofType('AWS::Lambda::Function')) {
       expect(fn.Properties.MemorySize, name).toBe(128);
-      if (!name.startsWith('Outgoing')) expect(fn.Properties.Timeout, name).toBeLessThan(30);
+      if (!name.startsWith('Outgoing') && !name.startsWith('LiveEvents')) expect(fn.Properties.Timeout, name).toBeLessThan(30);
     }
   });
 });

@@ -106,7 +106,7 @@ function buildAlarmResources({ service, stage, functions }) {
     if (readsAStream) {
       resources[`${alarmId}IteratorAgeAlarm`] = alarm(
         `${name}-iterator-age`,
-        `The ${name} function is more than ${thresholds.dispatcherIteratorAgeMs} ms behind its stream: outgoing webhooks are late.`,
+        `The ${name} function is more than ${thresholds.dispatcherIteratorAgeMs} ms behind its stream: ${name === 'liveEvents' ? 'live events reach clients late' : 'outgoing webhooks are late'}.`,
         { ...metric('AWS/Lambda', 'IteratorAge', dimensions, 'Maximum'), Threshold: thresholds.dispatcherIteratorAgeMs },
       );
     }

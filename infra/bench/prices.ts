@@ -12,6 +12,9 @@ export const PRICES = {
   /** DynamoDB on demand, per write request unit and per read request unit. */
   dynamoPerWriteUnit: 0.625 / 1e6,
   dynamoPerReadUnit: 0.125 / 1e6,
+  /** WebSocket API, per message (first billion a month; metered in 32 KB increments), and per connection-minute. */
+  websocketPerMessage: 1.0 / 1e6,
+  websocketPerConnectionMinute: 0.25 / 1e6,
 };
 
 const LAMBDA_MEMORY_GB = 128 / 1024;

@@ -6,7 +6,10 @@
  *     of post-sized items on the same DynamoDB Local at the same concurrency (alternating rounds);
  *  2. DynamoDB requests per incoming post on a warm instance;
  *  3. each function's bundle size and module load time in a fresh Node process, and the peak memory
- *     of the handler process under the load of (1).
+ *     of the handler process under the load of (1);
+ *  4-7. outgoing webhooks, slash commands, interactive messages, the per-hook rate limit;
+ *  8. live events: the delay from an incoming webhook post to the `posted` event at 1 and 500
+ *     connected websocket clients, and what a post's fan-out costs per connection.
  */
 // The in-process sections keep EMF metrics off the console; the load processes turn them on
 // (functionEnv below), so the measured handler pays for them as a deployed one does.
@@ -29,11 +32,14 @@ import { createHandler } from '../../functions/incoming-webhook.js';
 import { projectRoot } from '../local/serverless-definition.js';
 import { provisionLocalResources, startDynamoDbLocal, startSqsEmulator } from '../local/stack.js';
 import { bundleFunctions } from './bundle.js';
+import { buildWebApp } from '../web/build.js';
+import { webAppSizes } from './web-app-size.js';
 import { perOperation, seed } from './support.js';
 import { benchActions } from './actions.js';
 import { benchCommands } from './commands.js';
 import { benchOutgoing } from './outgoing.js';
 import { benchRateLimit } from './rate-limit.js';
+import { benchLive } from './live.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,6 +49,7 @@ const { values } = parseArgs({
     'outgoing-posts': { type: 'string', default: '50' },
     'fanout-posts': { type: 'string', default: '30' },
     executions: { type: 'string', default: '200' },
+    'live-posts': { type: 'string', default: '30' },
   },
 });
 const concurrency = Number(values.concurrency);
@@ -180,6 +187,9 @@ incoming_webhooks: [{team: bench, channel: town-square, creator: bencher, displa
     loadTimes[bundle.name] = median(samples);
   }
 
+  // The web app as served: its script and stylesheet, minified, and what they weigh gzipped.
+  const webApp = webAppSizes(await buildWebApp({ outDir: mkdtempSync(path.join(tmpdir(), 'hookline-web-')) }));
+
   const peakRss = Math.max(...results.handler.map((result) => result.maxRssMb));
   const baselineRss = Math.max(...results.baseline.map((result) => result.maxRssMb));
   console.log(`
@@ -205,6 +215,8 @@ Peak memory (RSS) with the V8 limits of a 128 MB Lambda          (target under 1
 
 Function bundles (minified, as packaged) and module load time in a fresh Node process (median of 5):
 ${bundles.map((bundle) => `  ${bundle.name.padEnd(18)} ${(bundle.bytes / 1024).toFixed(0).padStart(6)} KiB   ${loadTimes[bundle.name]!.toFixed(0).padStart(4)} ms`).join('\n')}
+
+${webApp}
 `);
 
   // 4. Outgoing webhooks through the local pipeline.
@@ -240,6 +252,19 @@ Outgoing webhooks (local stack: stream and queue polled every 20 ms, callback an
   admitted per whole window               ${rate.admittedPerWindow.join(', ')}   (worst ${(worst / rate.budgetPerWindow).toFixed(2)} x the budget)
   refused (429)                           ${rate.refused}
   shared-counter writes per admitted post ${rate.updatesPerAdmitted.toFixed(3)}
+`);
+
+  // 8. Live events through the local WebSocket gateway.
+  console.log('Live events: posted events at 1 and 500 websocket connections ...');
+  const live = await benchLive(environment, { posts: Number(values['live-posts']), connectionCounts: [1, 500] });
+  console.log(`Live events (local stack: posts stream polled every 20 ms; delay from the incoming webhook answering):
+${live
+  .map(
+    (result) => `  ${String(result.connections).padStart(3)} connection(s)  first client p50 ${result.firstP50Ms.toFixed(0)} ms  p95 ${result.firstP95Ms.toFixed(0)} ms   last client p50 ${result.lastP50Ms.toFixed(0)} ms  p95 ${result.lastP95Ms.toFixed(0)} ms${result.connections === 1 ? '   (target p50 under 100 ms)' : ''}
+       per post: ${result.messagesPerPost.toFixed(0)} Management API messages, ${result.readUnitsPerPost.toFixed(1)} read units; per connection: ${result.dynamoPerConnection.toFixed(2)} DynamoDB requests, ${result.writeUnitsPerConnection.toFixed(2)} write units   (${result.breakdown})`,
+  )
+  .join('\n')}
+  AWS cost of one post's fan-out to 10 000 connections, at these per-connection figures: ${(10_000 * (PRICES.websocketPerMessage + (live.at(-1)!.writeUnitsPerConnection * PRICES.dynamoPerWriteUnit))).toFixed(4)} USD
 `);
 } finally {
   await sqs.stop();

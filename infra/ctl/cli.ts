@@ -17,12 +17,14 @@ import { resourceName } from '../stage-resources.js';
 import { auditGroup } from './audit.js';
 import { commandGroup } from './command.js';
 import { UsageError, type CtlContext, type CtlGroup } from './context.js';
+import { tokenGroup } from './token.js';
 import { webhookGroup } from './webhook.js';
 
 const groups: Record<string, CtlGroup> = {
   audit: auditGroup,
   webhook: webhookGroup,
   command: commandGroup,
+  token: tokenGroup,
 };
 
 const GLOBAL_OPTIONS = ['--stage', '--region', '--site-url'];

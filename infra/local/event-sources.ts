@@ -126,6 +126,11 @@ export async function startStreamSource(options: {
    */
   maximumRecordAgeSeconds?: number;
   onFailure?: { sqsEndpoint: string; queueUrl: string };
+  /**
+   * The mapping's starting position for the shards open when it starts (later shards are read from
+   * their start). LATEST suits a consumer of what happens from now on, such as live events.
+   */
+  startingPosition?: 'TRIM_HORIZON' | 'LATEST';
 }): Promise<EventSource> {
   const dynamo = new DynamoDBClient({ endpoint: options.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const streams = new DynamoDBStreamsClient({ endpoint: options.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
@@ -177,21 +182,31 @@ export async function startStreamSource(options: {
     record?.dynamodb?.ApproximateCreationDateTime !== undefined &&
     Date.now() - record.dynamodb.ApproximateCreationDateTime.getTime() > options.maximumRecordAgeSeconds * 1000;
 
+  let firstRefresh = true;
   const refreshShards = async () => {
     const description = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     for (const shard of description.StreamDescription?.Shards ?? []) {
       if (iterators.has(shard.ShardId!)) continue;
       const after = handledUpTo.get(shard.ShardId!);
+      if (!after && firstRefresh && options.startingPosition === 'LATEST' && shard.SequenceNumberRange?.EndingSequenceNumber) {
+        // A closed shard holds only the past.
+        iterators.set(shard.ShardId!, undefined);
+        pending.set(shard.ShardId!, []);
+        continue;
+      }
       const iteratorFrom = (position: { ShardIteratorType: 'TRIM_HORIZON' } | { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER'; SequenceNumber: string }) =>
         streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId!, ...position }));
       const iterator = after
         ? await iteratorFrom({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }).catch(() =>
             iteratorFrom({ ShardIteratorType: 'TRIM_HORIZON' }),
           )
-        : await iteratorFrom({ ShardIteratorType: 'TRIM_HORIZON' });
+        : firstRefresh && options.startingPosition === 'LATEST'
+          ? await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId!, ShardIteratorType: 'LATEST' }))
+          : await iteratorFrom({ ShardIteratorType: 'TRIM_HORIZON' });
       iterators.set(shard.ShardId!, iterator.ShardIterator);
       if (!pending.has(shard.ShardId!)) pending.set(shard.ShardId!, []);
     }
+    firstRefresh = false;
   };
 
   const invoke = async (records: _Record[]): Promise<number> => {

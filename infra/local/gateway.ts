@@ -5,11 +5,14 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { matchPath } from '../../lib/routes.js';
 import type { Runtime } from '../../lib/runtime.js';
 import { httpRoutes, type HttpRouteDefinition } from './serverless-definition.js';
+import { startWebSocketGateway, type WebSocketGateway } from './websocket-gateway.js';
 
 /**
  * A local stand-in for API Gateway's HTTP API: it serves the routes of serverless.yml by turning
  * each request into a payload-v2 event and calling the same handler that deploys to Lambda. The
  * handler is built with `createHandler(runtime)`, so tests can run several configurations side by side.
+ * The WebSocket API and its Management API share the port (websocket-gateway.ts), so clients find
+ * `/api/v4/websocket` on the API's own origin, as Client4.getWebSocketUrl() expects.
  */
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -29,13 +32,29 @@ async function loadRoutes(runtime: Runtime): Promise<LoadedRoute[]> {
   return loaded;
 }
 
+/**
+ * Orders two matching templates as API Gateway does: segment by segment from the left, the first
+ * place where one has a literal and the other a parameter decides, for the literal
+ * (`/users/tokens/{token_id}` before `/users/{user_id}/teams`, `/users/tokens` before `/users/{user_id}`).
+ */
+export function compareRouteSpecificity(templateA: string, templateB: string): number {
+  const a = templateA.split('/');
+  const b = templateB.split('/');
+  for (let index = 0; index < Math.min(a.length, b.length); index++) {
+    const aIsParameter = a[index]!.startsWith('{');
+    const bIsParameter = b[index]!.startsWith('{');
+    if (aIsParameter !== bIsParameter) return aIsParameter ? 1 : -1;
+  }
+  return 0;
+}
+
 /** API Gateway picks the most specific route: literal segments beat parameters; `$default` comes last. */
 function selectRoute(routes: LoadedRoute[], method: string, path: string) {
   const matches = routes
     .filter((route) => route.method === method)
     .map((route) => ({ route, parameters: matchPath(route.path, path) }))
     .filter((match) => match.parameters !== undefined)
-    .sort((a, b) => Object.keys(a.parameters!).length - Object.keys(b.parameters!).length);
+    .sort((a, b) => compareRouteSpecificity(a.route.path, b.route.path));
   if (matches[0]) return { route: matches[0].route, parameters: matches[0].parameters!, routeKey: `${method} ${matches[0].route.path}` };
   const fallback = routes.find((route) => route.method === '*');
   return fallback ? { route: fallback, parameters: {}, routeKey: '$default' } : undefined;
@@ -96,16 +115,19 @@ function toEvent(request: IncomingMessage, body: Buffer, routeKey: string, pathP
 export interface Gateway {
   url: string;
   server: Server;
+  websocket: WebSocketGateway | undefined;
   close(): Promise<void>;
 }
 
 export async function startGateway(options: { runtime: Runtime; port?: number; host?: string }): Promise<Gateway> {
   const routes = await loadRoutes(options.runtime);
+  const websocket = await startWebSocketGateway(options.runtime);
   const server = createServer(async (request, response) => {
     try {
       const url = new URL(request.url ?? '/', 'http://localhost');
       const selected = selectRoute(routes, request.method ?? 'GET', url.pathname);
       const body = await readBody(request);
+      if (body !== 'too-large' && websocket?.handleManagementRequest(request, response, body)) return;
       if (body === 'too-large' || !selected) {
         response.writeHead(body === 'too-large' ? 413 : 404, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ message: body === 'too-large' ? 'Request Entity Too Large' : 'Not Found' }));
@@ -122,15 +144,22 @@ export async function startGateway(options: { runtime: Runtime; port?: number; h
       response.end(JSON.stringify({ message: 'Internal Server Error' }));
     }
   });
+  server.on('upgrade', (request, socket, head) => {
+    if (websocket) websocket.handleUpgrade(request, socket, head);
+    else socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
+  });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
+    websocket,
+    close: async () => {
+      await websocket?.close();
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
 }

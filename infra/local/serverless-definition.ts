@@ -57,3 +57,15 @@ export function httpRoutes(definition = readServerlessDefinition()): HttpRouteDe
   }
   return result;
 }
+
+/** The function behind the WebSocket API's routes (`$connect`, `$disconnect`, `$default`), if serverless.yml has one. */
+export function websocketFunction(definition = readServerlessDefinition()): { functionName: string; handlerModule: string; routes: string[] } | undefined {
+  for (const [functionName, fn] of Object.entries(definition.functions)) {
+    const routes = (fn.events ?? []).flatMap((event) => {
+      const websocket = event.websocket as string | { route: string } | undefined;
+      return websocket === undefined ? [] : [typeof websocket === 'string' ? websocket : websocket.route];
+    });
+    if (routes.length > 0) return { functionName, handlerModule: path.join(projectRoot, `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.ts`), routes };
+  }
+  return undefined;
+}

@@ -195,6 +195,9 @@ export function localEnvironment(options: {
       if (options.names.has(ref)) environment[variable] = options.names.get(ref)!;
       continue;
     }
+    // A URL joined from what only CloudFormation creates (the WebSocket API's Management API): the
+    // local stack sets its own (start.ts, the test harness).
+    if ((value as { 'Fn::Join'?: unknown } | null)?.['Fn::Join'] !== undefined) continue;
     const fromStageConfig = typeof value === 'string' ? stageConfigReference.exec(value)?.[1] : undefined;
     if (fromStageConfig !== undefined) {
       const resolved = fromStageConfig.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], stageConfig);

@@ -13,12 +13,14 @@ import { startGateway } from './gateway.js';
 import { projectRoot } from './serverless-definition.js';
 import { createHandler as createDispatcher } from '../../functions/outgoing-dispatcher.js';
 import { createHandler as createWorker } from '../../functions/outgoing-worker.js';
+import { createHandler as createLiveEvents } from '../../functions/live-events.js';
 import { createOutgoingRuntime } from '../../lib/webhooks/outgoing-runtime.js';
 import { startDemoIntegration } from './demo-integration.js';
 import { startQueueSource, startStreamSource } from './event-sources.js';
 import { provisionLocalResources, startDynamoDbLocal, startSqsEmulator } from './stack.js';
 import { resolveStageConfig } from '../aws/stage-config.cjs';
 import { localDataDir, writeLocalState } from './state.js';
+import { buildWebApp } from '../web/build.js';
 
 const port = Number(process.env.PORT ?? 3000);
 const demoIntegrationPort = Number(process.env.DEMO_INTEGRATION_PORT ?? port + 1);
@@ -33,6 +35,9 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 try {
+  // The web app at / is served from web/dist, built from web/src on every start.
+  console.log('Building the web app...');
+  await buildWebApp();
   console.log('Starting DynamoDB Local and the SQS emulator...');
   const dynamo = await startDynamoDbLocal({ dataDir: path.join(localDataDir, 'dynamodb') });
   stops.push(dynamo.stop);
@@ -48,6 +53,8 @@ try {
     ...provisioned.environment,
     // Like a deployed stage, an empty SITE_URL means the stack's own URL.
     SITE_URL: provisioned.environment.SITE_URL || apiUrl,
+    // The WebSocket API's Management API is served by the local gateway on the same port.
+    WEBSOCKET_MANAGEMENT_ENDPOINT: apiUrl,
     // EMF metrics are for CloudWatch; locally they would only fill the console.
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
   };
@@ -71,6 +78,16 @@ try {
     onFailure: { sqsEndpoint: sqs.endpoint, queueUrl: provisioned.queueUrls.DispatchFailureQueue! },
   });
   stops.push(stream.stop);
+  // The stream's second mapping: live events to connected websocket clients, from now on.
+  const liveStream = await startStreamSource({
+    dynamoEndpoint: dynamo.endpoint,
+    tableName: environment.TABLE_POSTS!,
+    handler: createLiveEvents(runtime),
+    intervalMs: 20,
+    startingPosition: 'LATEST',
+    onError: logError('live events'),
+  });
+  stops.push(liveStream.stop);
   const queue = startQueueSource({
     sqsEndpoint: sqs.endpoint,
     queueUrl: environment.QUEUE_URL!,
@@ -111,6 +128,9 @@ try {
   const ciHook = demo.incoming_webhooks[0];
   console.log(`
 Hookline is running on ${apiUrl}   (Ctrl-C to stop)
+  Live events     ${apiUrl.replace(/^http/, 'ws')}/api/v4/websocket
+
+Web app: ${apiUrl}/   (sign in with the demo token below)
 
   DynamoDB Local  ${dynamo.endpoint}   data in ${path.join(localDataDir, "dynamodb")}
   SQS emulator    ${sqs.endpoint}

@@ -11,6 +11,7 @@ import type { Runtime } from '../runtime.js';
 import { decodeAttachments } from '../slack.js';
 import { clickableAction, prepareActions } from '../posts/attachments.js';
 import { integrationPost } from '../posts/integration-post.js';
+import { publishEphemeralPost } from '../live/live.js';
 
 export const actionRequestSchema = z.object({
   selected_option: z._default(z.optional(z.string()), ''),
@@ -155,6 +156,7 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
     );
     const ephemeral = buildPost({ ...mapped, userId: post.user_id, channelId: channel.id, rootId: post.root_id || post.id }, runtime.nowMs());
     await runtime.posts.createEphemeralPost(ephemeral, user.id, Math.floor(runtime.nowMs() / 1000) + runtime.config.ephemeralPostTtlSeconds);
+    await publishEphemeralPost(runtime, ephemeral, user.id);
     runtime.metrics.postsCreated('ephemeral', 1);
   }
   return clientTriggerId;

@@ -15,6 +15,7 @@ import {
   SlackDecodeError,
   type SlackAttachment,
 } from '../slack.js';
+import { publishEphemeralPost } from '../live/live.js';
 
 /** Mattermost's `CommandResponse`. */
 export interface CommandResponse {
@@ -188,6 +189,7 @@ async function postAnswer(runtime: Runtime, command: Command, args: CommandArgs,
   } else {
     if (post.type === '') post.type = 'system_ephemeral';
     await runtime.posts.createEphemeralPost(post, args.userId, Math.floor(runtime.nowMs() / 1000) + config.ephemeralPostTtlSeconds);
+    await publishEphemeralPost(runtime, post, args.userId);
     runtime.metrics.postsCreated('ephemeral', 1);
   }
 }

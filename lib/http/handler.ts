@@ -26,6 +26,8 @@ export interface HttpResponse {
   statusCode: number;
   headers?: Record<string, string>;
   body: string;
+  /** The body is binary, base64-encoded (the web app's gzipped files). */
+  isBase64Encoded?: boolean;
 }
 
 export type RouteHandler<R extends EdgeRuntime> = (request: HttpRequest, runtime: R) => Promise<HttpResponse>;
@@ -140,6 +142,7 @@ export function httpHandler<R extends EdgeRuntime>(
         'x-version-id': `${runtime.config.version}.hookline`,
       },
       body: response.body,
+      ...(response.isBase64Encoded ? { isBase64Encoded: true } : {}),
     };
   };
 }

@@ -54,7 +54,7 @@ function decodeBody<S extends z.ZodMiniType>(body: Buffer, keys: readonly string
 /** The dialog for the websocket's `open_dialog` event: the request, with the client's trigger id. */
 export interface OpenedDialog {
   userId: string;
-  request: { trigger_id: string; url: string; dialog: Dialog };
+  request: { trigger_id: string; url: string; dialog: Dialog } & Record<string, unknown>;
 }
 
 /**

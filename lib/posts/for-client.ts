@@ -3,7 +3,8 @@ import type { Config } from '../config.js';
 import emojiImages from '../emoji-images.json' with { type: 'json' };
 import type { Post } from '../model.js';
 
-// Only the read paths import this module, so the emoji table stays out of the write functions.
+// Only the read paths and live events (lib/live/events.ts) import this module, so the emoji table
+// stays out of the other write functions.
 /**
  * What a client sees of a post; every read goes through here, so rules about what clients may see
  * apply everywhere. With icon overrides on, an `override_icon_emoji` is rendered into

@@ -29,3 +29,11 @@ export async function readablePost(runtime: Runtime, user: User, postId: string)
   if (!isVisibleTo(post, user.id)) throw postNotFound();
   return { post, channel: await channelForMember(runtime, user, post.channel_id) };
 }
+
+/**
+ * Whether a user receives a live event about a post of a channel: members only, and of an
+ * ephemeral post only its user. Deleted posts still reach members (the event says they are gone).
+ */
+export function receivesEventsOf(post: Pick<Post, 'ephemeral_for'> | undefined, userId: string, isMember: boolean): boolean {
+  return isMember && (post?.ephemeral_for === undefined || post.ephemeral_for === userId);
+}

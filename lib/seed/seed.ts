@@ -1,7 +1,8 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { hashToken, isValidId, newId, newSigningSecret } from '../ids.js';
-import type { Channel, Command, IncomingWebhook, IntegrationSecrets, OutgoingWebhook, Role, Team, User } from '../model.js';
+import type { Channel, Command, IncomingWebhook, IntegrationSecrets, OutgoingWebhook, Role, Team, User, UserAccessToken } from '../model.js';
 import { DEFAULT_ROLES, isDefaultRole, isPermission } from '../permissions.js';
+import { accessTokenFromItem, accessTokenItems, isLegacyTokenItem } from '../store/access-tokens.js';
 import { itemsFor, type EntityStore } from '../store/entities.js';
 import { keys, type Key } from '../store/keys.js';
 import { isBuiltInTrigger } from '../commands/built-in.js';
@@ -131,6 +132,8 @@ export async function planSeed(fileName: string, seed: SeedFile, options: SeedOp
 type IntegrationKind = 'incoming' | 'outgoing' | 'command';
 
 const INTEGRATION_LABELS: Record<IntegrationKind, string> = { incoming: 'incoming webhook', outgoing: 'outgoing webhook', command: 'command' };
+/** The description of the personal access tokens the seed gives users. */
+export const SEED_TOKEN_DESCRIPTION = 'seed';
 /** A declared key: short, stable and readable in a PK. */
 const SEED_KEY_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -462,6 +465,8 @@ class SeedRun {
       // A new user without a token gets one, shown once; a stored user keeps whatever the seed gave it.
       const token = entry.token ?? (stored ? undefined : newId() + newId());
       let tokenKey: Key | undefined;
+      const given = await this.stored.get(keys.seedUserToken(id));
+      const givenHash = typeof given?.token_hash === 'string' ? given.token_hash : undefined;
       if (token !== undefined) {
         const tokenHash = hashToken(token);
         tokenKey = keys.userToken(tokenHash);
@@ -470,18 +475,47 @@ class SeedRun {
         this.userTokens.set(tokenHash, where);
         const owner = await this.stored.target(tokenKey);
         if (owner && owner !== id) this.problem(where, 'token: already the token of another user');
-        desired.push({ ...itemsFor.userToken(tokenHash, id), note: 'token set' }, itemsFor.seedUserToken(id, tokenHash));
+        desired.push(...(await this.seedAccessToken(id, tokenHash, 'token set')), itemsFor.seedUserToken(id, tokenHash));
         // The token the seed gave before is revoked in the same write that sets the new one.
-        const given = await this.stored.get(keys.seedUserToken(id));
-        if (typeof given?.token_hash === 'string' && given.token_hash !== tokenHash) {
-          former.push({ key: keys.userToken(given.token_hash), note: 'old token revoked' });
-        }
+        if (givenHash !== undefined && givenHash !== tokenHash) former.push(...(await this.formerSeedToken(givenHash)));
+      } else if (givenHash !== undefined && isLegacyTokenItem(await this.stored.get(keys.userToken(givenHash)))) {
+        // A token the seed generated before tokens had metadata becomes a listed personal access token.
+        desired.push(...(await this.seedAccessToken(id, givenHash, 'token stored as a personal access token')));
       }
       await this.planner.reconcile({ kind: 'user', name: entry.username, id, desired, former });
       const tokenShown = token !== undefined && (this.planner.wasWritten(tokenKey!) || (this.options.showSecrets && entry.token !== undefined));
       this.summary.users.push({ username: user.username, id, token: tokenShown ? token : null });
       await this.planMemberships(where, entry, user);
     }
+  }
+
+  /**
+   * The seed's token of a user as a personal access token (description "seed", never expiring). A
+   * stored one keeps its id, creation time and state, so a token disabled through the API stays
+   * disabled and a second run writes nothing.
+   */
+  private async seedAccessToken(userId: string, tokenHash: string, note: string): Promise<DesiredItem[]> {
+    const item = await this.stored.get(keys.userToken(tokenHash));
+    const existing = isLegacyTokenItem(item) ? undefined : accessTokenFromItem(item);
+    const token: UserAccessToken = {
+      id: existing?.id ?? newId(),
+      user_id: userId,
+      description: existing?.description ?? SEED_TOKEN_DESCRIPTION,
+      is_active: existing?.is_active ?? true,
+      expires_at: existing?.expires_at ?? 0,
+      create_at: existing?.create_at ?? this.nowMs,
+    };
+    const [tokenItem, idItem] = accessTokenItems(token, tokenHash);
+    return [{ ...tokenItem!, note }, idItem!];
+  }
+
+  /** The items of the token the seed gave a user before, removed when the file gives another. */
+  private async formerSeedToken(tokenHash: string): Promise<FormerItem[]> {
+    const old = accessTokenFromItem(await this.stored.get(keys.userToken(tokenHash)));
+    return [
+      { key: keys.userToken(tokenHash), note: 'old token revoked' },
+      ...(old && old.id !== '' ? [{ key: keys.accessTokenId(old.id) }] : []),
+    ];
   }
 
   private async planMemberships(where: string, entry: SeedFile['users'][number], user: User): Promise<void> {

@@ -11,6 +11,7 @@ import type { Channel, ChannelMember, Command, CommandWebhook, IncomingWebhook, 
 import { newId } from '../ids.js';
 import { directChannelName, indexes, keys, type Key } from './keys.js';
 import { isConditionFailure, queryAll } from './dynamo.js';
+import { AccessTokenStore } from './access-tokens.js';
 
 /** An item written by the seed or a use case: the full attribute map and whether it must be new. */
 export interface ItemWrite {
@@ -54,9 +55,6 @@ export const itemsFor = {
     { item: { ...keys.user(user.id), kind: 'user', ...user } },
     { item: { ...keys.username(user.username), kind: 'pointer', target_id: user.id } },
   ],
-  userToken: (tokenHash: string, userId: string): ItemWrite => ({
-    item: { ...keys.userToken(tokenHash), kind: 'pointer', target_id: userId },
-  }),
   teamMember: (teamId: string, userId: string, roles = DEFAULT_TEAM_MEMBER_ROLES): ItemWrite => ({
     item: {
       ...keys.teamMember(teamId, userId),
@@ -183,10 +181,15 @@ export class CommandChangedError extends Error {
 
 /** Teams, channels, users, memberships and integrations in the entities table. */
 export class EntityStore {
+  /** Personal access tokens, in this table (lib/store/access-tokens.ts). */
+  readonly accessTokens: AccessTokenStore;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
-  ) {}
+  ) {
+    this.accessTokens = new AccessTokenStore(db, table, this);
+  }
 
   async getRaw(key: Key): Promise<Record<string, unknown> | undefined> {
     const result = await this.db.send(new GetCommand({ TableName: this.table, Key: key }));
@@ -282,6 +285,7 @@ export class EntityStore {
     return userId ? this.getUser(userId) : undefined;
   }
 
+  /** The user a token's hash belongs to, whether or not the token is active (either stored shape). */
   resolveUserToken(tokenHash: string): Promise<string | undefined> {
     return this.resolvePointer(keys.userToken(tokenHash));
   }
@@ -313,6 +317,21 @@ export class EntityStore {
 
   async isTeamMember(teamId: string, userId: string): Promise<boolean> {
     return (await this.getRaw(keys.teamMember(teamId, userId))) !== undefined;
+  }
+
+  /** The ids of a channel's members, at most `limit`: one Query of the channel's partition (live events' fan-out). */
+  async channelMemberIds(channelId: string, limit: number): Promise<string[]> {
+    const items = await queryAll(
+      this.db,
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'PK = :channel AND begins_with(SK, :members)',
+        ExpressionAttributeValues: { ':channel': keys.channel(channelId).PK, ':members': keys.channelMembersPrefix() },
+        ProjectionExpression: 'user_id',
+      },
+      limit,
+    );
+    return items.map((item) => String(item.user_id));
   }
 
   async isChannelMember(channelId: string, userId: string): Promise<boolean> {

@@ -26,12 +26,24 @@ export const keys = {
   /** Direct channels have no team; their name is the two user ids, sorted, joined by `__`. */
   channelName: (teamId: string, name: string) => pointer('CHANNELNAME', teamId, name),
   channelMember: (channelId: string, userId: string): Key => ({ PK: `CHANNEL#${channelId}`, SK: `MEMBER#${userId}` }),
+  channelMembersPrefix: () => 'MEMBER#',
   /** GSI1 of the entities table: a user's channel memberships (sort key `CHANNEL#<channel id>`). */
   channelsOfUser: (userId: string) => `CHANNELS#USER#${userId}`,
 
   user: (userId: string) => entity('USER', userId),
   username: (username: string) => pointer('USERNAME', username),
+  /**
+   * A personal access token, found by the hash of its secret (one GetItem per request). Before
+   * tokens had metadata this was a bare pointer to the user; such items still read (lib/store/access-tokens.ts).
+   */
   userToken: (tokenHash: string) => pointer('TOKEN', tokenHash),
+  /** A personal access token's id, pointing at the hash of its secret (get, revoke, disable by id). */
+  accessTokenId: (tokenId: string) => pointer('ACCESSTOKEN', tokenId),
+  /** GSI1 of the entities table: a user's personal access tokens (sort key: creation time, then id). */
+  accessTokensOfUser: (userId: string) => `ACCESSTOKENS#USER#${userId}`,
+  /** GSI1 of the entities table: every personal access token (the id items), for system admins. */
+  allAccessTokens: () => 'ACCESSTOKENS#ALL',
+  accessTokenOrder: (createAtMs: number, tokenId: string) => `TOKEN#${String(createAtMs).padStart(15, '0')}#${tokenId}`,
   /**
    * A dialog an integration opened for a user, by the hash of its submit URL: submissions and
    * lookups are accepted only for dialogs opened for that user (lib/integrations/dialogs.ts).
@@ -98,6 +110,13 @@ export const keys = {
   /** A user's reaction with one emoji, in the post's partition of the posts table. */
   reaction: (postId: string, userId: string, emojiName: string): Key => ({ PK: `POST#${postId}`, SK: `REACTION#${userId}#${emojiName}` }),
   reactionsPrefix: () => 'REACTION#',
+  /** The sort key of every post item (`post(...)`), which the posts stream's consumers select on. */
+  postSortKey: () => '#POST',
+  /** A reaction item's sort key back to its user and emoji (a removed reaction's stream record has only its keys). */
+  reactionFromSortKey: (sortKey: string): { userId: string; emojiName: string } | undefined => {
+    const match = /^REACTION#([^#]+)#(.+)$/.exec(sortKey);
+    return match ? { userId: match[1]!, emojiName: match[2]! } : undefined;
+  },
   /** One item per attempt of an outgoing delivery, listed by hour (GSI1) for the operator command. */
   deliveryAttempt: (deliveryId: string, attempt: number, attemptedAtMs: number): Key => ({
     PK: `DELIVERY#${deliveryId}`,
@@ -126,6 +145,19 @@ export const keys = {
   seedUserToken: (userId: string): Key => ({ PK: `SEEDTOKEN#${userId}`, SK: '#SEEDTOKEN' }),
   /** What every seedKey's PK starts with, to find them all (seed prune). */
   seedKeysPrefix: () => pointer('SEEDKEY').PK,
+};
+
+/**
+ * The connections table (lib/store/connections.ts): one item per websocket connection, listed by
+ * user in GSI1, and one item per (channel, connection) of the user's channels at connect time, in
+ * the channel's partition, so a channel's fan-out is one Query.
+ */
+export const connectionKeys = {
+  connection: (connectionId: string): Key => ({ PK: `CONN#${connectionId}`, SK: '#CONN' }),
+  /** GSI1 of the connections table: a user's connections. */
+  connectionsOfUser: (userId: string) => `USERCONNS#${userId}`,
+  channelConnection: (channelId: string, connectionId: string): Key => ({ PK: `CHANNELCONNS#${channelId}`, SK: `CONN#${connectionId}` }),
+  connectionsOfChannel: (channelId: string) => `CHANNELCONNS#${channelId}`,
 };
 
 export const indexes = { byParent: 'GSI1', byUpdate: 'GSI2', attemptsByHook: 'GSI2' } as const;

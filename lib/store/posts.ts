@@ -336,6 +336,8 @@ export class PostStore {
    * reply, so the count never parts from the replies whatever path creates them; each reply is
    * also listed in its root's partition (keys.threadReply) for thread reads.
    * `triggerWebhooks` marks posts whose stream record must reach the outgoing-webhook dispatcher.
+   * Writes that only keep counters set `quiet_change`, which tells the live events' stream consumer
+   * that clients need no event; a replacing Put drops it (lib/live/stream.ts).
    */
   async createPosts(posts: Post[], options: { triggerWebhooks?: boolean } = {}): Promise<void> {
     const items = posts.map((post) => {
@@ -388,7 +390,7 @@ export class PostStore {
               TableName: this.table,
               Key: keys.post(rootId),
               UpdateExpression:
-                'SET reply_count = if_not_exists(reply_count, :zero) + :replies, last_reply_at = :last, update_at = :last, GSI2PK = :channel, GSI2SK = :order',
+                'SET reply_count = if_not_exists(reply_count, :zero) + :replies, last_reply_at = :last, update_at = :last, GSI2PK = :channel, GSI2SK = :order, quiet_change = :quiet',
               ConditionExpression: 'attribute_exists(PK)',
               ExpressionAttributeValues: {
                 ':zero': 0,
@@ -396,6 +398,7 @@ export class PostStore {
                 ':last': root.lastReplyAt,
                 ':channel': keys.postsOfChannel(root.channelId),
                 ':order': keys.postOrder(root.lastReplyAt, rootId),
+                ':quiet': true,
               },
             },
           })),
@@ -550,13 +553,14 @@ export class PostStore {
               Update: {
                 TableName: this.table,
                 Key: keys.post(replyOf.rootId),
-                UpdateExpression: 'SET reply_count = reply_count - :one, update_at = :now, GSI2PK = :channel, GSI2SK = :order',
+                UpdateExpression: 'SET reply_count = reply_count - :one, update_at = :now, GSI2PK = :channel, GSI2SK = :order, quiet_change = :quiet',
                 ConditionExpression: 'attribute_exists(PK)',
                 ExpressionAttributeValues: {
                   ':one': 1,
                   ':now': post.update_at,
                   ':channel': keys.postsOfChannel(post.channel_id),
                   ':order': keys.postOrder(post.update_at, replyOf.rootId),
+                  ':quiet': true,
                 },
               },
             },
@@ -635,7 +639,7 @@ export class PostStore {
       Update: {
         TableName: this.table,
         Key: keys.post(postId),
-        UpdateExpression: 'SET has_reactions = :has, update_at = :now, GSI2PK = :channel, GSI2SK = :order',
+        UpdateExpression: 'SET has_reactions = :has, update_at = :now, GSI2PK = :channel, GSI2SK = :order, quiet_change = :quiet',
         ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero',
         ExpressionAttributeValues: {
           ':has': hasReactions,
@@ -643,6 +647,7 @@ export class PostStore {
           ':zero': 0,
           ':channel': keys.postsOfChannel(channelId),
           ':order': keys.postOrder(nowMs, postId),
+          ':quiet': true,
         },
       },
     };
@@ -659,7 +664,7 @@ export class PostStore {
           new UpdateCommand({
             TableName: this.table,
             Key: keys.post(postId),
-            UpdateExpression: 'SET delete_at = :now, update_at = :now, GSI2PK = :channel, GSI2SK = :order',
+            UpdateExpression: 'SET delete_at = :now, update_at = :now, GSI2PK = :channel, GSI2SK = :order REMOVE quiet_change',
             ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero',
             ExpressionAttributeValues: { ':now': nowMs, ':zero': 0, ':channel': keys.postsOfChannel(channelId), ':order': keys.postOrder(nowMs, postId) },
           }),

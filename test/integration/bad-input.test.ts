@@ -86,7 +86,9 @@ describe('bad input on the REST routes', () => {
 
   it('answers unknown routes with 404 and wrong methods with 405', async () => {
     expectMattermostError(await api.request('GET', '/api/v4/nothing-here'), 404);
-    expectMattermostError(await api.request('GET', '/'), 404);
+    // `/` is the web app's page (GET only).
+    expectMattermostError(await api.request('GET', '/nothing-here'), 404);
+    expectMattermostError(await api.request('POST', '/'), 405);
     expectMattermostError(await api.request('DELETE', '/api/v4/posts'), 405);
     expectMattermostError(await api.request('POST', '/api/v4/system/ping'), 405);
     expectMattermostError(await api.request('PUT', `/api/v4/channels/${world.channel('town-square').id}/posts`), 405);

@@ -18,6 +18,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20_260_914);
 const REQUESTS_PER_ROUTE = 400;
 const ONLY = process.env.FUZZ_ONLY;
 const CONCURRENCY = 12;
+const WEBSOCKET_FRAMES = 150;
 
 let api: Api;
 let world: World;
@@ -26,7 +27,10 @@ let actionPostId = '';
 /** A post of the creator's for the edit and reaction routes, apart from the action post. */
 let editPostId = '';
 const responseUrlIds: string[] = [];
+/** A system admin, so that token requests get past the permission checks. */
 const fuzzAdmin = `fuzzadmin${Date.now().toString(36)}`;
+/** Tokens the token routes may get, revoke, disable and enable (never the ones requests authenticate with). */
+const fuzzTokenIds: string[] = [];
 let managedOutgoingId = '';
 
 /** Bodies the command and action integrations answer with, drawn in turn. */
@@ -53,15 +57,15 @@ beforeAll(async () => {
       // The command management routes change this one (never the one above, which the execute requests need).
       { team: names.team, trigger: 'fuzzmanaged', url: `${integration.url}/command`, method: 'P', creator: names.creator },
     ],
-    // The management routes need a caller with permissions; the hook ones also hooks of their own to change.
-    users: [
-      { username: `${names.team}-admin`, roles: ['system_admin'], teams: [names.team] },
-      { username: fuzzAdmin, roles: ['system_admin'], teams: [names.team] },
-    ],
+    users: [{ username: `${names.team}-admin`, roles: ['system_admin'], teams: [names.team] }, { username: fuzzAdmin, roles: ['system_admin'] }],
+    // The hook management routes change these (never the hook above, which the hook requests need).
     incoming_webhooks: [{ team: names.team, channel: 'off-topic', creator: names.creator, display_name: 'managed' }],
     outgoing_webhooks: [{ team: names.team, channel: 'off-topic', creator: names.creator, display_name: 'managed', trigger_words: ['fuzzmanaged'], callback_urls: ['https://managed.example.com/x'] }],
   }));
   managedOutgoingId = world.summary.outgoing_webhooks.find((hook) => hook.display_name === 'managed')!.id;
+  for (const description of ['fuzz one', 'fuzz two']) {
+    fuzzTokenIds.push((await api.postJson('/api/v4/users/me/tokens', { description }, { authorization: `Bearer ${world.user(fuzzAdmin).token}` })).json().id);
+  }
   const posted = await api.postJson(
     world.hook('main').url,
     { text: 'buttons', attachments: [{ actions: [{ id: 'clickme', name: 'Click', integration: { url: `${integration.url}/action`, context: { n: 1 } } }, { id: 'pick', name: 'Pick', type: 'select', options: [{ text: 'a', value: 'a' }], integration: { url: `${integration.url}/action` } }] }] },
@@ -338,8 +342,41 @@ function hookManagementRequest(): fc.Arbitrary<FuzzRequest> {
   }));
 }
 
+/** The personal access token routes, mostly as a system admin so that requests reach the lookups and writes. */
+function accessTokenRequest(): fc.Arbitrary<FuzzRequest> {
+  const tokenAuth = fc.oneof({ weight: 3, arbitrary: fc.constant(() => `Bearer ${world.user(fuzzAdmin).token}`) }, { weight: 2, arbitrary: authHeader });
+  const user = idOr(() => world.user('creator').id, () => 'me');
+  const tokenId = idOr(() => fuzzTokenIds[0] ?? 'none', () => fuzzTokenIds[1] ?? 'none');
+  const number = fc.oneof(fc.nat({ max: 300 }).map(String), fc.nat().map(String), oddNumberText, fc.constantFrom('-1', '1e9', '', '99999999999'));
+  const query = fc.dictionary(fc.constantFrom('page', 'per_page', 'pageSize'), fc.oneof(number, oddSegment), { maxKeys: 2 }).map((entries) => Object.entries(entries).map(([name, given]) => `${name}=${given}`).join('&'));
+  const json = (arbitrary: fc.Arbitrary<object>) => fc.oneof({ weight: 3, arbitrary: arbitrary.map((object) => JSON.stringify(object)) }, { weight: 1, arbitrary: jsonText });
+  const createBody = json(fc.record({ description: fc.oneof(oddString, value, fc.constant('x'.repeat(256))), expires_at: fc.oneof(value, fc.integer(), fc.constant(Date.now() + 86_400_000), fc.constant(1e300)) }, { requiredKeys: [] }));
+  const changeBody = json(fc.record({ token_id: fc.oneof(tokenId, value) }, { requiredKeys: [] }));
+  const searchBody = json(fc.record({ term: fc.oneof(oddString, value, fc.constantFrom(() => fuzzAdmin, () => fuzzTokenIds[0] ?? '').map((get) => get())) }, { requiredKeys: [] }));
+  const headers = (auth: () => string) => ({ authorization: auth(), 'content-type': 'application/json' });
+  return fc.oneof(
+    fc.tuple(tokenAuth, user, createBody).map(([auth, id, body]) => ({ method: 'POST', path: `/api/v4/users/${id}/tokens`, headers: headers(auth), body })),
+    fc.tuple(tokenAuth, user, query).map(([auth, id, params]) => ({ method: 'GET', path: `/api/v4/users/${id}/tokens?${params}`, headers: headers(auth) })),
+    fc.tuple(tokenAuth, query).map(([auth, params]) => ({ method: 'GET', path: `/api/v4/users/tokens?${params}`, headers: headers(auth) })),
+    fc.tuple(tokenAuth, tokenId).map(([auth, id]) => ({ method: 'GET', path: `/api/v4/users/tokens/${id}`, headers: headers(auth) })),
+    fc.tuple(tokenAuth, fc.constantFrom('revoke', 'disable', 'enable'), changeBody).map(([auth, change, body]) => ({ method: 'POST', path: `/api/v4/users/tokens/${change}`, headers: headers(auth), body })),
+    fc.tuple(tokenAuth, searchBody).map(([auth, body]) => ({ method: 'POST', path: '/api/v4/users/tokens/search', headers: headers(auth), body })),
+  );
+}
+
 function pingRequest(): fc.Arbitrary<FuzzRequest> {
   return fc.tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), fc.constantFrom('', '?%zz', '?a=%'), extraHeaders).map(([method, query, headers]) => ({ method, path: `/api/v4/system/ping${query}`, headers }));
+}
+
+/** The web app: its page and files, with odd file names, queries and encodings. */
+function webAppRequest(): fc.Arbitrary<FuzzRequest> {
+  const path = fc.oneof(fc.constant('/'), oddSegment.map((segment) => `/static/${segment}`), fc.constantFrom('/static/main.js', '/static/..%2Findex.html', '/static/%2e%2e'));
+  const encoding = fc.constantFrom('gzip', 'identity', 'br, gzip;q=0', '*', 'x'.repeat(2000));
+  return fc.tuple(path, fc.constantFrom('', '?%zz', '?a=%'), encoding, extraHeaders).map(([where, query, acceptEncoding, headers]) => ({
+    method: 'GET',
+    path: `${where}${query}`,
+    headers: { ...headers, 'accept-encoding': acceptEncoding },
+  }));
 }
 
 /** Any method on any route's path with odd segments, or a path no route has. */
@@ -367,10 +404,12 @@ const generators: Array<[string, () => fc.Arbitrary<FuzzRequest>]> = [
   ['GET /api/v4/teams/{team_id}/commands/autocomplete', autocompleteRequest],
   ['command management (/api/v4/commands...)', commandsManagementRequest],
   ['GET /api/v4/system/ping', pingRequest],
+  ['GET / and /static/{file}', webAppRequest],
   ['REST reads (users, teams, channels, threads, reactions)', restReadRequest],
   ['REST bodies (user lists, direct channels, reactions)', restBodyRequest],
   ['PUT /api/v4/posts/{post_id}[/patch]', postEditRequest],
   ['hook management (/api/v4/hooks/incoming, /api/v4/hooks/outgoing)', hookManagementRequest],
+  ['personal access tokens (/api/v4/users/.../tokens)', accessTokenRequest],
   ['any method, odd paths', strayRequest],
 ];
 
@@ -418,10 +457,81 @@ describe('fuzzing every route over HTTP', () => {
     const summary = [...statuses].map(([name, counts]) => `${name}: ${[...counts].sort(([a], [b]) => a - b).map(([status, count]) => `${status}x${count}`).join(' ')}`);
     expect(failures, `${failures.slice(0, 15).join('\n')}\n\nstatuses:\n${summary.join('\n')}`).toEqual([]);
     // The run reached past the refusals: real ids got real answers on the main routes.
-    for (const name of ['POST /hooks/{hook_id}', 'POST /api/v4/posts', 'GET /api/v4/channels/{channel_id}/posts', 'POST /api/v4/commands/execute', 'REST reads (users, teams, channels, threads, reactions)', 'REST bodies (user lists, direct channels, reactions)', 'PUT /api/v4/posts/{post_id}[/patch]', 'command management (/api/v4/commands...)', 'hook management (/api/v4/hooks/incoming, /api/v4/hooks/outgoing)']) {
+    for (const name of ['POST /hooks/{hook_id}', 'POST /api/v4/posts', 'GET /api/v4/channels/{channel_id}/posts', 'POST /api/v4/commands/execute', 'REST reads (users, teams, channels, threads, reactions)', 'REST bodies (user lists, direct channels, reactions)', 'PUT /api/v4/posts/{post_id}[/patch]', 'command management (/api/v4/commands...)', 'hook management (/api/v4/hooks/incoming, /api/v4/hooks/outgoing)', 'personal access tokens (/api/v4/users/.../tokens)']) {
       if (!statuses.has(name)) continue;
       const successes = [...statuses.get(name)!].filter(([status]) => status < 300).reduce((sum, [, count]) => sum + count, 0);
       expect(successes, `${name}: ${summary.join('\n')}`).toBeGreaterThan(0);
     }
   }, 180_000);
+});
+
+// --- the websocket ----------------------------------------------------------------------------------
+
+/** Frames a client might send, well-formed or not: Mattermost's actions with odd seqs and data, JSON of any shape, garbage. */
+const websocketFrame = fc.oneof(
+  fc.record(
+    {
+      seq: fc.oneof(fc.integer(), fc.double(), oddString, fc.constant(null), fc.constant(1)),
+      action: fc.oneof(fc.constantFrom('authentication_challenge', 'ping', 'user_typing', 'presence', 'get_statuses', 'get_statuses_by_ids', 'user_update_active_status', ''), oddString, value),
+      data: fc.oneof(value, fc.record({ token: fc.oneof(oddString, fc.constant('TOKEN'), fc.constant('t'.repeat(5_000))) }, { requiredKeys: [] })),
+    },
+    { requiredKeys: [] },
+  ).map((frame) => JSON.stringify(frame)),
+  jsonText,
+  bytes.map((raw) => raw.toString('latin1')),
+  fc.constantFrom('', '{', 'null', '[]', '"x"', `{"seq":1,"action":"ping","data":${'['.repeat(10_000)}${']'.repeat(10_000)}}`, 'x'.repeat(200_000)),
+);
+
+describe('fuzzing the websocket routes', () => {
+  it('answers generated $connect headers and $default frames in every connection state without a 5xx', async () => {
+    const { createHandler } = await import('../../functions/websocket.js');
+    const { liveFor } = await import('../../lib/live/live.js');
+    const handler = createHandler(api.runtime);
+    const connections = liveFor(api.runtime)!.connections;
+    const failures: string[] = [];
+    const authorizations = fc.sample(fc.tuple(authHeader, fc.constantFrom('authorization', 'Authorization', 'x-other')), { numRuns: 100, seed: SEED });
+    for (const [index, [auth, name]] of authorizations.entries()) {
+      const result = await handler({ requestContext: { routeKey: '$connect', connectionId: `fuzzconnect${index}=` }, headers: { [name]: auth() } });
+      if (result.statusCode !== 200 && result.statusCode !== 401) failures.push(`$connect ${name}: ${auth().slice(0, 40)} -> ${result.statusCode}`);
+    }
+    // Each frame costs a connection of its own (a few DynamoDB writes), so fewer than per HTTP route.
+    const frames = fc.sample(websocketFrame, { numRuns: WEBSOCKET_FRAMES, seed: SEED });
+    const creator = world.user('creator');
+    for (const [index, frame] of frames.entries()) {
+      // Each frame meets a connection in one of its states; none has a socket, so every send finds it gone.
+      const connectionId = `fuzzframe${index}=`;
+      const state = index % 3;
+      await connections.create(connectionId, state === 0 ? undefined : creator.id, Date.now());
+      if (state === 2 && (await connections.claimHello(connectionId, creator.id))) await connections.open(connectionId, creator.id, [world.channel('town-square').id], Date.now());
+      const body = frame.replaceAll('TOKEN', creator.token);
+      const result = await handler({ requestContext: { routeKey: '$default', connectionId }, body: index % 7 === 0 ? Buffer.from(body).toString('base64') : body, isBase64Encoded: index % 7 === 0 });
+      if (result.statusCode >= 500) failures.push(`$default ${body.slice(0, 200)} -> ${result.statusCode}`);
+      const disconnected = await handler({ requestContext: { routeKey: '$disconnect', connectionId } });
+      if (disconnected.statusCode !== 200) failures.push(`$disconnect -> ${disconnected.statusCode}`);
+    }
+    expect(failures.slice(0, 15)).toEqual([]);
+  }, 180_000);
+
+  it('keeps serving a real socket after garbage frames: a new connection still gets its hello', async () => {
+    const frames = fc.sample(websocketFrame, { numRuns: 100, seed: SEED + 1 });
+    const socketUrl = `${api.url.replace(/^http/, 'ws')}/api/v4/websocket`;
+    const raw = new WebSocket(socketUrl);
+    await new Promise((resolve) => (raw.onopen = resolve));
+    for (const frame of frames) if (raw.readyState === WebSocket.OPEN) raw.send(frame);
+    const hello = await new Promise<any>((resolve, reject) => {
+      const fresh = new WebSocket(socketUrl);
+      const timer = setTimeout(() => reject(new Error('no hello')), 10_000);
+      fresh.onopen = () => fresh.send(JSON.stringify({ seq: 1, action: 'authentication_challenge', data: { token: world.user('creator').token } }));
+      fresh.onmessage = (message) => {
+        const parsed = JSON.parse(String(message.data));
+        if (parsed.event === 'hello') {
+          clearTimeout(timer);
+          fresh.close();
+          resolve(parsed);
+        }
+      };
+    });
+    raw.close();
+    expect(hello.seq).toBe(0);
+  }, 60_000);
 });

@@ -64,8 +64,24 @@ describe('npm start', () => {
     expect(hookUrl && token && channelsUrl && dynamoEndpoint, text).toBeTruthy();
 
     expect((await fetch(`http://127.0.0.1:${port}/api/v4/system/ping`)).status).toBe(200);
+    // Live events on the printed websocket URL, the API's own port: alice hears of the hook's post.
+    const websocketUrl = /Live events\s+(ws:\/\/\S+)/.exec(text)?.[1];
+    expect(websocketUrl).toBe(`ws://127.0.0.1:${port}/api/v4/websocket`);
+    const socket = new WebSocket(websocketUrl!);
+    const events: Array<{ event?: string; data?: { post?: string } }> = [];
+    socket.onmessage = (message) => events.push(JSON.parse(String(message.data)));
+    await new Promise((resolve) => (socket.onopen = resolve));
+    socket.send(JSON.stringify({ seq: 1, action: 'authentication_challenge', data: { token } }));
+    const until = async (predicate: () => boolean) => {
+      const limit = Date.now() + 10_000;
+      while (!predicate() && Date.now() < limit) await new Promise((resolve) => setTimeout(resolve, 50));
+      return predicate();
+    };
+    expect(await until(() => events.some((event) => event.event === 'hello'))).toBe(true);
     const posted = await fetch(hookUrl!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"survives restarts"}' });
     expect(await posted.text()).toBe('ok');
+    expect(await until(() => events.some((event) => event.event === 'posted' && JSON.parse(event.data!.post!).message === 'survives restarts'))).toBe(true);
+    await new Promise((resolve) => ((socket.onclose = resolve), socket.close()));
 
     // The whole outgoing loop: alice says "build api", the demo integration answers in the thread.
     const channelId = /channels\/([a-z0-9]{26})\/posts/.exec(channelsUrl!)![1];

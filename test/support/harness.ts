@@ -8,7 +8,7 @@ import type { BusinessMetrics } from '../../lib/metrics.js';
 import { applySeed, type SeedSummaryWithSecrets } from '../../lib/seed/seed.js';
 import type { z } from 'zod';
 import { seedFileSchema } from '../../lib/seed/schema.js';
-import { startGateway } from '../../infra/local/gateway.js';
+import { startGateway, type Gateway } from '../../infra/local/gateway.js';
 import { startQueueSource, startStreamSource } from '../../infra/local/event-sources.js';
 import { freePort, provisionLocalResources } from '../../infra/local/stack.js';
 import { createOutgoingRuntime, type OutgoingRuntime } from '../../lib/webhooks/outgoing-runtime.js';
@@ -28,6 +28,7 @@ export function testRuntime(overrides: Record<string, string> = {}, logger?: Log
 export interface Api {
   url: string;
   runtime: Runtime;
+  gateway: Gateway;
   close(): Promise<void>;
   request(method: string, path: string, options?: { body?: string | Buffer; headers?: Record<string, string> }): Promise<ApiResponse>;
   postJson(path: string, body: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
@@ -44,7 +45,8 @@ export interface ApiResponse {
 export async function startApi(overrides: Record<string, string> = {}, logger?: Logger, metrics?: BusinessMetrics): Promise<Api> {
   // The API's own origin is its SITE_URL, as on a deployed stage, unless the test says otherwise.
   const port = await freePort();
-  const runtime = testRuntime({ SITE_URL: `http://127.0.0.1:${port}`, ...overrides }, logger, metrics);
+  // The Management API of live events answers on the same port, as the local gateway serves it.
+  const runtime = testRuntime({ SITE_URL: `http://127.0.0.1:${port}`, WEBSOCKET_MANAGEMENT_ENDPOINT: `http://127.0.0.1:${port}`, ...overrides }, logger, metrics);
   const gateway = await startGateway({ runtime, port });
   const request: Api['request'] = async (method, path, options = {}) => {
     const response = await fetch(`${gateway.url}${path}`, {
@@ -58,6 +60,7 @@ export async function startApi(overrides: Record<string, string> = {}, logger?: 
   return {
     url: gateway.url,
     runtime,
+    gateway,
     close: gateway.close,
     request,
     postJson: (path, body, headers = {}) =>
@@ -198,6 +201,32 @@ export async function startOutgoingStack(
     environment,
     close: async () => {
       await queue.stop();
+      await stream.stop();
+      await api.close();
+    },
+  };
+}
+
+/**
+ * The HTTP API with live events: the websocket on the API's port, and the posts stream feeding the
+ * live-events function from now on (the stream of the shared test tables holds every other test's
+ * posts), as Lambda's mapping with startingPosition LATEST does.
+ */
+export async function startLiveStack(overrides: Record<string, string> = {}): Promise<{ api: Api; close(): Promise<void> }> {
+  const api = await startApi(overrides);
+  const { createHandler } = await import('../../functions/live-events.js');
+  const stream = await startStreamSource({
+    dynamoEndpoint: api.runtime.config.dynamodbEndpoint!,
+    tableName: api.runtime.config.tables.posts,
+    handler: createHandler(api.runtime),
+    intervalMs: 20,
+    retryDelayMs: 100,
+    startingPosition: 'LATEST',
+    onError: (error) => console.error('live stream source:', error),
+  });
+  return {
+    api,
+    close: async () => {
       await stream.stop();
       await api.close();
     },

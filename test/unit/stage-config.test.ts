@@ -64,6 +64,7 @@ describe('local environment', () => {
     ['EntitiesTable', 'local-entities'],
     ['PostsTable', 'local-posts'],
     ['DeliveriesTable', 'local-deliveries'],
+    ['ConnectionsTable', 'local-connections'],
     ['OutgoingQueue', 'http://queue/outgoing'],
     ['OutgoingDeadLetterQueue', 'http://queue/dlq'],
     ['DispatchFailureQueue', 'http://queue/dispatch-failures'],
@@ -80,10 +81,12 @@ describe('local environment', () => {
     // The dispatcher's own variables too: locally every function shares one process.
     expect(environment.DISPATCH_FAILURE_QUEUE_URL).toBe('http://queue/dispatch-failures');
     expect(environment.DISPATCH_PARK_AFTER_SECONDS).toBe(settings.DISPATCH_PARK_AFTER_SECONDS);
-    // Only CloudFormation knows the execute-api URL; npm start puts its own URL there.
+    // Only CloudFormation knows the execute-api URLs; npm start puts its own URL there.
     expect(environment.SITE_URL).toBeUndefined();
+    expect(environment.WEBSOCKET_MANAGEMENT_ENDPOINT).toBeUndefined();
+    expect(environment.TABLE_CONNECTIONS).toBe('local-connections');
     const everyVariable = [definition.provider.environment ?? {}, ...Object.values(definition.functions).map((fn) => fn.environment ?? {})].flatMap(Object.keys);
-    expect(Object.keys(environment).sort()).toEqual(everyVariable.filter((name) => name !== 'SITE_URL').sort());
+    expect(Object.keys(environment).sort()).toEqual(everyVariable.filter((name) => name !== 'SITE_URL' && name !== 'WEBSOCKET_MANAGEMENT_ENDPOINT').sort());
   });
 
   it('lets the process environment override a setting, but not the wiring', () => {

@@ -1,0 +1,198 @@
+/**
+ * Websocket connections in their own table. A connection item holds its user, its state and the
+ * next `seq` to send; a client numbers events per connection and reconnects on a gap, so every
+ * send takes its number from this item with one atomic UpdateItem, whichever Lambda sends it. When
+ * a connection is opened (hello sent), one small item per channel of its user is written into the
+ * channel's partition, so a channel event finds its connections with one Query. Items expire with
+ * API Gateway's two-hour connection limit (TTL), whatever happens to `$disconnect`.
+ */
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure, queryAll } from './dynamo.js';
+import { connectionKeys, indexes } from './keys.js';
+
+/** API Gateway closes a WebSocket connection after two hours; the items outlive it a little. */
+export const CONNECTION_TTL_SECONDS = 3 * 3600;
+
+/**
+ * `anonymous`: upgraded, waiting for an authentication challenge; `authenticated`: user known,
+ * hello not sent yet; `opening`: one invocation is sending the hello; `open`: hello sent, events flow.
+ */
+export type ConnectionState = 'anonymous' | 'authenticated' | 'opening' | 'open';
+
+export interface Connection {
+  connectionId: string;
+  state: ConnectionState;
+  userId: string;
+  /** The channels whose partitions list this connection (for the cleanup at disconnect). */
+  channelIds: string[];
+}
+
+export interface ConnectionTarget {
+  connectionId: string;
+  userId: string;
+}
+
+const BATCH_WRITE_ITEMS = 25;
+
+export class ConnectionStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  /** A new connection (at `$connect`), with its user when the upgrade request carried a valid token. */
+  async create(connectionId: string, userId: string | undefined, nowMs: number): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...connectionKeys.connection(connectionId),
+          connection_id: connectionId,
+          state: userId ? 'authenticated' : 'anonymous',
+          user_id: userId ?? '',
+          next_seq: 0,
+          connected_at: nowMs,
+          expires_at: Math.floor(nowMs / 1000) + CONNECTION_TTL_SECONDS,
+        },
+      }),
+    );
+  }
+
+  async get(connectionId: string): Promise<Connection | undefined> {
+    const result = await this.db.send(new GetCommand({ TableName: this.table, Key: connectionKeys.connection(connectionId), ConsistentRead: true }));
+    const item = result.Item;
+    if (!item) return undefined;
+    return {
+      connectionId,
+      state: item.state as ConnectionState,
+      userId: String(item.user_id ?? ''),
+      channelIds: Array.isArray(item.channel_ids) ? item.channel_ids.map(String) : [],
+    };
+  }
+
+  /**
+   * Claims the sending of the hello for `userId`: true for exactly one caller, however many frames
+   * of the connection arrive at once.
+   */
+  async claimHello(connectionId: string, userId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: connectionKeys.connection(connectionId),
+          UpdateExpression: 'SET #state = :opening, user_id = :user',
+          ConditionExpression: '#state IN (:anonymous, :authenticated)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':opening': 'opening', ':user': userId, ':anonymous': 'anonymous', ':authenticated': 'authenticated' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Marks the connection open once its hello (seq 0) is sent: the next event takes seq 1, the user
+   * index lists it, and each of `channelIds` lists it in the channel's partition. False unless the
+   * connection was claimed for its hello (`claimHello`) and is still there.
+   */
+  async open(connectionId: string, userId: string, channelIds: string[], nowMs: number): Promise<boolean> {
+    const expiresAt = Math.floor(nowMs / 1000) + CONNECTION_TTL_SECONDS;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: connectionKeys.connection(connectionId),
+          UpdateExpression: 'SET #state = :open, user_id = :user, next_seq = :one, channel_ids = :channels, GSI1PK = :byUser, GSI1SK = :id',
+          ConditionExpression: '#state = :opening',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':open': 'open',
+            ':opening': 'opening',
+            ':user': userId,
+            ':one': 1,
+            ':channels': channelIds,
+            ':byUser': connectionKeys.connectionsOfUser(userId),
+            ':id': connectionId,
+          },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+    await this.batchWrite(
+      channelIds.map((channelId) => ({
+        PutRequest: { Item: { ...connectionKeys.channelConnection(channelId, connectionId), connection_id: connectionId, user_id: userId, expires_at: expiresAt } },
+      })),
+    );
+    return true;
+  }
+
+  /**
+   * The seq of the next event on this connection, taken atomically (concurrent senders get
+   * distinct, increasing numbers); undefined when the connection is gone or not open yet.
+   */
+  async takeSeq(connectionId: string): Promise<number | undefined> {
+    try {
+      const result = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: connectionKeys.connection(connectionId),
+          UpdateExpression: 'SET next_seq = next_seq + :one',
+          ConditionExpression: '#state = :open',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':one': 1, ':open': 'open' },
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      return Number(result.Attributes?.next_seq);
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The open connections listed in a channel's partition. */
+  async connectionsOfChannel(channelId: string): Promise<ConnectionTarget[]> {
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: 'PK = :channel',
+      ExpressionAttributeValues: { ':channel': connectionKeys.connectionsOfChannel(channelId) },
+    });
+    return items.map((item) => ({ connectionId: String(item.connection_id), userId: String(item.user_id) }));
+  }
+
+  /** A user's open connections (GSI1, eventually consistent: a connection opened a moment ago may be missing). */
+  async connectionsOfUser(userId: string): Promise<ConnectionTarget[]> {
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      IndexName: indexes.byParent,
+      KeyConditionExpression: 'GSI1PK = :user',
+      ExpressionAttributeValues: { ':user': connectionKeys.connectionsOfUser(userId) },
+    });
+    // The index projects keys only: its sort key is the connection id.
+    return items.map((item) => ({ connectionId: String(item.GSI1SK), userId }));
+  }
+
+  /** Forgets a connection and its channel listings (at `$disconnect`, or when a send finds it gone). */
+  async remove(connectionId: string): Promise<void> {
+    const connection = await this.get(connectionId);
+    if (!connection) return;
+    await this.batchWrite(connection.channelIds.map((channelId) => ({ DeleteRequest: { Key: connectionKeys.channelConnection(channelId, connectionId) } })));
+    await this.db.send(new DeleteCommand({ TableName: this.table, Key: connectionKeys.connection(connectionId) }));
+  }
+
+  private async batchWrite(requests: Array<Record<string, unknown>>): Promise<void> {
+    for (let start = 0; start < requests.length; start += BATCH_WRITE_ITEMS) {
+      let pending: Record<string, unknown[]> | undefined = { [this.table]: requests.slice(start, start + BATCH_WRITE_ITEMS) };
+      for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+        const result = await this.db.send(new BatchWriteCommand({ RequestItems: pending as never }));
+        pending = result.UnprocessedItems as Record<string, unknown[]> | undefined;
+      }
+    }
+  }
+}

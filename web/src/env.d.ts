@@ -1,0 +1,2 @@
+/** esbuild bundles the stylesheets the app imports. */
+declare module '*.css';
