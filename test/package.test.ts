@@ -517,8 +517,10 @@ describe('serverless package', () => {
     const statementsOf = (role: Resource) => role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement) as any[];
     const covers = (statement: any, resource: string) => [statement.Resource].flat().some((item: unknown) => JSON.stringify(item) === resource);
     const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
-    // Command management shows and regenerates command tokens, as Mattermost's API does.
-    const signing = new Set(['ExecuteCommand', 'PostAction', 'OutgoingWorker', 'CommandsManagement'].map(roleOf));
+    // Hook management answers outgoing tokens to those who may manage the hook, and writes the
+    // secrets it regenerates and rotates; command management shows and regenerates command tokens,
+    // as Mattermost's API does.
+    const signing = new Set(['ExecuteCommand', 'PostAction', 'OutgoingWorker', 'HooksManagement', 'CommandsManagement'].map(roleOf));
     expect(roleOf('CommandWebhook')).not.toBe(roleOf('ExecuteCommand'));
     expect(signing.has(roleOf('CommandWebhook'))).toBe(false);
 

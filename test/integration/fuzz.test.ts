@@ -31,6 +31,7 @@ const responseUrlIds: string[] = [];
 const fuzzAdmin = `fuzzadmin${Date.now().toString(36)}`;
 /** Tokens the token routes may get, revoke, disable and enable (never the ones requests authenticate with). */
 const fuzzTokenIds: string[] = [];
+let managedOutgoingId = '';
 
 /** Bodies the command and action integrations answer with, drawn in turn. */
 const integrationAnswers = fc.sample(fc.oneof(jsonText, value.map((any) => JSON.stringify({ update: { message: 'u', props: any }, ephemeral_text: 'e' }))), { numRuns: 500, seed: SEED });
@@ -57,7 +58,11 @@ beforeAll(async () => {
       { team: names.team, trigger: 'fuzzmanaged', url: `${integration.url}/command`, method: 'P', creator: names.creator },
     ],
     users: [{ username: `${names.team}-admin`, roles: ['system_admin'], teams: [names.team] }, { username: fuzzAdmin, roles: ['system_admin'] }],
+    // The hook management routes change these (never the hook above, which the hook requests need).
+    incoming_webhooks: [{ team: names.team, channel: 'off-topic', creator: names.creator, display_name: 'managed' }],
+    outgoing_webhooks: [{ team: names.team, channel: 'off-topic', creator: names.creator, display_name: 'managed', trigger_words: ['fuzzmanaged'], callback_urls: ['https://managed.example.com/x'] }],
   }));
+  managedOutgoingId = world.summary.outgoing_webhooks.find((hook) => hook.display_name === 'managed')!.id;
   for (const description of ['fuzz one', 'fuzz two']) {
     fuzzTokenIds.push((await api.postJson('/api/v4/users/me/tokens', { description }, { authorization: `Bearer ${world.user(fuzzAdmin).token}` })).json().id);
   }
@@ -291,6 +296,52 @@ function postEditRequest(): fc.Arbitrary<FuzzRequest> {
   }));
 }
 
+/** The hook management routes: generated hook bodies, query strings and ids, mostly as a system admin. */
+function hookManagementRequest(): fc.Arbitrary<FuzzRequest> {
+  const realId = fc.constantFrom(
+    () => world.channel('town-square').id,
+    () => world.channel('private').id,
+    () => world.team.id,
+    () => world.user('creator').id,
+    () => world.hook('managed').id,
+    () => managedOutgoingId,
+  ).map((get) => get());
+  const field = fc.oneof(realId, oddString, value);
+  const list = fc.oneof(fc.array(fc.oneof(fc.constantFrom('build', 'http://x.test/a', ''), oddString), { maxLength: 6 }), fc.array(fc.constant('w'), { minLength: 500, maxLength: 1_200 }), value);
+  const hookBody = fc.oneof(
+    fc
+      .record(
+        {
+          id: field, channel_id: field, team_id: field, user_id: field, creator_id: field, display_name: field, description: field, username: field, icon_url: field,
+          channel_locked: fc.oneof(fc.boolean(), value), trigger_words: list, callback_urls: list, trigger_when: fc.oneof(fc.integer({ min: -2, max: 3 }), value), content_type: field, token: field, create_at: value,
+        },
+        { requiredKeys: [] },
+      )
+      .map((object) => JSON.stringify(object)),
+    jsonText,
+    fc.constantFrom('{"channel_id":"CHANNEL"}', '{"team_id":"TEAM","trigger_words":["x"],"callback_urls":["https://x.example.com"]}'),
+  );
+  const admin = fc.oneof({ weight: 3, arbitrary: fc.constant(() => `Bearer ${world.user(fuzzAdmin).token}`) }, { weight: 2, arbitrary: authHeader });
+  const kind = fc.constantFrom('incoming', 'outgoing');
+  const id = idOr(() => world.hook('managed').id, () => managedOutgoingId);
+  const query = fc.tuple(fc.oneof(realId, oddSegment), fc.oneof(oddSegment, fc.constantFrom('0', '1', '-1', '999999999', '201')), fc.constantFrom('true', 'T', 'nope', '')).map(
+    ([target, number, flag]) => `?team_id=${target}&channel_id=${target}&page=${number}&per_page=${number}&include_total_count=${flag}`,
+  );
+  const route = fc.oneof(
+    fc.tuple(fc.constant('POST'), kind.map((k) => `/api/v4/hooks/${k}`)),
+    fc.tuple(fc.constant('GET'), fc.tuple(kind, fc.oneof(query, fc.constant(''))).map(([k, q]) => `/api/v4/hooks/${k}${q}`)),
+    fc.tuple(fc.constantFrom('GET', 'PUT', 'DELETE'), fc.tuple(kind, id).map(([k, hook]) => `/api/v4/hooks/${k}/${hook}`)),
+    fc.tuple(fc.constant('POST'), fc.tuple(id, idOr(() => world.user('creator').id, () => 'me')).map(([hook, user]) => `/api/v4/hooks/incoming/${hook}/move/${user}`)),
+    fc.tuple(fc.constant('POST'), fc.tuple(id, fc.constantFrom('regen_token', 'rotate_signing_secret')).map(([hook, action]) => `/api/v4/hooks/outgoing/${hook}/${action}`)),
+  );
+  return fc.tuple(admin, route, hookBody).map(([auth, [method, path], payload]) => ({
+    method,
+    path,
+    headers: { authorization: auth(), 'content-type': 'application/json' },
+    ...(method === 'GET' || method === 'DELETE' ? {} : { body: payload.replaceAll('CHANNEL', world.channel('town-square').id).replaceAll('TEAM', world.team.id) }),
+  }));
+}
+
 /** The personal access token routes, mostly as a system admin so that requests reach the lookups and writes. */
 function accessTokenRequest(): fc.Arbitrary<FuzzRequest> {
   const tokenAuth = fc.oneof({ weight: 3, arbitrary: fc.constant(() => `Bearer ${world.user(fuzzAdmin).token}`) }, { weight: 2, arbitrary: authHeader });
@@ -357,6 +408,7 @@ const generators: Array<[string, () => fc.Arbitrary<FuzzRequest>]> = [
   ['REST reads (users, teams, channels, threads, reactions)', restReadRequest],
   ['REST bodies (user lists, direct channels, reactions)', restBodyRequest],
   ['PUT /api/v4/posts/{post_id}[/patch]', postEditRequest],
+  ['hook management (/api/v4/hooks/incoming, /api/v4/hooks/outgoing)', hookManagementRequest],
   ['personal access tokens (/api/v4/users/.../tokens)', accessTokenRequest],
   ['any method, odd paths', strayRequest],
 ];
@@ -405,7 +457,7 @@ describe('fuzzing every route over HTTP', () => {
     const summary = [...statuses].map(([name, counts]) => `${name}: ${[...counts].sort(([a], [b]) => a - b).map(([status, count]) => `${status}x${count}`).join(' ')}`);
     expect(failures, `${failures.slice(0, 15).join('\n')}\n\nstatuses:\n${summary.join('\n')}`).toEqual([]);
     // The run reached past the refusals: real ids got real answers on the main routes.
-    for (const name of ['POST /hooks/{hook_id}', 'POST /api/v4/posts', 'GET /api/v4/channels/{channel_id}/posts', 'POST /api/v4/commands/execute', 'REST reads (users, teams, channels, threads, reactions)', 'REST bodies (user lists, direct channels, reactions)', 'PUT /api/v4/posts/{post_id}[/patch]', 'command management (/api/v4/commands...)', 'personal access tokens (/api/v4/users/.../tokens)']) {
+    for (const name of ['POST /hooks/{hook_id}', 'POST /api/v4/posts', 'GET /api/v4/channels/{channel_id}/posts', 'POST /api/v4/commands/execute', 'REST reads (users, teams, channels, threads, reactions)', 'REST bodies (user lists, direct channels, reactions)', 'PUT /api/v4/posts/{post_id}[/patch]', 'command management (/api/v4/commands...)', 'hook management (/api/v4/hooks/incoming, /api/v4/hooks/outgoing)', 'personal access tokens (/api/v4/users/.../tokens)']) {
       if (!statuses.has(name)) continue;
       const successes = [...statuses.get(name)!].filter(([status]) => status < 300).reduce((sum, [, count]) => sum + count, 0);
       expect(successes, `${name}: ${summary.join('\n')}`).toBeGreaterThan(0);
