@@ -65,6 +65,8 @@ export const routes: RouteDefinition[] = [
   { method: 'DELETE', path: '/api/v4/hooks/outgoing/{hook_id}', functionName: 'hooksManagement' },
   { method: 'POST', path: '/api/v4/hooks/outgoing/{hook_id}/regen_token', functionName: 'hooksManagement' },
   { method: 'POST', path: '/api/v4/hooks/outgoing/{hook_id}/rotate_signing_secret', functionName: 'hooksManagement' },
+  { method: 'GET', path: '/api/v4/hooks/outgoing/{hook_id}/deliveries', functionName: 'deliveryLog' },
+  { method: 'POST', path: '/api/v4/hooks/outgoing/{hook_id}/deliveries/{delivery_id}/redeliver', functionName: 'deliveryLog' },
   { method: 'POST', path: '/api/v4/actions/dialogs/open', functionName: 'dialogs' },
   { method: 'POST', path: '/api/v4/actions/dialogs/submit', functionName: 'dialogs' },
   { method: 'POST', path: '/api/v4/actions/dialogs/lookup', functionName: 'dialogs' },

@@ -263,7 +263,7 @@ describe('serverless package', () => {
       return new Set<string>(statements.filter((statement: any) => statement.Effect === 'Allow').flatMap((statement: any) => statement.Action));
     };
     const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
-    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'CommandsManagement', 'Users', 'Teams', 'Channels', 'PostEdits', 'PostThread', 'Reactions', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
+    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'CommandsManagement', 'DeliveryLog', 'Dialogs', 'Users', 'Teams', 'Channels', 'PostEdits', 'PostThread', 'Reactions', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
     for (const fn of functions) expect(resources[roleOf(fn)]?.Type, fn).toBe('AWS::IAM::Role');
 
     expect([...actionsOf(roleOf('Ping'))].sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
@@ -292,6 +292,12 @@ describe('serverless package', () => {
     expect(dispatcher.has('sqs:SendMessage')).toBe(true);
     expect(dispatcher.has('dynamodb:PutItem')).toBe(false);
     expect(actionsOf(roleOf('CreatePost')).has('sqs:SendMessage')).toBe(false);
+    // The delivery log reads attempts and queues a redelivery; it writes nothing but audit records.
+    const deliveryLog = actionsOf(roleOf('DeliveryLog'));
+    expect(deliveryLog.has('sqs:SendMessage')).toBe(true);
+    expect(deliveryLog.has('dynamodb:Query')).toBe(true);
+    expect(deliveryLog.has('dynamodb:DeleteItem')).toBe(false);
+    expect(deliveryLog.has('dynamodb:UpdateItem')).toBe(false);
     // The users and teams routes read entities only: no write, no posts table, no queue.
     for (const fn of ['Users', 'Teams']) {
       const role = resources[roleOf(fn)]!;

@@ -196,6 +196,19 @@ async function save(runtime: Runtime, hook: OutgoingWebhook, secrets: Integratio
   if (!(await runtime.entities.writeIntegrationChanges(changes))) throw outgoingErrors.notFound();
 }
 
+/**
+ * An outgoing hook the caller may manage, with the checks of `getOutgoingHook` but without reading
+ * its credentials: for the delivery log routes, whose function may not read secrets.
+ */
+export async function manageableOutgoingHook(runtime: Runtime, caller: Caller, hookIdParam: string): Promise<OutgoingWebhook> {
+  requireEnabled(runtime);
+  const hook = await runtime.entities.getOutgoingWebhook(requireHookId(hookIdParam));
+  if (!hook || hook.delete_at !== 0) throw outgoingErrors.notFound();
+  await requireTeamPermission(runtime, caller, hook.team_id, OWN);
+  if (hook.creator_id !== caller.user.id) await requireTeamPermission(runtime, caller, hook.team_id, OTHERS);
+  return hook;
+}
+
 /** `GET /api/v4/hooks/outgoing/{hook_id}`: the hook with its token. */
 export function getOutgoingHook(runtime: Runtime, caller: Caller, hookId: string): Promise<OutgoingHookView> {
   return audited(runtime, caller, 'getOutgoingHook', hookId, async () => {
