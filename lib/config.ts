@@ -125,6 +125,11 @@ const envSchema = z.object({
   ),
   /** How long a slash command's ephemeral answer stays readable by its user (DynamoDB TTL). */
   EPHEMERAL_POST_TTL_MINUTES: integerFromEnv(60, 1, 10_080),
+  /**
+   * After an outgoing hook's signing secret is rotated, how long the replaced secret still signs
+   * deliveries beside the new one, so receivers can install the new secret without losing requests.
+   */
+  SIGNING_SECRET_ROTATION_WINDOW_SECONDS: integerFromEnv(86_400, 0, 30 * 86_400),
   /** How long delivery attempts stay listed (DynamoDB TTL). */
   DELIVERY_LOG_TTL_DAYS: integerFromEnv(7, 1, 365),
   /** How long audit records of management changes are kept (DynamoDB TTL). */
@@ -159,6 +164,7 @@ export interface Config {
   outgoingRetryDelaysSeconds: number[];
   outgoingMaxAttempts: number;
   deliveryLogTtlSeconds: number;
+  signingSecretRotationWindowMs: number;
   auditLogTtlSeconds: number;
   ephemeralPostTtlSeconds: number;
   dynamodbEndpoint: string | undefined;
@@ -207,6 +213,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outgoingRetryDelaysSeconds: e.OUTGOING_RETRY_DELAYS_SECONDS,
     outgoingMaxAttempts: e.OUTGOING_MAX_ATTEMPTS,
     deliveryLogTtlSeconds: e.DELIVERY_LOG_TTL_DAYS * 86_400,
+    signingSecretRotationWindowMs: e.SIGNING_SECRET_ROTATION_WINDOW_SECONDS * 1000,
     auditLogTtlSeconds: e.AUDIT_LOG_TTL_DAYS * 86_400,
     ephemeralPostTtlSeconds: e.EPHEMERAL_POST_TTL_MINUTES * 60,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,

@@ -79,6 +79,13 @@ export interface IncomingWebhook {
 export interface IntegrationSecrets {
   token: string;
   signing_secret: string;
+  /**
+   * After a rotation (POST /api/v4/hooks/outgoing/{id}/rotate_signing_secret), the secret it
+   * replaced, which still signs requests beside the new one until `previous_signing_secret_expires_at`
+   * (ms since the epoch), so that receivers can switch without dropping a request.
+   */
+  previous_signing_secret?: string;
+  previous_signing_secret_expires_at?: number;
 }
 
 export interface OutgoingWebhook {

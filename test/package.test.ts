@@ -263,7 +263,7 @@ describe('serverless package', () => {
       return new Set<string>(statements.filter((statement: any) => statement.Effect === 'Allow').flatMap((statement: any) => statement.Action));
     };
     const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
-    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'CommandsManagement', 'Users', 'Teams', 'Channels', 'PostEdits', 'PostThread', 'Reactions', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
+    const functions = ['Ping', 'IncomingWebhook', 'CreatePost', 'GetPost', 'GetChannelPosts', 'PostAction', 'ExecuteCommand', 'CommandWebhook', 'CommandsAutocomplete', 'CommandsManagement', 'DeliveryLog', 'Dialogs', 'Users', 'Teams', 'Channels', 'PostEdits', 'PostThread', 'Reactions', 'NotFound', 'OutgoingDispatcher', 'OutgoingWorker'];
     for (const fn of functions) expect(resources[roleOf(fn)]?.Type, fn).toBe('AWS::IAM::Role');
 
     expect([...actionsOf(roleOf('Ping'))].sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
@@ -292,6 +292,12 @@ describe('serverless package', () => {
     expect(dispatcher.has('sqs:SendMessage')).toBe(true);
     expect(dispatcher.has('dynamodb:PutItem')).toBe(false);
     expect(actionsOf(roleOf('CreatePost')).has('sqs:SendMessage')).toBe(false);
+    // The delivery log reads attempts and queues a redelivery; it writes nothing but audit records.
+    const deliveryLog = actionsOf(roleOf('DeliveryLog'));
+    expect(deliveryLog.has('sqs:SendMessage')).toBe(true);
+    expect(deliveryLog.has('dynamodb:Query')).toBe(true);
+    expect(deliveryLog.has('dynamodb:DeleteItem')).toBe(false);
+    expect(deliveryLog.has('dynamodb:UpdateItem')).toBe(false);
     // The users and teams routes read entities only: no write, no posts table, no queue.
     for (const fn of ['Users', 'Teams']) {
       const role = resources[roleOf(fn)]!;
@@ -517,8 +523,10 @@ describe('serverless package', () => {
     const statementsOf = (role: Resource) => role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement) as any[];
     const covers = (statement: any, resource: string) => [statement.Resource].flat().some((item: unknown) => JSON.stringify(item) === resource);
     const roleOf = (fn: string) => resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0] as string;
-    // Command management shows and regenerates command tokens, as Mattermost's API does.
-    const signing = new Set(['ExecuteCommand', 'PostAction', 'OutgoingWorker', 'CommandsManagement'].map(roleOf));
+    // Hook management answers outgoing tokens to those who may manage the hook, and writes the
+    // secrets it regenerates and rotates; command management shows and regenerates command tokens,
+    // as Mattermost's API does.
+    const signing = new Set(['ExecuteCommand', 'PostAction', 'OutgoingWorker', 'HooksManagement', 'CommandsManagement'].map(roleOf));
     expect(roleOf('CommandWebhook')).not.toBe(roleOf('ExecuteCommand'));
     expect(signing.has(roleOf('CommandWebhook'))).toBe(false);
 

@@ -18,9 +18,11 @@ import { auditGroup } from './audit.js';
 import { commandGroup } from './command.js';
 import { UsageError, type CtlContext, type CtlGroup } from './context.js';
 import { tokenGroup } from './token.js';
+import { webhookGroup } from './webhook.js';
 
 const groups: Record<string, CtlGroup> = {
   audit: auditGroup,
+  webhook: webhookGroup,
   command: commandGroup,
   token: tokenGroup,
 };

@@ -9,7 +9,7 @@ import { OutboundError, outboundRequest, type OutboundFailure, type OutboundResp
 import type { AllowList } from '../http/ssrf.js';
 import type { Config } from '../config.js';
 import type { BusinessMetrics } from '../metrics.js';
-import { signatureHeaders } from '../webhooks/signing.js';
+import { signatureHeaders, type SigningKeys } from '../webhooks/signing.js';
 
 /**
  * Commands and actions answer a user who waits: within API Gateway's 30 s, with room for the rest
@@ -28,8 +28,11 @@ export interface IntegrationCall {
   headers: Record<string, string>;
   /** The body sent, and signed; empty for a GET, whose parameters are in the URL. */
   body: string;
-  /** The integration's `whsec_` secret; undefined sends the request unsigned. */
-  signingSecret: string | undefined;
+  /**
+   * The integration's `whsec_` secret, or its signing keys (during a rotation window the previous
+   * secret signs too); undefined sends the request unsigned.
+   */
+  signingSecret: string | SigningKeys | undefined;
   /** The signature's `webhook-id`: a call's client trigger id, or a delivery's id (the same on every retry). */
   messageId: string;
 }

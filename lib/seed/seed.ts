@@ -8,6 +8,13 @@ import { keys, type Key } from '../store/keys.js';
 import { isBuiltInTrigger } from '../commands/built-in.js';
 import { commandFieldProblems, tokenProblem } from '../integrations/command-validity.js';
 import { byteLength, isValidChannelName, isValidHttpUrl, isValidTeamName, isValidUsername } from '../validation.js';
+import {
+  incomingUsernameProblem,
+  incomingWebhookFieldProblems,
+  isValidOutgoingToken,
+  outgoingWebhookFieldProblems,
+  type FieldProblem,
+} from '../integrations/webhook-validity.js';
 import { Planner, StoredItems, type DesiredItem, type FormerItem, type SeedPlan } from './plan.js';
 import { seedFileSchema, type SeedFile } from './schema.js';
 import { snapshotTeams, type TeamsSnapshot } from './snapshot.js';
@@ -230,6 +237,11 @@ class SeedRun {
 
   private checkLength(where: string, field: string, value: string, max: number): void {
     if (byteLength(value) > max) this.problem(where, `${field}: longer than ${max} bytes`);
+  }
+
+  /** The problems the API's validity rules (lib/integrations/webhook-validity.ts) find in an entry. */
+  private reportFieldProblems(where: string, problems: FieldProblem[]): void {
+    for (const { field, item, error } of problems) this.problem(where, `${field}: ${item === undefined ? '' : `"${item}": `}${error.message} (${error.id})`);
   }
 
   async plan(seed: SeedFile): Promise<void> {
@@ -623,11 +635,8 @@ class SeedRun {
       const channel = await this.findChannel(entry.team, entry.channel);
       if (!channel) this.problem(where, `channel: unknown channel "${entry.team}/${entry.channel}"`);
       const creator = await this.checkCreator(where, entry.creator, team);
-      this.checkLength(where, 'display_name', entry.display_name, 64);
-      this.checkLength(where, 'description', entry.description, 500);
-      this.checkLength(where, 'username', entry.username, 64);
-      this.checkLength(where, 'icon_url', entry.icon_url, 1024);
-      if (entry.username && !isValidUsername(entry.username)) this.problem(where, `username: "${entry.username}" is not a valid username`);
+      this.reportFieldProblems(where, incomingWebhookFieldProblems(entry));
+      if (incomingUsernameProblem(entry.username)) this.problem(where, `username: "${entry.username}" is not a valid username`);
       const { id, pointers } = await this.integrationIdentity(where, 'incoming', team, entry, `${entry.team}/${entry.channel}/${entry.display_name}`);
       if (!channel || !creator) continue;
       const existing = await this.stored.get(keys.incomingWebhook(id));
@@ -679,12 +688,8 @@ class SeedRun {
         this.problem(where, 'trigger_words: either trigger_words or channel must be set');
       }
       if (entry.trigger_words.some((word) => word === '' || /\s/.test(word))) this.problem(where, 'trigger_words: empty or contains whitespace');
-      if (entry.callback_urls.length === 0) this.problem(where, 'callback_urls: at least one URL is required');
-      for (const url of entry.callback_urls) if (!isValidHttpUrl(url)) this.problem(where, `callback_urls: "${url}" is not an http(s) URL`);
-      this.checkLength(where, 'display_name', entry.display_name, 64);
-      this.checkLength(where, 'description', entry.description, 500);
-      this.checkLength(where, 'content_type', entry.content_type, 128);
-      if (entry.token !== undefined && entry.token.length !== 26) this.problem(where, 'token: must be 26 characters');
+      this.reportFieldProblems(where, outgoingWebhookFieldProblems(entry));
+      if (entry.token !== undefined && !isValidOutgoingToken(entry.token)) this.problem(where, 'token: must be 26 characters');
       const creator = await this.checkCreator(where, entry.creator, team);
       const { id, pointers } = await this.integrationIdentity(where, 'outgoing', team, entry, `${entry.team}/${label}`);
       if (!creator) continue;

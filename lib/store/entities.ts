@@ -79,6 +79,7 @@ export const itemsFor = {
   }),
   /** A custom role, defined by the seed file. */
   role: (role: Role): ItemWrite => ({ item: { ...keys.role(role.name), kind: 'role', ...role } }),
+  /** An incoming hook, and (while it is not deleted) its listing in its team (keys.incomingWebhookOfTeam). */
   incomingWebhook: (hook: IncomingWebhook): ItemWrite[] => [
     {
       item: {
@@ -89,8 +90,21 @@ export const itemsFor = {
         ...hook,
       },
     },
+    ...(hook.delete_at === 0
+      ? [
+          {
+            item: {
+              ...keys.incomingWebhookOfTeam(hook.team_id, hook.id),
+              kind: 'incoming_webhook_listing',
+              GSI1PK: keys.allIncomingWebhooks(),
+              GSI1SK: `INHOOK#${hook.id}`,
+              hook_id: hook.id,
+            },
+          },
+        ]
+      : []),
   ],
-  /** An outgoing hook, and its credentials in their own item (keys.secrets). */
+  /** An outgoing hook, its credentials in their own item (keys.secrets), and (while it is not deleted) its listing. */
   outgoingWebhook: (hook: OutgoingWebhook, secrets: IntegrationSecrets): ItemWrite[] => [
     { item: { ...keys.secrets('OUTHOOK', hook.id), kind: 'secrets', ...secrets } },
     {
@@ -102,6 +116,7 @@ export const itemsFor = {
         ...hook,
       },
     },
+    ...(hook.delete_at === 0 ? [{ item: { ...keys.outgoingWebhookListing(hook.id), kind: 'outgoing_webhook_listing', hook_id: hook.id } }] : []),
   ],
   /** A command, its trigger's pointer, and its credentials in their own item (keys.secrets). */
   command: (command: Command, secrets: IntegrationSecrets): ItemWrite[] => [
@@ -137,7 +152,12 @@ export type ItemChange = { put: Record<string, unknown> & Key } | { delete: Key 
 
 function secretsFrom(item: Record<string, unknown> | undefined): IntegrationSecrets | undefined {
   if (typeof item?.token !== 'string' || typeof item.signing_secret !== 'string') return undefined;
-  return { token: item.token, signing_secret: item.signing_secret };
+  const secrets: IntegrationSecrets = { token: item.token, signing_secret: item.signing_secret };
+  if (typeof item.previous_signing_secret === 'string' && typeof item.previous_signing_secret_expires_at === 'number') {
+    secrets.previous_signing_secret = item.previous_signing_secret;
+    secrets.previous_signing_secret_expires_at = item.previous_signing_secret_expires_at;
+  }
+  return secrets;
 }
 
 /** DynamoDB allows 100 items in one transaction. */
@@ -538,6 +558,63 @@ export class EntityStore {
     return this.listChildren<IncomingWebhook>(keys.hooksOfChannel(channelId));
   }
 
+  /**
+   * The ids of the incoming hooks listed in a team (strongly consistent). A listing may outlive
+   * its hook when the seed soft-deletes one, so callers read the hooks and skip deleted ones.
+   */
+  async incomingWebhookIdsOfTeam(teamId: string): Promise<string[]> {
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': keys.incomingWebhooksOfTeam(teamId) },
+      ConsistentRead: true,
+    });
+    return items.map((item) => String(item.hook_id));
+  }
+
+  /** The ids of every listed incoming hook (GSI1, eventually consistent: callers read the hooks again). */
+  async allIncomingWebhookIds(): Promise<string[]> {
+    return this.attributeUnder(keys.allIncomingWebhooks(), 'hook_id', Number.POSITIVE_INFINITY);
+  }
+
+  /** The ids of every listed outgoing hook (strongly consistent). */
+  async allOutgoingWebhookIds(): Promise<string[]> {
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': keys.allOutgoingWebhooks() },
+      ConsistentRead: true,
+    });
+    return items.map((item) => String(item.hook_id));
+  }
+
+  /**
+   * Changes of one integration in one transaction, each put conditioned: `createOnly` (the item
+   * must not exist) or `whileLive` (the item must exist and not be soft-deleted, so that an update
+   * racing a delete cannot bring the hook back). Returns false when a condition failed.
+   */
+  async writeIntegrationChanges(changes: Array<{ put: Record<string, unknown> & Key; condition?: 'createOnly' | 'whileLive' } | { delete: Key }>): Promise<boolean> {
+    const conditions = {
+      createOnly: { ConditionExpression: 'attribute_not_exists(PK)' },
+      whileLive: { ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero', ExpressionAttributeValues: { ':zero': 0 } },
+    };
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: changes.map((change) =>
+            'put' in change
+              ? { Put: { TableName: this.table, Item: change.put, ...(change.condition ? conditions[change.condition] : {}) } }
+              : { Delete: { TableName: this.table, Key: { PK: change.delete.PK, SK: change.delete.SK } } },
+          ),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   listOutgoingWebhooksOfTeam(teamId: string): Promise<OutgoingWebhook[]> {
     return this.listChildren<OutgoingWebhook>(keys.integrationsOfTeam('OUTHOOK', teamId));
   }
@@ -639,7 +716,7 @@ export class EntityStore {
    * Several items by key in BatchGetItem calls of at most 100 keys (repeated keys read once), in
    * the order of `itemKeys`, undefined where absent. Added for batched lookups (a command's mentions).
    */
-  async getMany<T>(itemKeys: Key[]): Promise<Array<T | undefined>> {
+  async getMany<T>(itemKeys: Key[], consistent = false): Promise<Array<T | undefined>> {
     const id = (key: Key) => `${key.PK}\u0000${key.SK}`;
     const unique = [...new Map(itemKeys.map((key) => [id(key), key])).values()];
     const found = new Map<string, Record<string, unknown>>();
@@ -647,7 +724,9 @@ export class EntityStore {
     for (let start = 0; start < unique.length; start += 100) chunks.push(unique.slice(start, start + 100));
     await Promise.all(
       chunks.map(async (chunk) => {
-        let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = { [this.table]: { Keys: chunk.map((key) => ({ PK: key.PK, SK: key.SK })) } };
+        let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead?: boolean }> | undefined = {
+          [this.table]: { Keys: chunk.map((key) => ({ PK: key.PK, SK: key.SK })), ...(consistent ? { ConsistentRead: true } : {}) },
+        };
         while (request && Object.keys(request).length > 0) {
           const result = await this.db.send(new BatchGetCommand({ RequestItems: request }));
           for (const item of result.Responses?.[this.table] ?? []) found.set(id(item as unknown as Key), item);

@@ -63,6 +63,21 @@ export const keys = {
   incomingWebhook: (hookId: string) => entity('INHOOK', hookId),
   /** The posts admitted for a hook in one rate-limit window, by every instance (lib/rate-limit.ts). */
   hookRateWindow: (hookId: string, windowStartMs: number): Key => ({ PK: `RATE#${hookId}#${windowStartMs}`, SK: '#RATE' }),
+  /**
+   * An incoming hook listed in its team's partition (the hook itself is indexed by channel in
+   * GSI1): the management API lists a team's hooks with one strongly consistent Query. A hook's
+   * team never changes, so the listing item is written with the hook and removed when it is deleted.
+   */
+  incomingWebhookOfTeam: (teamId: string, hookId: string): Key => ({ PK: `INHOOKS#TEAM#${teamId}`, SK: `INHOOK#${hookId}` }),
+  incomingWebhooksOfTeam: (teamId: string) => `INHOOKS#TEAM#${teamId}`,
+  /** GSI1 of the entities table, on the team listings above: every live incoming hook (the unfiltered list, for system admins). */
+  allIncomingWebhooks: () => 'INHOOKS#ALL',
+  /**
+   * Every live outgoing hook listed in one partition (the hook itself is indexed by team in GSI1),
+   * for the unfiltered list: a Query, where a Scan would need a role allowed to read every item.
+   */
+  outgoingWebhookListing: (hookId: string): Key => ({ PK: 'OUTHOOKS#ALL', SK: `OUTHOOK#${hookId}` }),
+  allOutgoingWebhooks: () => 'OUTHOOKS#ALL',
   outgoingWebhook: (hookId: string) => entity('OUTHOOK', hookId),
   command: (commandId: string) => entity('COMMAND', commandId),
   commandTrigger: (teamId: string, trigger: string) => pointer('COMMANDTRIGGER', teamId, trigger),

@@ -239,7 +239,8 @@ export async function deliver(runtime: OutgoingRuntime, message: DeliveryMessage
       method: 'POST',
       headers: { 'content-type': contentType },
       body,
-      signingSecret: found.secrets.signing_secret,
+      // The whole secrets: during a rotation window the previous secret signs too.
+      signingSecret: found.secrets,
       // The same on every attempt, so that receivers can drop a repeated delivery.
       messageId: message.delivery_id,
     });

@@ -18,7 +18,9 @@ describe('loadConfig', () => {
       outgoingMaxAttempts: 8,
       dispatchParkAfterMs: 300_000,
       incomingWebhookRateLimit: { perSecond: 10, burst: 100, windowMs: 60_000 },
+      signingSecretRotationWindowMs: 86_400_000,
     });
+    expect(loadConfig({ ...wiring, SIGNING_SECRET_ROTATION_WINDOW_SECONDS: '0' }).signingSecretRotationWindowMs).toBe(0);
     expect(loadConfig({ ...wiring, INCOMING_WEBHOOK_RATE_LIMIT_PER_SECOND: '0' }).incomingWebhookRateLimit).toBeUndefined();
     expect(loadConfig({ ...wiring, ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: '127.0.0.0/8, localhost  10.0.0.1' }).allowedUntrustedInternalConnections).toEqual(['127.0.0.0/8', 'localhost', '10.0.0.1']);
     expect(loadConfig({ ...wiring, SITE_URL: 'https://chat.example.com//' }).siteUrl).toBe('https://chat.example.com');
@@ -28,6 +30,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...wiring, ENABLE_COMMANDS: 'maybe' })).toThrow(ConfigError);
     expect(() => loadConfig({ ...wiring, OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: '0' })).toThrow(/OUTGOING_INTEGRATION_REQUESTS_TIMEOUT/);
     expect(() => loadConfig({ ...wiring, OUTGOING_RETRY_DELAYS_SECONDS: '5,x' })).toThrow(/OUTGOING_RETRY_DELAYS_SECONDS/);
+    expect(() => loadConfig({ ...wiring, SIGNING_SECRET_ROTATION_WINDOW_SECONDS: '-1' })).toThrow(/SIGNING_SECRET_ROTATION_WINDOW_SECONDS/);
     expect(() => loadConfig({ ...wiring, ENABLE_COMMANDS: 'maybe', MAXIMUM_PAYLOAD_SIZE_BYTES: '-1' })).toThrow(/ENABLE_COMMANDS.*MAXIMUM_PAYLOAD_SIZE_BYTES/);
   });
 });
