@@ -107,6 +107,11 @@ const parse = <T>(value: unknown): T | undefined => {
   }
 };
 
+/** How long the socket has to say hello before it counts as down. */
+const HELLO_TIMEOUT_MS = 10_000;
+/** Under API Gateway's 10-minute idle timeout. */
+const PING_INTERVAL_MS = 4 * 60_000;
+
 /** How far before the newest change seen a resync reads. */
 const RESYNC_OVERLAP_MS = 10_000;
 
@@ -132,6 +137,10 @@ export function websocketSource(client: Client4, options: { url?: string; token:
   let failures = 0;
   let closed = false;
   let retry: ReturnType<typeof setTimeout> | undefined;
+  let helloTimer: ReturnType<typeof setTimeout> | undefined;
+  let pingTimer: ReturnType<typeof setInterval> | undefined;
+  let actionSeq = 0;
+  const sendAction = (ws: WebSocket, action: string, data?: Record<string, unknown>) => ws.send(JSON.stringify({ action, seq: ++actionSeq, ...(data ? { data } : {}) }));
 
   const setState = (state: LiveState) => options.onState?.(state);
 
@@ -175,6 +184,7 @@ export function websocketSource(client: Client4, options: { url?: string; token:
     }
     if (!message.event) return;
     if (message.event === 'hello') {
+      clearTimeout(helloTimer);
       expectedSeq = 1;
       open = true;
       failures = 0;
@@ -238,10 +248,21 @@ export function websocketSource(client: Client4, options: { url?: string; token:
       return scheduleReconnect();
     }
     socket = ws;
-    ws.onopen = () => ws.send(JSON.stringify({ action: 'authentication_challenge', seq: 1, data: { token: options.token } }));
+    actionSeq = 0;
+    // A socket that says no hello in time (a proxy holding the upgrade) counts as down.
+    clearTimeout(helloTimer);
+    helloTimer = setTimeout(() => ws.close(), HELLO_TIMEOUT_MS);
+    ws.onopen = () => {
+      sendAction(ws, 'authentication_challenge', { token: options.token });
+      // API Gateway closes a WebSocket idle for 10 minutes: a ping now and then keeps it.
+      clearInterval(pingTimer);
+      pingTimer = setInterval(() => ws.readyState === WebSocket.OPEN && sendAction(ws, 'ping'), PING_INTERVAL_MS);
+    };
     ws.onmessage = (event) => typeof event.data === 'string' && onMessage(event.data);
     ws.onclose = () => {
       if (socket !== ws) return;
+      clearTimeout(helloTimer);
+      clearInterval(pingTimer);
       socket = undefined;
       open = false;
       scheduleReconnect();
@@ -289,6 +310,8 @@ export function websocketSource(client: Client4, options: { url?: string; token:
     close() {
       closed = true;
       clearTimeout(retry);
+      clearTimeout(helloTimer);
+      clearInterval(pingTimer);
       const ws = socket;
       socket = undefined;
       ws?.close();
