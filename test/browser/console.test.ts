@@ -103,6 +103,7 @@ describe('the integrations console', () => {
     await form.getByRole('button', { name: 'Create' }).click();
     const card = page.getByRole('article', { name: 'Pinger' });
     await card.waitFor({ timeout: 15_000 });
+    expect(await page.locator('.console__created').textContent()).toMatch(/signing secret, shown this once.*whsec_/);
     const token = await card.locator('.console__token').textContent();
     expect(token).toMatch(/^[a-z0-9]{26}$/);
     await card.getByRole('button', { name: 'Regenerate the token of Pinger' }).click();

@@ -230,9 +230,17 @@ function KindPanel(props: { client: Client4; team: Team; channels: Channel[]; ki
           <HookUrl id={created.id} place="created" />
         </div>
       ) : created ? (
-        <p class="console__created" role="status">
-          Created <strong>{nameOf(kind, created)}</strong>.
-        </p>
+        <div class="console__created" role="status">
+          <p>
+            Created <strong>{nameOf(kind, created)}</strong>.
+          </p>
+          {(created as { signing_secret?: string }).signing_secret ? (
+            <p>
+              Its signing secret, shown this once (requests to its callback URLs are signed with it):{' '}
+              <code class="console__token">{(created as { signing_secret?: string }).signing_secret}</code>
+            </p>
+          ) : null}
+        </div>
       ) : null}
       {editing === 'new' ? <IntegrationForm {...props} item={undefined} onSaved={(item) => saved(item, true)} onCancel={() => setEditing(undefined)} /> : null}
       {!items ? (
