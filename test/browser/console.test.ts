@@ -108,6 +108,8 @@ describe('the integrations console', () => {
     expect(token).toMatch(/^[a-z0-9]{26}$/);
     await card.getByRole('button', { name: 'Regenerate the token of Pinger' }).click();
     await expect.poll(() => card.locator('.console__token').textContent(), { timeout: 15_000 }).not.toBe(token);
+    await card.getByRole('button', { name: 'Rotate the signing secret of Pinger' }).click();
+    await card.getByText(/New signing secret, shown this once.*whsec_/).waitFor({ timeout: 15_000 });
     await screenshot(page, 'console-outgoing');
 
     // A message with the trigger word: the first delivery fails (503), the retry succeeds.

@@ -323,6 +323,11 @@ function IntegrationCard(props: { client: Client4; kind: Kind; channels: Channel
       if (kind === 'outgoing') props.replaced(await client.regenOutgoingHookToken(item.id));
       else props.replaced({ ...(item as Command), token: (await client.regenCommandToken(item.id)).token });
     });
+  const [secret, setSecret] = useState<string | undefined>();
+  const rotate = () =>
+    run('secret', async () => {
+      setSecret((await fetchJson<{ signing_secret: string }>(client, `/hooks/outgoing/${encodeURIComponent(item.id)}/rotate_signing_secret`, 'POST')).signing_secret);
+    });
   const remove = () =>
     run('delete', async () => {
       if (kind === 'incoming') await client.removeIncomingWebhook(item.id);
@@ -378,6 +383,11 @@ function IntegrationCard(props: { client: Client4; kind: Kind; channels: Channel
           </button>
         ) : null}
         {kind === 'outgoing' ? (
+          <button type="button" class="btn btn--default" onClick={rotate} disabled={busy === 'secret'} aria-busy={busy === 'secret'} aria-label={`Rotate the signing secret of ${name}`}>
+            {busy === 'secret' ? 'Rotating…' : 'Rotate signing secret'}
+          </button>
+        ) : null}
+        {kind === 'outgoing' ? (
           <button type="button" class="btn btn--default" aria-expanded={log} onClick={() => setLog(!log)} aria-label={`Delivery log of ${name}`}>
             {log ? 'Hide delivery log' : 'Delivery log'}
           </button>
@@ -398,6 +408,11 @@ function IntegrationCard(props: { client: Client4; kind: Kind; channels: Channel
           </button>
         )}
       </div>
+      {secret ? (
+        <p class="console__note" role="status">
+          New signing secret, shown this once (the old one still signs for the rotation window): <code class="console__token">{secret}</code>
+        </p>
+      ) : null}
       {error ? (
         <p class="error" role="alert">
           {error}
