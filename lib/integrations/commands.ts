@@ -9,7 +9,7 @@
  * Mattermost hides commands a caller may not manage behind a 404 (`store.sql_command.save.get.app_error`),
  * also when commands are disabled; only a missing `manage_others_slash_commands` is a 403.
  */
-import { recordAudit } from '../audit.js';
+import { audited as auditedChange } from '../audit.js';
 import { isBuiltInTrigger, listedBuiltInCommands } from '../commands/built-in.js';
 import { commandForClient, sanitizedCommand, type ClientCommand } from '../commands/for-client.js';
 import { AppError, errors, truncateUtf8 } from '../errors.js';
@@ -102,30 +102,21 @@ async function teamAllows(runtime: Runtime, caller: Caller, teamId: string, perm
   return teamId !== '' && hasSystemPermission(runtime, caller, permission);
 }
 
-/**
- * Runs a mutation and records its audit entry with the outcome, never with the token. As in
- * Mattermost, a request refused before the record is made (a malformed path id or body) is not
- * audited.
- */
-async function audited<T>(
+/** A command change with its audit record (lib/audit.ts): `detail` on both outcomes, the created command's id from `resultId`. */
+function audited<T>(
   runtime: Runtime,
   caller: Caller,
   event: string,
   objectId: string,
   detail: Record<string, string | number | boolean>,
   mutation: () => Promise<T>,
-  resultId: (result: T) => string = () => objectId,
+  resultId?: (result: T) => string,
 ): Promise<T> {
-  let result: T;
-  try {
-    result = await mutation();
-  } catch (error) {
-    const reason = error instanceof AppError ? error.id : 'internal';
-    await recordAudit(runtime, caller, { event, objectId, status: 'fail', detail: { ...detail, error: reason } });
-    throw error;
-  }
-  await recordAudit(runtime, caller, { event, objectId: resultId(result), status: 'success', detail });
-  return result;
+  return auditedChange(runtime, caller, { event, objectId, detail }, async (setObjectId) => {
+    const result = await mutation();
+    if (resultId) setObjectId(resultId(result));
+    return result;
+  });
 }
 
 async function tokenOf(runtime: Runtime, commandId: string): Promise<string> {

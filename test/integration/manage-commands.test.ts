@@ -470,13 +470,13 @@ describe('audit', () => {
       ['moveCommand', 'success', m.names.admin],
       ['deleteCommand', 'success', m.names.admin],
     ]);
-    expect(records.find((record) => record.status === 'fail')?.detail).toMatchObject({ error: 'api.context.permissions.app_error' });
+    expect(records.find((record) => record.status === 'fail')?.detail).toMatchObject({ error_id: 'api.context.permissions.app_error' });
     const text = JSON.stringify(records);
     for (const secret of [command.token, token]) expect(text).not.toContain(secret);
     const name = trigger();
     expect((await raw('basic', 'POST', '/api/v4/commands', { team_id: m.teamId, url: 'http://nowhere.com', method: 'P', trigger: name, token: 'q'.repeat(26) })).status).toBe(403);
     const refused = (await listAuditRecords(api.runtime, { sinceMs, limit: 1000 })).filter((record) => record.event === 'createCommand' && record.detail?.trigger === name);
-    expect(refused.map((record) => [record.status, record.actorName, record.objectId, record.detail?.error])).toEqual([['fail', m.names.basic, '', 'api.context.permissions.app_error']]);
+    expect(refused.map((record) => [record.status, record.actorName, record.objectId, record.detail?.error_id])).toEqual([['fail', m.names.basic, '', 'api.context.permissions.app_error']]);
     expect(JSON.stringify(refused)).not.toContain('q'.repeat(26));
   });
 });
