@@ -227,6 +227,32 @@ export async function autocompleteCommands(runtime: Runtime, teamId: string): Pr
   return [...listedBuiltInCommands(), ...custom].map(sanitizedCommand);
 }
 
+/** Mattermost's `AutocompleteSuggestion`, with its Go field names (the struct has no JSON tags). */
+export interface AutocompleteSuggestion {
+  Complete: string;
+  Suggestion: string;
+  Hint: string;
+  Description: string;
+  IconData: string;
+}
+
+/**
+ * `GET /api/v4/teams/{team_id}/commands/autocomplete_suggestions?user_input=`: Mattermost's
+ * `GetSuggestions` for the first word of what the user typed (the leading `/` dropped): each
+ * autocompleted command whose trigger starts with it, sorted by trigger. Hookline's commands have
+ * no argument trees (`autocomplete_data`), so input past the trigger (after a space) suggests nothing.
+ */
+export async function autocompleteSuggestions(runtime: Runtime, teamId: string, userInput: string): Promise<AutocompleteSuggestion[]> {
+  if (userInput === '') throw errors.invalidUrlParam('userInput');
+  const typed = userInput.replace(/^\//, '').toLowerCase();
+  if (typed.includes(' ')) return [];
+  const commands = await autocompleteCommands(runtime, teamId);
+  return commands
+    .filter((command) => command.trigger.toLowerCase().startsWith(typed))
+    .sort((a, b) => a.trigger.toLowerCase().localeCompare(b.trigger.toLowerCase()))
+    .map((command) => ({ Complete: command.trigger, Suggestion: command.trigger, Hint: command.auto_complete_hint, Description: command.auto_complete_desc, IconData: '' }));
+}
+
 /** `GET /api/v4/commands?team_id=&custom_only=`. */
 export async function listCommands(runtime: Runtime, caller: Caller, query: URLSearchParams): Promise<ClientCommand[]> {
   const teamId = query.get('team_id') ?? '';

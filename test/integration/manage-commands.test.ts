@@ -376,6 +376,23 @@ describe('list', () => {
     expect((await failure(as('nonmember', list).getAutocompleteCommandsList(list.teamId, 0, 60))).status).toBe(403);
     expect((await raw('anonymous', 'GET', `/api/v4/teams/${list.teamId}/commands/autocomplete`)).status).toBe(401);
   });
+
+  it('MG-57 suggests commands for what the user typed: "/" all of them, "/e" echo and not shrug; sorted, with hint and description', async () => {
+    const suggest = (input: string) => as('basic', list).getCommandAutocompleteSuggestionsList(input, list.teamId, { channel_id: '', root_id: '' } as never);
+    const all = (await suggest('/')) as unknown as Array<{ Complete: string; Suggestion: string; Hint: string; Description: string; IconData: string }>;
+    const suggested = all.map((suggestion) => suggestion.Suggestion);
+    expect(suggested).toEqual(expect.arrayContaining(['echo', 'shrug', basic2Command.trigger]));
+    expect(suggested).toEqual([...suggested].sort((a, b) => a.localeCompare(b)));
+    expect(all.find((suggestion) => suggestion.Suggestion === 'echo')).toMatchObject({ Complete: 'echo', IconData: '' });
+    const e = ((await suggest('/e')) as unknown as Array<{ Suggestion: string }>).map((suggestion) => suggestion.Suggestion);
+    expect(e).toContain('echo');
+    expect(e).not.toContain('shrug');
+    expect(e.every((trigger) => trigger.startsWith('e'))).toBe(true);
+    expect(await suggest('/echo hello')).toEqual([]);
+    const missingInput = await api.request('GET', `/api/v4/teams/${list.teamId}/commands/autocomplete_suggestions`, { headers: { authorization: `Bearer ${userOf('basic', list).token}` } });
+    expect(missingInput.status).toBe(400);
+    expect((await failure(as('nonmember', list).getCommandAutocompleteSuggestionsList('/', list.teamId, {} as never))).status).toBe(403);
+  });
 });
 
 describe('get', () => {
