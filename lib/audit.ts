@@ -3,6 +3,7 @@
  * when, from where, and whether it succeeded. Each is an item of the entities table that expires
  * after AUDIT_LOG_TTL_DAYS, and a log line. Callers pass no secrets: `detail` holds names and ids.
  */
+import { AppError } from './errors.js';
 import { newId } from './ids.js';
 import type { Caller } from './permissions.js';
 import type { Runtime } from './runtime.js';
@@ -63,4 +64,30 @@ export async function listAuditRecords(runtime: Runtime, options: { sinceMs: num
     origin: String(item.origin),
     detail: (item.detail ?? {}) as AuditRecord['detail'],
   }));
+}
+
+type AuditDetail = NonNullable<AuditEntry['detail']>;
+
+/**
+ * Runs a management change and records its audit entry, Mattermost's way: `fail` with the error's
+ * id and status when it throws, else `success`. `setObjectId` lets the change name what it created.
+ * The success record is written outside the `try`, so a change that succeeded is never audited as failed.
+ */
+export async function audited<T>(
+  runtime: Runtime,
+  caller: Caller,
+  entry: { event: string; objectId: string; detail?: AuditDetail; successDetail?: (result: T) => AuditDetail },
+  change: (setObjectId: (id: string) => void) => Promise<T>,
+): Promise<T> {
+  let objectId = entry.objectId;
+  let result: T;
+  try {
+    result = await change((id) => (objectId = id));
+  } catch (error) {
+    const failure: AuditDetail = error instanceof AppError ? { error_id: error.id, status_code: error.statusCode } : { error_id: 'internal' };
+    await recordAudit(runtime, caller, { event: entry.event, objectId, status: 'fail', detail: { ...entry.detail, ...failure } });
+    throw error;
+  }
+  await recordAudit(runtime, caller, { event: entry.event, objectId, status: 'success', detail: { ...entry.detail, ...entry.successDetail?.(result) } });
+  return result;
 }

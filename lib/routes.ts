@@ -18,6 +18,7 @@ export const routes: RouteDefinition[] = [
   { method: 'POST', path: '/api/v4/commands/execute', functionName: 'executeCommand' },
   { method: 'POST', path: '/hooks/commands/{id}', functionName: 'commandWebhook' },
   { method: 'GET', path: '/api/v4/teams/{team_id}/commands/autocomplete', functionName: 'commandsAutocomplete' },
+  { method: 'GET', path: '/api/v4/teams/{team_id}/commands/autocomplete_suggestions', functionName: 'commandsAutocomplete' },
   { method: 'POST', path: '/api/v4/commands', functionName: 'commandsManagement' },
   { method: 'GET', path: '/api/v4/commands', functionName: 'commandsManagement' },
   { method: 'GET', path: '/api/v4/commands/{command_id}', functionName: 'commandsManagement' },

@@ -9,7 +9,7 @@
  * Mattermost hides commands a caller may not manage behind a 404 (`store.sql_command.save.get.app_error`),
  * also when commands are disabled; only a missing `manage_others_slash_commands` is a 403.
  */
-import { recordAudit } from '../audit.js';
+import { audited as auditedChange } from '../audit.js';
 import { isBuiltInTrigger, listedBuiltInCommands } from '../commands/built-in.js';
 import { commandForClient, sanitizedCommand, type ClientCommand } from '../commands/for-client.js';
 import { AppError, errors, truncateUtf8 } from '../errors.js';
@@ -102,30 +102,21 @@ async function teamAllows(runtime: Runtime, caller: Caller, teamId: string, perm
   return teamId !== '' && hasSystemPermission(runtime, caller, permission);
 }
 
-/**
- * Runs a mutation and records its audit entry with the outcome, never with the token. As in
- * Mattermost, a request refused before the record is made (a malformed path id or body) is not
- * audited.
- */
-async function audited<T>(
+/** A command change with its audit record (lib/audit.ts): `detail` on both outcomes, the created command's id from `resultId`. */
+function audited<T>(
   runtime: Runtime,
   caller: Caller,
   event: string,
   objectId: string,
   detail: Record<string, string | number | boolean>,
   mutation: () => Promise<T>,
-  resultId: (result: T) => string = () => objectId,
+  resultId?: (result: T) => string,
 ): Promise<T> {
-  let result: T;
-  try {
-    result = await mutation();
-  } catch (error) {
-    const reason = error instanceof AppError ? error.id : 'internal';
-    await recordAudit(runtime, caller, { event, objectId, status: 'fail', detail: { ...detail, error: reason } });
-    throw error;
-  }
-  await recordAudit(runtime, caller, { event, objectId: resultId(result), status: 'success', detail });
-  return result;
+  return auditedChange(runtime, caller, { event, objectId, detail }, async (setObjectId) => {
+    const result = await mutation();
+    if (resultId) setObjectId(resultId(result));
+    return result;
+  });
 }
 
 async function tokenOf(runtime: Runtime, commandId: string): Promise<string> {
@@ -234,6 +225,32 @@ async function liveCommandsOfTeam(runtime: Runtime, teamId: string): Promise<Com
 export async function autocompleteCommands(runtime: Runtime, teamId: string): Promise<ClientCommand[]> {
   const custom = runtime.config.enableCommands ? (await liveCommandsOfTeam(runtime, teamId)).filter((command) => command.auto_complete) : [];
   return [...listedBuiltInCommands(), ...custom].map(sanitizedCommand);
+}
+
+/** Mattermost's `AutocompleteSuggestion`, with its Go field names (the struct has no JSON tags). */
+export interface AutocompleteSuggestion {
+  Complete: string;
+  Suggestion: string;
+  Hint: string;
+  Description: string;
+  IconData: string;
+}
+
+/**
+ * `GET /api/v4/teams/{team_id}/commands/autocomplete_suggestions?user_input=`: Mattermost's
+ * `GetSuggestions` for the first word of what the user typed (the leading `/` dropped): each
+ * autocompleted command whose trigger starts with it, sorted by trigger. Hookline's commands have
+ * no argument trees (`autocomplete_data`), so input past the trigger (after a space) suggests nothing.
+ */
+export async function autocompleteSuggestions(runtime: Runtime, teamId: string, userInput: string): Promise<AutocompleteSuggestion[]> {
+  if (userInput === '') throw errors.invalidUrlParam('userInput');
+  const typed = userInput.replace(/^\//, '').toLowerCase();
+  if (typed.includes(' ')) return [];
+  const commands = await autocompleteCommands(runtime, teamId);
+  return commands
+    .filter((command) => command.trigger.toLowerCase().startsWith(typed))
+    .sort((a, b) => a.trigger.toLowerCase().localeCompare(b.trigger.toLowerCase()))
+    .map((command) => ({ Complete: command.trigger, Suggestion: command.trigger, Hint: command.auto_complete_hint, Description: command.auto_complete_desc, IconData: '' }));
 }
 
 /** `GET /api/v4/commands?team_id=&custom_only=`. */

@@ -2,7 +2,7 @@
  * What the incoming- and outgoing-hook use cases share: Go-style decoding of a hook body, the
  * audit wrapper, paging of a listed set, and the errors both raise.
  */
-import { recordAudit } from '../audit.js';
+import { audited as auditedChange } from '../audit.js';
 import { AppError, errors } from '../errors.js';
 import { decodeUtf8 } from '../http/body.js';
 import { canonicalizeKeys, isPlainObject, parseGoJson } from '../http/go-json.js';
@@ -53,11 +53,8 @@ export function requireHookId(hookId: string): string {
   return hookId;
 }
 
-/**
- * Runs a management use case and records its audit entry (Mattermost's audit record: the event,
- * the object, success or fail). `objectId` may be refined by the use case (a created hook's id).
- */
-export async function audited<T>(
+/** A hook change with its audit record (lib/audit.ts); `objectId` may be refined by the change (a created hook's id). */
+export function audited<T>(
   runtime: Runtime,
   caller: Caller,
   event: string,
@@ -65,18 +62,7 @@ export async function audited<T>(
   action: (setObjectId: (id: string) => void) => Promise<T>,
   detail: (result: T) => Record<string, string | number | boolean> = () => ({}),
 ): Promise<T> {
-  let id = objectId;
-  let result: T;
-  try {
-    result = await action((newId) => (id = newId));
-  } catch (error) {
-    const failure: Record<string, string | number> = error instanceof AppError ? { error_id: error.id, status_code: error.statusCode } : { error_id: 'internal' };
-    await recordAudit(runtime, caller, { event, objectId: id, status: 'fail', detail: failure });
-    throw error;
-  }
-  // Outside the try: a change that succeeded is never audited as failed.
-  await recordAudit(runtime, caller, { event, objectId: id, status: 'success', detail: detail(result) });
-  return result;
+  return auditedChange(runtime, caller, { event, objectId, successDetail: detail }, action);
 }
 
 /**

@@ -212,7 +212,9 @@ function executeRequest(): fc.Arbitrary<FuzzRequest> {
 }
 
 function autocompleteRequest(): fc.Arbitrary<FuzzRequest> {
-  return fc.tuple(authHeader, idOr(() => world.team.id)).map(([auth, id]) => ({ method: 'GET', path: `/api/v4/teams/${id}/commands/autocomplete`, headers: { authorization: auth() } }));
+  const suggestions = fc.oneof(fc.constantFrom('', '?user_input=', '?user_input=%2F', '?user_input=%2Fe', '?user_input=%2Fecho%20hi', '?user_input=%zz'), oddSegment.map((input) => `?user_input=${input}&channel_id=${input}`));
+  const path = fc.oneof(fc.constant('/commands/autocomplete'), suggestions.map((query) => `/commands/autocomplete_suggestions${query}`));
+  return fc.tuple(authHeader, idOr(() => world.team.id), path).map(([auth, id, rest]) => ({ method: 'GET', path: `/api/v4/teams/${id}${rest}`, headers: { authorization: auth() } }));
 }
 
 /** Command management as a system admin (past the permission checks) or the usual callers, with real or hostile ids and bodies. */
@@ -449,7 +451,7 @@ const generators: Array<[string, () => fc.Arbitrary<FuzzRequest>]> = [
   ['GET /api/v4/posts/{post_id}', getPostRequest],
   ['GET /api/v4/channels/{channel_id}/posts', channelPostsRequest],
   ['POST /api/v4/posts/{post_id}/actions/{action_id}', actionRequest],
-  ['GET /api/v4/teams/{team_id}/commands/autocomplete', autocompleteRequest],
+  ['GET /api/v4/teams/{team_id}/commands/autocomplete[_suggestions]', autocompleteRequest],
   ['command management (/api/v4/commands...)', commandsManagementRequest],
   ['GET /api/v4/system/ping', pingRequest],
   ['GET / and /static/{file}', webAppRequest],

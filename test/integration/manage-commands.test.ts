@@ -376,6 +376,23 @@ describe('list', () => {
     expect((await failure(as('nonmember', list).getAutocompleteCommandsList(list.teamId, 0, 60))).status).toBe(403);
     expect((await raw('anonymous', 'GET', `/api/v4/teams/${list.teamId}/commands/autocomplete`)).status).toBe(401);
   });
+
+  it('MG-57 suggests commands for what the user typed: "/" all of them, "/e" echo and not shrug; sorted, with hint and description', async () => {
+    const suggest = (input: string) => as('basic', list).getCommandAutocompleteSuggestionsList(input, list.teamId, { channel_id: '', root_id: '' } as never);
+    const all = (await suggest('/')) as unknown as Array<{ Complete: string; Suggestion: string; Hint: string; Description: string; IconData: string }>;
+    const suggested = all.map((suggestion) => suggestion.Suggestion);
+    expect(suggested).toEqual(expect.arrayContaining(['echo', 'shrug', basic2Command.trigger]));
+    expect(suggested).toEqual([...suggested].sort((a, b) => a.localeCompare(b)));
+    expect(all.find((suggestion) => suggestion.Suggestion === 'echo')).toMatchObject({ Complete: 'echo', IconData: '' });
+    const e = ((await suggest('/e')) as unknown as Array<{ Suggestion: string }>).map((suggestion) => suggestion.Suggestion);
+    expect(e).toContain('echo');
+    expect(e).not.toContain('shrug');
+    expect(e.every((trigger) => trigger.startsWith('e'))).toBe(true);
+    expect(await suggest('/echo hello')).toEqual([]);
+    const missingInput = await api.request('GET', `/api/v4/teams/${list.teamId}/commands/autocomplete_suggestions`, { headers: { authorization: `Bearer ${userOf('basic', list).token}` } });
+    expect(missingInput.status).toBe(400);
+    expect((await failure(as('nonmember', list).getCommandAutocompleteSuggestionsList('/', list.teamId, {} as never))).status).toBe(403);
+  });
 });
 
 describe('get', () => {
@@ -470,13 +487,13 @@ describe('audit', () => {
       ['moveCommand', 'success', m.names.admin],
       ['deleteCommand', 'success', m.names.admin],
     ]);
-    expect(records.find((record) => record.status === 'fail')?.detail).toMatchObject({ error: 'api.context.permissions.app_error' });
+    expect(records.find((record) => record.status === 'fail')?.detail).toMatchObject({ error_id: 'api.context.permissions.app_error' });
     const text = JSON.stringify(records);
     for (const secret of [command.token, token]) expect(text).not.toContain(secret);
     const name = trigger();
     expect((await raw('basic', 'POST', '/api/v4/commands', { team_id: m.teamId, url: 'http://nowhere.com', method: 'P', trigger: name, token: 'q'.repeat(26) })).status).toBe(403);
     const refused = (await listAuditRecords(api.runtime, { sinceMs, limit: 1000 })).filter((record) => record.event === 'createCommand' && record.detail?.trigger === name);
-    expect(refused.map((record) => [record.status, record.actorName, record.objectId, record.detail?.error])).toEqual([['fail', m.names.basic, '', 'api.context.permissions.app_error']]);
+    expect(refused.map((record) => [record.status, record.actorName, record.objectId, record.detail?.error_id])).toEqual([['fail', m.names.basic, '', 'api.context.permissions.app_error']]);
     expect(JSON.stringify(refused)).not.toContain('q'.repeat(26));
   });
 });
