@@ -165,4 +165,36 @@ describe('live updates over the websocket', () => {
     await screenshot(page, 'live-polling');
     await context.close();
   });
+
+  it('reconnects on a gap in the numbers and reads what it missed', async () => {
+    const { page, context } = await openPage(browser);
+    const traffic = watchTraffic(page);
+    // The first socket loses its first `posted` event on the way, as a dropped send would.
+    let connections = 0;
+    await page.routeWebSocket(/\/api\/v4\/websocket$/, (socket) => {
+      const first = ++connections === 1;
+      let dropped = false;
+      const server = socket.connectToServer();
+      server.onMessage((message) => {
+        if (first && !dropped && typeof message === 'string' && message.includes('"event":"posted"')) {
+          dropped = true;
+          return;
+        }
+        socket.send(message);
+      });
+    });
+    await signInLive(page);
+    await page.getByRole('heading', { name: '#town-square' }).waitFor();
+    await page.getByText('Loading messages…').waitFor({ state: 'detached' });
+    const before = traffic.since.length;
+    await stack.hook({ text: 'Lost on the way' });
+    await stack.hook({ text: 'Out of order' });
+    // The second event's number shows the gap: the app reconnects and reads since its newest post.
+    await postWith(page, 'Lost on the way').waitFor({ timeout: 20_000 });
+    await postWith(page, 'Out of order').waitFor({ timeout: 20_000 });
+    expect(connections).toBeGreaterThanOrEqual(2);
+    expect(traffic.since.length).toBeGreaterThan(before);
+    await page.locator('.workspace[data-live="open"]').waitFor({ timeout: 15_000 });
+    await context.close();
+  });
 });
