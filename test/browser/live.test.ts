@@ -35,6 +35,10 @@ function watchTraffic(page: Page) {
 async function signInLive(page: Page, token = world.user('creator').token) {
   await signIn(page, api.url, token);
   await page.locator('.workspace[data-live="open"]').waitFor({ timeout: 15_000 });
+  // The channel's first read, and the one catch-up read when the socket said hello after it began.
+  await page.getByRole('heading', { name: '#town-square' }).waitFor();
+  await page.getByText('Loading messages…').waitFor({ state: 'detached' });
+  await page.waitForTimeout(500);
 }
 
 /** Runs `/release` as a person does: the suggestion is picked from the list, then sent. */

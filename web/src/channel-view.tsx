@@ -72,6 +72,7 @@ export function ChannelView(props: ChannelViewProps) {
     setError(undefined);
     setThreadId(undefined);
     let stop = () => {};
+    const readStartedAt = performance.now();
     client.getPosts(channel.id, 0, PAGE_SIZE).then(
       (list) => {
         if (cancelled) return;
@@ -89,6 +90,7 @@ export function ChannelView(props: ChannelViewProps) {
             setPosts((current) => merge(current, changes));
           },
           (failure) => setLiveError(`Live updates paused: ${errorMessage(failure)}`),
+          readStartedAt,
         );
         watch.current = watcher;
         stop = () => watcher.stop();

@@ -19,7 +19,7 @@ export interface LiveSource {
    * Calls `onPosts` with every post of the channel created, edited, deleted (with `delete_at`)
    * or reacted to after `since` (ms, the server's clock), and keeps doing so until stopped.
    */
-  watchChannel(channelId: string, since: number, onPosts: (list: PostList) => void, onError: (error: unknown) => void): ChannelWatch;
+  watchChannel(channelId: string, since: number, onPosts: (list: PostList) => void, onError: (error: unknown) => void, readStartedAt?: number): ChannelWatch;
   /**
    * Dialogs integrations open for this user (the websocket's `open_dialog`); answers a function
    * that stops listening. Polling cannot see them, so the polling source has none.
@@ -140,6 +140,8 @@ export function websocketSource(client: Client4, options: { url?: string; token:
   let helloTimer: ReturnType<typeof setTimeout> | undefined;
   let pingTimer: ReturnType<typeof setInterval> | undefined;
   let actionSeq = 0;
+  /** When the current socket said hello (`performance.now()`). */
+  let helloAt = Number.POSITIVE_INFINITY;
   const sendAction = (ws: WebSocket, action: string, data?: Record<string, unknown>) => ws.send(JSON.stringify({ action, seq: ++actionSeq, ...(data ? { data } : {}) }));
 
   const setState = (state: LiveState) => options.onState?.(state);
@@ -185,6 +187,7 @@ export function websocketSource(client: Client4, options: { url?: string; token:
     if (!message.event) return;
     if (message.event === 'hello') {
       clearTimeout(helloTimer);
+      helloAt = performance.now();
       expectedSeq = 1;
       open = true;
       failures = 0;
@@ -284,8 +287,11 @@ export function websocketSource(client: Client4, options: { url?: string; token:
   connect();
 
   return {
-    watchChannel(channelId, since, onPosts, onError) {
-      const watcher: Watcher = { channelId, cursor: since, onPosts, onError, stale: !open, stopped: false };
+    watchChannel(channelId, since, onPosts, onError, readStartedAt = 0) {
+      // A socket that said hello after the channel's first read was sent may have missed what was
+      // posted in between (its channels are registered at hello): read it once more.
+      const watcher: Watcher = { channelId, cursor: since, onPosts, onError, stale: !open || helloAt > readStartedAt, stopped: false };
+      if (open && watcher.stale) resync(watcher);
       watchers.add(watcher);
       // Events that arrived between the channel's first read and now.
       deliver(
