@@ -94,7 +94,8 @@ incoming_webhooks: [{team: livebench, channel: town-square, creator: live0, disp
         const batch = Array.from({ length: Math.min(50, connections - clients.length) }, (_, index) => users[(clients.length + index) % USERS]!);
         clients.push(...(await Promise.all(batch.map((user) => connectClient(socketUrl, user.token)))));
       }
-      const post = async () => {
+      // The warm-up posts may race the stream poller's first LATEST iterator, so a miss there is not counted.
+      const post = async (strict = true) => {
         const started = performance.now();
         const response = await fetch(hookUrl, { method: 'POST', headers: { 'content-type': 'application/json', prefer: 'return=representation' }, body: '{"text":"live"}' });
         const { post_id: postId } = (await response.json()) as { post_id: string };
@@ -102,16 +103,19 @@ incoming_webhooks: [{team: livebench, channel: town-square, creator: live0, disp
         const deadline = Date.now() + 30_000;
         while (clients.some((client) => !client.arrivals.has(postId)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
         const arrivals = clients.map((client) => client.arrivals.get(postId) ?? Number.NaN);
-        if (arrivals.some(Number.isNaN)) throw new Error(`post ${postId} missed ${arrivals.filter(Number.isNaN).length} connections`);
+        if (arrivals.some(Number.isNaN)) {
+          if (!strict) return undefined;
+          throw new Error(`post ${postId} missed ${arrivals.filter(Number.isNaN).length} connections`);
+        }
         return { first: Math.min(...arrivals) - answeredAt, last: Math.max(...arrivals) - answeredAt, total: Math.max(...arrivals) - started };
       };
-      for (let warmUp = 0; warmUp < 3; warmUp++) await post();
+      for (let warmUp = 0; warmUp < 3; warmUp++) await post(false);
       counts.clear();
       capacity.writeUnits = 0;
       capacity.readUnits = 0;
       messages = 0;
       const delays: Array<{ first: number; last: number }> = [];
-      for (let index = 0; index < options.posts; index++) delays.push(await post());
+      for (let index = 0; index < options.posts; index++) delays.push((await post())!);
       const requests = perOperation(counts, options.posts);
       results.push({
         connections,
