@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { Webhook } from 'standardwebhooks';
+import { listenOn } from './listen.js';
 
 /**
  * The small integration `npm start` runs next to the stack, so a newcomer sees the whole loop: it
@@ -98,6 +99,6 @@ export async function startDemoIntegration(options: {
       }),
     );
   });
-  await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
+  await listenOn(server, options.port, options.host);
   return server;
 }

@@ -6,6 +6,7 @@ import { matchPath } from '../../lib/routes.js';
 import type { Runtime } from '../../lib/runtime.js';
 import { httpRoutes, type HttpRouteDefinition } from './serverless-definition.js';
 import { startWebSocketGateway, type WebSocketGateway } from './websocket-gateway.js';
+import { listenOn } from './listen.js';
 
 /**
  * A local stand-in for API Gateway's HTTP API: it serves the routes of serverless.yml by turning
@@ -148,7 +149,7 @@ export async function startGateway(options: { runtime: Runtime; port?: number; h
     if (websocket) websocket.handleUpgrade(request, socket, head);
     else socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await listenOn(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,

@@ -14,6 +14,7 @@
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenOn } from './listen.js';
 
 type JournalEntry =
   | { op: 'send'; queue: string; id: string; body: string }
@@ -129,7 +130,7 @@ export async function startJournalingProxy(options: { emulatorEndpoint: string; 
       response.end(JSON.stringify({ __type: 'InternalFailure', message: String(error) }));
     }
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  await listenOn(server, options.port ?? 0, '127.0.0.1');
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
 
