@@ -4,43 +4,10 @@
  * dialog never fails on these rules: Mattermost logs them as warnings and sends the dialog anyway,
  * so `dialogProblems` lists them for the log. Lengths are bytes of UTF-8, as Go's `len`.
  */
+import type { Dialog, DialogElement } from './dialog-types.js';
 import { byteLength, isValidHttpUrl } from '../validation.js';
 
-export interface DialogOption {
-  text: string;
-  value: string;
-}
-
-export interface DialogElement {
-  display_name?: string;
-  name?: string;
-  type?: string;
-  subtype?: string;
-  default?: string;
-  placeholder?: string;
-  help_text?: string;
-  optional?: boolean;
-  min_length?: number;
-  max_length?: number;
-  data_source?: string;
-  data_source_url?: string;
-  options?: Array<DialogOption | null> | null;
-  multiselect?: boolean;
-  min_date?: string;
-  max_date?: string;
-  time_interval?: number;
-}
-
-export interface Dialog {
-  callback_id?: string;
-  title?: string;
-  introduction_text?: string;
-  icon_url?: string;
-  elements?: DialogElement[] | null;
-  submit_label?: string;
-  notify_on_cancel?: boolean;
-  state?: string;
-}
+export type { Dialog, DialogElement, DialogOption } from './dialog-types.js';
 
 export const DIALOG_TITLE_MAX_BYTES = 24;
 const ELEMENT_DISPLAY_NAME_MAX_BYTES = 24;

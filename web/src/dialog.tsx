@@ -3,6 +3,7 @@ import type { Client4 } from '@mattermost/client';
 import type { Channel } from '@mattermost/types/channels';
 import { errorMessage } from './api.js';
 import { renderMarkdown } from './markdown.js';
+import type { Dialog, DialogElement, DialogOption } from '../../lib/integrations/dialog-types.js';
 
 /**
  * Mattermost's interactive dialog as an accessible modal: every element type of the dialog model
@@ -11,38 +12,12 @@ import { renderMarkdown } from './markdown.js';
  * integration's `errors` show on their fields and its `error` above them, and keep it open.
  * It opens from the websocket's `open_dialog` event (see live.ts); `OpenDialog` is that event's data.
  */
-export interface DialogOption {
-  text: string;
-  value: string;
-}
-
-export interface DialogElement {
-  display_name?: string;
-  name?: string;
-  type?: string;
-  subtype?: string;
-  default?: string;
-  placeholder?: string;
-  help_text?: string;
-  optional?: boolean;
-  min_length?: number;
-  max_length?: number;
-  data_source?: string;
-  options?: Array<DialogOption | null> | null;
-}
+export type { DialogElement, DialogOption } from '../../lib/integrations/dialog-types.js';
 
 export interface OpenDialog {
   trigger_id: string;
   url: string;
-  dialog: {
-    callback_id?: string;
-    title?: string;
-    introduction_text?: string;
-    elements?: DialogElement[] | null;
-    submit_label?: string;
-    notify_on_cancel?: boolean;
-    state?: string;
-  };
+  dialog: Dialog;
 }
 
 type Value = string | boolean;
