@@ -41,20 +41,22 @@ const contentSecurityPolicy = (socketOrigin?: string) =>
   ].join('; ');
 
 /**
- * Where the page opens the websocket when it is not on the page's origin: on AWS the WebSocket
- * API has its own execute-api host (docs/live-events.md), the Management API's endpoint with
- * `wss:`. Locally the websocket answers on the API's own port, and the page uses its own origin.
+ * Where the page opens the websocket when that is not on the host that served the page:
+ * `WEBSOCKET_URL`, unless its host is the request's. Behind the front door the page's origin is
+ * the websocket's too, but API Gateway sees the execute-api Host, so the page names the URL
+ * (which then works from any host the page is served on). Locally `WEBSOCKET_URL` is unset and
+ * the page uses its own origin, where the local gateway serves /api/v4/websocket.
  */
-export function separateWebsocketUrl(managementEndpoint: string | undefined, requestHost: string | undefined): string | undefined {
-  if (!managementEndpoint) return undefined;
+export function separateWebsocketUrl(websocketUrl: string | undefined, requestHost: string | undefined): string | undefined {
+  if (!websocketUrl) return undefined;
   let url: URL;
   try {
-    url = new URL(managementEndpoint);
+    url = new URL(websocketUrl);
   } catch {
     return undefined;
   }
+  if (url.protocol !== 'wss:' && url.protocol !== 'ws:') return undefined;
   if (requestHost && url.host === requestHost.toLowerCase()) return undefined;
-  url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
   return url.href.replace(/\/+$/, '');
 }
 
@@ -115,7 +117,7 @@ export const createHandler = (runtime: EdgeRuntime, distDir = defaultDistDir) =>
       const acceptEncoding = request.headers['accept-encoding'] ?? '';
       if (request.routeKey === 'GET /') {
         // Always revalidated, so a deploy is picked up at once; it names the immutable files.
-        const socketUrl = separateWebsocketUrl(runtime.config.websocketManagementEndpoint, request.headers.host);
+        const socketUrl = separateWebsocketUrl(runtime.config.websocketUrl, request.headers.host);
         let index = assets.index;
         if (socketUrl) {
           const base = assets.index.body;

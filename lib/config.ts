@@ -97,6 +97,11 @@ const envSchema = z.object({
    * {region}.amazonaws.com/{stage}`, or the local gateway); unset, nothing is pushed to clients.
    */
   WEBSOCKET_MANAGEMENT_ENDPOINT: optionalString,
+  /**
+   * Where clients open the websocket (`wss://…`): the site's origin + /api/v4/websocket behind the
+   * front door, else the WebSocket API's own URL. Unset (locally): the API's own origin.
+   */
+  WEBSOCKET_URL: optionalString,
   QUEUE_URL: optionalString,
   DEAD_LETTER_QUEUE_URL: optionalString,
   /** Where the dispatcher parks posts it could not dispatch (the posts stream's failure queue). */
@@ -157,6 +162,7 @@ export interface Config {
   incomingWebhookRateLimit: { perSecond: number; burst: number; windowMs: number } | undefined;
   tables: { entities: string; posts: string; deliveries: string; connections: string | undefined };
   websocketManagementEndpoint: string | undefined;
+  websocketUrl: string | undefined;
   queueUrl: string | undefined;
   deadLetterQueueUrl: string | undefined;
   dispatchFailureQueueUrl: string | undefined;
@@ -206,6 +212,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     tables: { entities: e.TABLE_ENTITIES, posts: e.TABLE_POSTS, deliveries: e.TABLE_DELIVERIES, connections: e.TABLE_CONNECTIONS },
     websocketManagementEndpoint: e.WEBSOCKET_MANAGEMENT_ENDPOINT?.replace(/\/+$/, ''),
+    websocketUrl: e.WEBSOCKET_URL?.replace(/\/+$/, ''),
     queueUrl: e.QUEUE_URL,
     deadLetterQueueUrl: e.DEAD_LETTER_QUEUE_URL,
     dispatchFailureQueueUrl: e.DISPATCH_FAILURE_QUEUE_URL,

@@ -55,15 +55,23 @@ function resolveWith(value: unknown, values: Record<string, string>): string {
     return values[node.Ref]!;
   }
   if ('Fn::Join' in node) return (node['Fn::Join'][1] as unknown[]).map((part) => resolveWith(part, values)).join(node['Fn::Join'][0]);
+  if ('Fn::GetAtt' in node) {
+    const attribute = (node['Fn::GetAtt'] as string[]).join('.');
+    if (!(attribute in values)) throw new Error(`no value for Fn::GetAtt ${attribute}`);
+    return values[attribute]!;
+  }
   throw new Error(`cannot resolve ${JSON.stringify(value)}`);
 }
 
-/** Evaluates a template's conditions with its parameters' defaults, as a deploy without parameters does. */
-function conditionHolds(of: Template, name: string): boolean {
+/**
+ * Evaluates a template's conditions with its parameters' defaults, as a deploy without parameters
+ * does, or with `parameters` given at deploy time.
+ */
+function conditionHolds(of: Template, name: string, parameters: Record<string, string> = {}): boolean {
   const evaluate = (node: any): any => {
     if (typeof node === 'string') return node;
-    if ('Ref' in node) return of.Parameters![node.Ref]!.Default;
-    if ('Condition' in node) return conditionHolds(of, node.Condition);
+    if ('Ref' in node) return parameters[node.Ref] ?? of.Parameters![node.Ref]!.Default;
+    if ('Condition' in node) return conditionHolds(of, node.Condition, parameters);
     if ('Fn::Not' in node) return !evaluate(node['Fn::Not'][0]);
     if ('Fn::And' in node) return node['Fn::And'].every((part: unknown) => evaluate(part));
     if ('Fn::Or' in node) return node['Fn::Or'].some((part: unknown) => evaluate(part));
@@ -74,7 +82,8 @@ function conditionHolds(of: Template, name: string): boolean {
 }
 
 /** The resources a deploy of `of` creates: those without a condition, or whose condition holds. */
-const created = (of: Template) => Object.fromEntries(Object.entries(of.Resources).filter(([, resource]) => !resource.Condition || conditionHolds(of, resource.Condition)));
+const created = (of: Template, parameters: Record<string, string> = {}) =>
+  Object.fromEntries(Object.entries(of.Resources).filter(([, resource]) => !resource.Condition || conditionHolds(of, resource.Condition, parameters)));
 
 /**
  * The files in a zip, read through its central directory (which holds every entry's sizes even when
@@ -114,7 +123,7 @@ function cfnLint(dir: string): Array<{ Level: string; Rule: { Id: string }; Mess
   return JSON.parse(result.stdout);
 }
 
-const fakeStack = { HttpApi: 'a1b2c3d4e5', 'AWS::Region': 'eu-west-1', 'AWS::URLSuffix': 'amazonaws.com' };
+const fakeStack = { HttpApi: 'a1b2c3d4e5', WebsocketsApi: 'w1s2', 'FrontDoor.DomainName': 'd111111abcdef8.cloudfront.net', 'AWS::Region': 'eu-west-1', 'AWS::URLSuffix': 'amazonaws.com' };
 
 describe('serverless package', () => {
   it('writes one zip per function', () => {
@@ -239,7 +248,7 @@ describe('serverless package', () => {
       { dynamodb: { Keys: { SK: { S: [{ prefix: 'REACTION#' }] } } } },
     ]);
     // Every function that pushes events knows the stage's Management API and may call it.
-    const endpoint = resolveWith(resources.LiveEventsLambdaFunction!.Properties.Environment.Variables.WEBSOCKET_MANAGEMENT_ENDPOINT, { ...fakeStack, WebsocketsApi: 'w1s2' });
+    const endpoint = resolveWith(resources.LiveEventsLambdaFunction!.Properties.Environment.Variables.WEBSOCKET_MANAGEMENT_ENDPOINT, fakeStack);
     expect(endpoint).toBe('https://w1s2.execute-api.eu-west-1.amazonaws.com/ci');
     for (const fn of ['Websocket', 'LiveEvents', 'ExecuteCommand', 'PostAction', 'CommandWebhook']) {
       const role = resources[resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0]]!;
@@ -379,14 +388,18 @@ describe('serverless package', () => {
     expect(apiUrl).toBe('https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com');
     expect(new URL(apiUrl).origin).toBe(apiUrl);
     expect(apiUrl.match(/amazonaws\.com/g)).toHaveLength(1);
-    // Without a custom domain or SITE_URL, the site is the API's own URL, and so is every function's SITE_URL.
-    expect(template.Outputs.SiteUrl.Value).toEqual(template.Outputs.HttpApiUrl.Value);
+    // Without a custom domain or SITE_URL, the site is the front door's URL, and so is every
+    // function's SITE_URL; the websocket is on the same origin, where Client4 looks for it.
+    expect(resolveWith(template.Outputs.SiteUrl.Value, fakeStack)).toBe('https://d111111abcdef8.cloudfront.net');
+    expect(resolveWith(template.Outputs.WebSocketUrl.Value, fakeStack)).toBe('wss://d111111abcdef8.cloudfront.net/api/v4/websocket');
     for (const [name, fn] of ofType('AWS::Lambda::Function')) {
       expect(fn.Properties.Environment.Variables.SITE_URL, name).toEqual(template.Outputs.SiteUrl.Value);
+      expect(fn.Properties.Environment.Variables.WEBSOCKET_URL, name).toEqual(template.Outputs.WebSocketUrl.Value);
     }
     // With a custom domain, hook URLs use it.
     expect(prod.Outputs.SiteUrl.Value).toBe('https://chat.example.com');
     expect(resolveWith(prod.Outputs.HttpApiUrl.Value, fakeStack)).toBe(apiUrl);
+    expect(prod.Outputs.WebSocketUrl.Value).toBe('wss://chat.example.com/api/v4/websocket');
     for (const [name, fn] of ofType('AWS::Lambda::Function', prod.Resources)) {
       expect(fn.Properties.Environment.Variables.SITE_URL, name).toBe('https://chat.example.com');
     }
@@ -434,24 +447,42 @@ describe('serverless package', () => {
     expect(prodThrottling).not.toEqual(loadStageConfig('ci').api.throttling);
   });
 
-  it('serves the API on a custom domain only in a stage that configures one', () => {
-    const domainTypes = ['AWS::ApiGatewayV2::DomainName', 'AWS::ApiGatewayV2::ApiMapping', 'AWS::Route53::RecordSet'];
-    for (const type of domainTypes) {
-      expect(ofType(type).length, type).toBe(1);
-      expect(ofType(type)[0]![1].Condition, type).toBeDefined();
-      expect(ofType(type, created(template)), `ci creates no ${type}`).toEqual([]);
-      expect(ofType(type, created(prod)), `prod creates its ${type}`).toHaveLength(1);
+  it('puts both APIs behind the front door, on the custom domain when the stage configures one', () => {
+    for (const [of, aliases] of [[template, undefined], [prod, ['chat.example.com']]] as const) {
+      const distribution = of.Resources.FrontDoor!;
+      expect(distribution.Type).toBe('AWS::CloudFront::Distribution');
+      expect(distribution.Properties.DistributionConfig.Aliases).toEqual(aliases);
+      const origins = distribution.Properties.DistributionConfig.Origins.map((origin: any) => resolveWith(origin.DomainName, fakeStack));
+      expect(origins).toEqual(['a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com', 'w1s2.execute-api.eu-west-1.amazonaws.com']);
+      expect(of.Resources.FrontDoorWebsocketPath!.Properties.FunctionCode).toContain(`'/${of === prod ? 'prod' : 'ci'}'`);
     }
-    const live = created(prod);
-    const [, domain] = ofType('AWS::ApiGatewayV2::DomainName', live)[0]!;
+    // With the front door, the domain is CloudFront's: Route 53 aliases it there, API Gateway gets none.
+    const records = ofType('AWS::Route53::RecordSet', created(prod));
+    expect(records.map(([name]) => name).sort()).toEqual(['FrontDoorRecord', 'FrontDoorRecordIpv6']);
+    for (const [, record] of records) expect(record.Properties.AliasTarget.DNSName).toEqual({ 'Fn::GetAtt': ['FrontDoor', 'DomainName'] });
+    for (const type of ['AWS::ApiGatewayV2::DomainName', 'AWS::ApiGatewayV2::ApiMapping']) {
+      expect(ofType(type, created(prod)), `prod creates no ${type} behind the front door`).toEqual([]);
+      expect(ofType(type, created(template)), `ci creates no ${type}`).toEqual([]);
+    }
+  });
+
+  it("serves the API on API Gateway's own custom domain when the front door is off", () => {
+    const domainTypes = ['AWS::ApiGatewayV2::DomainName', 'AWS::ApiGatewayV2::ApiMapping', 'AWS::Route53::RecordSet'];
+    const withoutFrontDoor = created(prod, { FrontDoorEnabled: 'false' });
+    for (const type of domainTypes) {
+      expect(ofType(type).filter(([, resource]) => resource.Condition).length, type).toBe(1);
+      expect(ofType(type, created(template, { FrontDoorEnabled: 'false' })).filter(([name]) => name.startsWith('CustomDomain')), `ci creates no ${type}`).toEqual([]);
+      expect(ofType(type, withoutFrontDoor).filter(([name]) => name.startsWith('CustomDomain')), `prod creates its ${type}`).toHaveLength(1);
+    }
+    const [, domain] = ofType('AWS::ApiGatewayV2::DomainName', withoutFrontDoor)[0]!;
     const parameter = (ref: { Ref: string }) => prod.Parameters![ref.Ref]!.Default;
     expect(parameter(domain.Properties.DomainName)).toBe('chat.example.com');
     expect(parameter(domain.Properties.DomainNameConfigurations[0].CertificateArn)).toMatch(/^arn:aws:acm:/);
     expect(domain.Properties.DomainNameConfigurations[0].EndpointType).toBe('REGIONAL');
-    const [, mapping] = ofType('AWS::ApiGatewayV2::ApiMapping', live)[0]!;
+    const [, mapping] = ofType('AWS::ApiGatewayV2::ApiMapping', withoutFrontDoor)[0]!;
     expect(mapping.Properties).toEqual({ DomainName: { Ref: 'CustomDomain' }, ApiId: { Ref: 'HttpApi' }, Stage: '$default' });
     expect([mapping.DependsOn].flat()).toContain('HttpApiStage');
-    const [, record] = ofType('AWS::Route53::RecordSet', live)[0]!;
+    const [, record] = ofType('AWS::Route53::RecordSet', withoutFrontDoor).find(([name]) => name === 'CustomDomainRecord')!;
     expect(parameter(record.Properties.Name)).toBe('chat.example.com');
     expect(record.Properties.Type).toBe('A');
     expect(record.Properties.AliasTarget.DNSName).toEqual({ 'Fn::GetAtt': ['CustomDomain', 'RegionalDomainName'] });

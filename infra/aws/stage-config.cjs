@@ -55,6 +55,9 @@ function validate(config, source) {
   check(typeof domainName === 'string' && /^([a-z0-9-]+\.)+[a-z]{2,}$|^$/i.test(domainName), `${where('api.domain.name')} must be a host name`);
   if (domainName) check(/^arn:aws[a-z-]*:acm:/.test(domain.certificateArn ?? ''), `${where('api.domain.certificateArn')} must be an ACM certificate ARN when a domain is set`);
   if (domain.hostedZoneId) check(domainName !== '', `${where('api.domain.hostedZoneId')} needs api.domain.name`);
+  check(typeof config.api.frontDoor === 'boolean', `${where('api.frontDoor')} must be true or false`);
+  // CloudFront takes certificates from us-east-1 only, whatever the stack's region.
+  if (domainName && config.api.frontDoor) check(/^arn:aws[a-z-]*:acm:us-east-1:/.test(domain.certificateArn ?? ''), `${where('api.domain.certificateArn')} must be in us-east-1 when the domain is on the front door (api.frontDoor), as CloudFront requires`);
   const maximumRecordAge = config.stream.maximumRecordAgeSeconds;
   check(Number.isInteger(maximumRecordAge) && maximumRecordAge >= 60 && maximumRecordAge <= 21_600, `${where('stream.maximumRecordAgeSeconds')} must be whole seconds from 60 to 21600`);
   const parkAfter = Number(config.settings.DISPATCH_PARK_AFTER_SECONDS);
@@ -81,18 +84,34 @@ const executeApiUrl = {
   'Fn::Join': ['', ['https://', { Ref: 'HttpApi' }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]],
 };
 
+/** The WebSocket API's own URL: its stage on its execute-api host (the resource is osls's). */
+const executeWebsocketUrl = (stage) => ({
+  'Fn::Join': ['', ['wss://', { Ref: 'WebsocketsApi' }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, `/${stage}`]],
+});
+
+/** The front door's cloudfront.net name (infra/aws/front-door.cjs creates the distribution). */
+const frontDoorHost = { 'Fn::GetAtt': ['FrontDoor', 'DomainName'] };
+
 /**
  * The configuration as serverless.yml uses it: settings as environment variable strings, and the
- * URLs the stack answers on: `apiUrl` (the custom domain, else execute-api) and `siteUrl` (the
- * SITE_URL setting, else `apiUrl`). A URL that only CloudFormation knows is an intrinsic function.
+ * URLs the stack answers on: `apiUrl` (the custom domain, else the front door, else execute-api),
+ * `siteUrl` (the SITE_URL setting, else `apiUrl`) and `websocketUrl`, where clients open the
+ * websocket (on `apiUrl`'s origin behind the front door, as Mattermost's clients expect; else the
+ * WebSocket API's own URL). A URL that only CloudFormation knows is an intrinsic function.
  */
 function resolveStageConfig(stage, directory = configDir) {
   const config = loadStageConfig(stage, directory);
   const settings = Object.fromEntries(Object.entries(config.settings).map(([key, value]) => [key, value == null ? '' : String(value)]));
   const domain = { name: '', certificateArn: '', hostedZoneId: '', ...config.api.domain };
   for (const key of Object.keys(domain)) domain[key] = domain[key] ?? '';
-  const apiUrl = domain.name ? `https://${domain.name}` : executeApiUrl;
+  const frontDoor = config.api.frontDoor;
+  const apiUrl = domain.name ? `https://${domain.name}` : frontDoor ? { 'Fn::Join': ['', ['https://', frontDoorHost]] } : executeApiUrl;
   const siteUrl = settings.SITE_URL.trim() ? settings.SITE_URL.trim().replace(/\/+$/, '') : apiUrl;
+  const websocketUrl = !frontDoor
+    ? executeWebsocketUrl(stage)
+    : domain.name
+      ? `wss://${domain.name}/api/v4/websocket`
+      : { 'Fn::Join': ['', ['wss://', frontDoorHost, '/api/v4/websocket']] };
   return {
     ...config,
     stage,
@@ -101,6 +120,9 @@ function resolveStageConfig(stage, directory = configDir) {
     alarms: { ...config.alarms, email: config.alarms.email ?? '' },
     apiUrl,
     siteUrl,
+    websocketUrl,
+    /** Values that templates take as CloudFormation parameters, which are strings. */
+    parameters: { frontDoor: frontDoor ? 'true' : 'false' },
   };
 }
 

@@ -5,6 +5,7 @@ export interface StageConfig {
   settings: Record<string, string | number | boolean | null>;
   api: {
     throttling: { rateLimit: number; burstLimit: number };
+    frontDoor: boolean;
     domain: { name: string | null; certificateArn: string | null; hostedZoneId: string | null };
   };
   stream: { maximumRecordAgeSeconds: number };
@@ -25,6 +26,8 @@ export interface ResolvedStageConfig extends Omit<StageConfig, 'settings'> {
   alarms: StageConfig['alarms'] & { email: string };
   apiUrl: string | CfnExpression;
   siteUrl: string | CfnExpression;
+  websocketUrl: string | CfnExpression;
+  parameters: { frontDoor: 'true' | 'false' };
 }
 
 export declare const configDir: string;

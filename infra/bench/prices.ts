@@ -15,6 +15,12 @@ export const PRICES = {
   /** WebSocket API, per message (first billion a month; metered in 32 KB increments), and per connection-minute. */
   websocketPerMessage: 1.0 / 1e6,
   websocketPerConnectionMinute: 0.25 / 1e6,
+  /**
+   * CloudFront (the front door, infra/aws/front-door.cjs), per HTTPS request in North America and
+   * Europe ($0.0100 per 10 000), past the always-free 10 million a month. Data out is a few
+   * hundred bytes per hook post, past the free 1 TB a month: left out.
+   */
+  cloudFrontPerHttpsRequest: 0.01 / 1e4,
 };
 
 const LAMBDA_MEMORY_GB = 128 / 1024;
@@ -30,5 +36,8 @@ export function costPerMillionPosts(usage: { writeUnitsPerPost: number; readUnit
     dynamoWrites: million * usage.writeUnitsPerPost * PRICES.dynamoPerWriteUnit,
     dynamoReads: million * usage.readUnitsPerPost * PRICES.dynamoPerReadUnit,
   };
-  return { ...cost, total: Object.values(cost).reduce((sum, value) => sum + value, 0) };
+  const total = Object.values(cost).reduce((sum, value) => sum + value, 0);
+  // The front door is on by default (config api.frontDoor); a stage without it saves this line.
+  const frontDoor = million * PRICES.cloudFrontPerHttpsRequest;
+  return { ...cost, frontDoor, total: total + frontDoor, totalWithoutFrontDoor: total };
 }

@@ -207,7 +207,8 @@ Cost per million incoming posts (${PRICES.source}):
   Lambda duration        $${cost.lambdaDuration.toFixed(2)}   (${lambdaMsPerPost.toFixed(1)} ms at 128 MB arm64, the local sequential latency)
   DynamoDB writes        $${cost.dynamoWrites.toFixed(2)}
   DynamoDB reads         $${cost.dynamoReads.toFixed(2)}
-  total                  $${cost.total.toFixed(2)}
+  CloudFront front door   $${cost.frontDoor.toFixed(2)}   (past its free 10 million requests a month; api.frontDoor: false saves it)
+  total                  $${cost.total.toFixed(2)}   ($${cost.totalWithoutFrontDoor.toFixed(2)} without the front door)
 
 Peak memory (RSS) with the V8 limits of a 128 MB Lambda          (target under 128 MB)
   one instance, requests one at a time (as Lambda runs them)  ${oneInstance.maxRssMb.toFixed(0)} MB

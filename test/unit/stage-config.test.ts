@@ -46,11 +46,14 @@ describe('stage configuration', () => {
     }
   });
 
-  it('gives the site URL: SITE_URL when set, else the custom domain, else the execute-api URL', () => {
-    const executeApi = resolveStageConfig('no-such-stage');
+  it('gives the site URL: SITE_URL when set, else the custom domain, else the front door, else the execute-api URL', () => {
+    const frontDoor = resolveStageConfig('no-such-stage');
+    expect(frontDoor.siteUrl).toEqual(frontDoor.apiUrl);
+    expect(JSON.stringify(frontDoor.siteUrl)).toContain('"Fn::GetAtt":["FrontDoor","DomainName"]');
+    const executeApi = resolveStageConfig('off', configWith('off', 'api:\n  frontDoor: false\n'));
     expect(executeApi.siteUrl).toEqual(executeApi.apiUrl);
     expect(JSON.stringify(executeApi.siteUrl)).toContain('"Ref":"AWS::URLSuffix"');
-    const domain = 'api:\n  domain:\n    name: chat.example.com\n    certificateArn: arn:aws:acm:eu-west-1:123456789012:certificate/abc\n';
+    const domain = 'api:\n  domain:\n    name: chat.example.com\n    certificateArn: arn:aws:acm:us-east-1:123456789012:certificate/abc\n';
     expect(resolveStageConfig('d', configWith('d', domain)).siteUrl).toBe('https://chat.example.com');
     const explicit = `${domain}settings:\n  SITE_URL: https://cdn.example.com/\n`;
     const resolved = resolveStageConfig('e', configWith('e', explicit));
@@ -84,9 +87,11 @@ describe('local environment', () => {
     // Only CloudFormation knows the execute-api URLs; npm start puts its own URL there.
     expect(environment.SITE_URL).toBeUndefined();
     expect(environment.WEBSOCKET_MANAGEMENT_ENDPOINT).toBeUndefined();
+    // Locally the websocket answers on the API's own origin, where clients look for it.
+    expect(environment.WEBSOCKET_URL).toBeUndefined();
     expect(environment.TABLE_CONNECTIONS).toBe('local-connections');
     const everyVariable = [definition.provider.environment ?? {}, ...Object.values(definition.functions).map((fn) => fn.environment ?? {})].flatMap(Object.keys);
-    expect(Object.keys(environment).sort()).toEqual(everyVariable.filter((name) => name !== 'SITE_URL' && name !== 'WEBSOCKET_MANAGEMENT_ENDPOINT').sort());
+    expect(Object.keys(environment).sort()).toEqual(everyVariable.filter((name) => !['SITE_URL', 'WEBSOCKET_MANAGEMENT_ENDPOINT', 'WEBSOCKET_URL'].includes(name)).sort());
   });
 
   it('lets the process environment override a setting, but not the wiring', () => {
