@@ -135,7 +135,7 @@ describe('the cost of a post', () => {
     await posts.createEphemeralPost(mine, reader, Math.floor(Date.now() / 1000) + 600);
     await posts.createEphemeralPost(theirs, other, Math.floor(Date.now() / 1000) + 600);
     counts.clear();
-    const since = await posts.changedSince(channelId, base + 2_000, reader, Date.now());
+    const { posts: since } = await posts.changedSince(channelId, base + 2_000, reader, Date.now());
     expect(since.map((post) => post.message)).toEqual(['only for the reader', 'new', 'edited']);
     expect(Object.fromEntries(counts)).toEqual({ QueryCommand: 2 });
   });
