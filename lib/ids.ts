@@ -77,8 +77,9 @@ const ALPHABET_INDEX = new Map([...ID_ALPHABET].map((character, index) => [chara
 /**
  * The creation time a post id made by `newPostId` carries, or undefined when the id is not one of
  * them (ids made before, derived ids, ids of other servers): a wrong check byte, or a time before
- * post ids carried it or later than `latestMs`. A random id passes about once in 10^5 or more
- * tries; callers only use the time as a guess that their read checks.
+ * post ids carried it or later than `latestMs`. Random bits pass the check byte once in 256 and
+ * fall in that window about once in 9 000 per year of it; callers only use the time as a guess
+ * that their read checks.
  */
 export function postIdTimeMs(id: string, latestMs: number): number | undefined {
   if (id.length !== ID_LENGTH) return undefined;
