@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import { newId } from '../ids.js';
+import { newPostId } from '../ids.js';
 import { MAX_ACTIONS_PER_ATTACHMENT, MAX_ATTACHMENTS, MAX_FIELDS_PER_ATTACHMENT, MAX_JSON_DEPTH, MAX_OPTIONS_PER_ACTION, valueDepthExceeds } from '../limits.js';
 import type { Channel, Post, PostMetadata, PostOrigin } from '../model.js';
 import { prepareActions } from './attachments.js';
@@ -135,9 +135,10 @@ export function checkPropsAttachmentCaps(props: Record<string, unknown>): void {
 /**
  * The one pre-save step of every new post, whatever its path: props depth and attachment caps,
  * and an id for each action of `props.attachments` that has none (`GenerateActionIds`), so that a
- * button a user posts through `POST /api/v4/posts` can be clicked as a webhook's can.
+ * button a user posts through `POST /api/v4/posts` can be clicked as a webhook's can. Unless given
+ * one (a retried delivery's reply keeps its derived id), the post's id carries its creation time.
  */
-export function buildPost(input: NewPost, createAtMs: number, id = newId()): Post {
+export function buildPost(input: NewPost, createAtMs: number, id = newPostId(createAtMs)): Post {
   checkPropsDepth(input.props);
   checkPropsAttachmentCaps(input.props);
   if (Array.isArray(input.props.attachments)) prepareActions(input.props.attachments as SlackAttachment[]);

@@ -1,6 +1,6 @@
 import * as z from '../zod.js';
 import { AppError, errors } from '../errors.js';
-import { isValidId } from '../ids.js';
+import { isValidId, postIdTimeMs } from '../ids.js';
 import type { Post, PostList, User } from '../model.js';
 import { MAX_PAGE_OFFSET_POSTS, MAX_PER_PAGE, MAX_RESPONSE_POST_BYTES } from '../limits.js';
 import type { Runtime } from '../runtime.js';
@@ -110,8 +110,9 @@ export function parseChannelPostsQuery(query: URLSearchParams): ChannelPostsQuer
  *
  * Two posts-table requests (docs/performance.md lists the few cases of a third): the page's query,
  * then one BatchGetItem of the roots the page lacks together with, on the newest page, the
- * reader's ephemeral posts (their bundle). An anchor (`before`, `after`) whose coordinates this instance remembers needs no
- * GetItem of its own: the page's query includes it and checks it is still there and not deleted.
+ * reader's ephemeral posts (their bundle). An anchor (`before`, `after`) needs no GetItem of its
+ * own when this instance remembers its coordinates or its id carries its creation time: the page's
+ * query includes it and checks it is still there and not deleted.
  */
 export async function getChannelPosts(
   runtime: Runtime,
@@ -124,16 +125,25 @@ export async function getChannelPosts(
   let page: Post[];
   let nextPostId = '';
   let prevPostId = '';
+  // Roots the page lacks, fetched before the page is cut to the response budget: a root whose
+  // replies are cut is fetched for nothing, but the cut is rare and a later fetch costs a request.
+  const fetched = new Map<string, Post>();
   if (query.sinceMs > 0) {
-    // The reader's own ephemeral posts come with the changes.
-    page = await runtime.posts.changedSince(channelId, query.sinceMs, user.id, runtime.nowMs());
+    // The reader's own ephemeral posts come with the changes, and so do the roots of changed replies.
+    const changes = await runtime.posts.changedSince(channelId, query.sinceMs, user.id, runtime.nowMs());
+    page = changes.posts;
+    for (const root of changes.roots) fetched.set(root.id, root);
   } else {
     const anchorId = query.after || query.before;
-    let relativeTo: { anchor: PageAnchor; direction: 'before' | 'after' } | undefined;
-    if (anchorId) {
-      relativeTo = { anchor: await pageAnchor(runtime, user, channelId, anchorId), direction: query.after ? 'after' : 'before' };
+    const direction = query.after ? 'after' : 'before';
+    const anchor = anchorId ? await pageAnchor(runtime, user, channelId, anchorId) : undefined;
+    let result = await runtime.posts.pageOfChannel(channelId, query.page, query.perPage, anchor && { anchor, direction });
+    if (!result && anchor?.timeFromId) {
+      // The id's time was not the anchor's (an id not made by newPostId that passed its check), or
+      // the anchor is not a visible post of this channel: read it, as for an id that carries no time.
+      const readAnchor = await storedPageAnchor(runtime, user, channelId, anchorId);
+      result = await runtime.posts.pageOfChannel(channelId, query.page, query.perPage, { anchor: readAnchor, direction });
     }
-    const result = await runtime.posts.pageOfChannel(channelId, query.page, query.perPage, relativeTo);
     if (!result) throw postNotFound();
     page = result.posts;
     nextPostId = result.newerPostId;
@@ -141,9 +151,6 @@ export async function getChannelPosts(
   }
   const rootIdsOf = (posts: Post[]) => posts.map((post) => post.root_id).filter((rootId) => rootId !== '');
   const onPage = new Set(page.map((post) => post.id));
-  // Roots the page lacks, fetched before the page is cut to the response budget: a root whose
-  // replies are cut is fetched for nothing, but the cut is rare and a later fetch costs a request.
-  const fetched = new Map<string, Post>();
   // The reader's own ephemeral posts (slash-command answers) join the newest page.
   const newest = query.sinceMs === 0 && query.page === 0 && !query.after && !query.before;
   if (newest) {
@@ -160,7 +167,8 @@ export async function getChannelPosts(
       (a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1),
     );
   } else {
-    for (const root of await runtime.posts.getPosts(rootIdsOf(page).filter((rootId) => !onPage.has(rootId)))) fetched.set(root.id, root);
+    const lacking = rootIdsOf(page).filter((rootId) => !onPage.has(rootId) && !fetched.has(rootId));
+    for (const root of await runtime.posts.getPosts(lacking)) fetched.set(root.id, root);
   }
   // A Lambda answers at most 6 MB: a page of large posts is cut to MAX_RESPONSE_POST_BYTES, keeping
   // the posts nearest the page's anchor, and the cut end becomes the next page's anchor.
@@ -195,17 +203,30 @@ export async function getChannelPosts(
 }
 
 /**
- * A page's anchor, 404 unless the reader may see it in this channel. A post's channel, creation
- * time and audience never change, so remembered coordinates answer the channel and audience
- * checks, and the page's query checks the rest (still there, not deleted); otherwise one GetItem.
+ * A page's anchor, 404 unless the reader may see it in this channel, read without a request when
+ * possible. A post's channel, creation time and audience never change, so remembered coordinates
+ * answer the channel and audience checks, and the page's query checks the rest (still there, not
+ * deleted). Otherwise the id's own creation time (`postIdTimeMs`) starts the page's query, which
+ * checks the anchor is there: `timeFromId` tells the caller to read the anchor when it is not.
+ * Only ids that carry no time cost a GetItem first.
  */
-async function pageAnchor(runtime: Runtime, user: User, channelId: string, anchorId: string): Promise<PageAnchor> {
+async function pageAnchor(runtime: Runtime, user: User, channelId: string, anchorId: string): Promise<PageAnchor & { timeFromId?: true }> {
   const known = runtime.posts.knownCoordinates(anchorId);
   // An ephemeral anchor is not in the channel's index, so the page's query cannot check it.
   if (known && known.ephemeralFor === undefined) {
     if (known.channelId !== channelId) throw postNotFound();
     return { id: anchorId, create_at: known.createAtMs, verify: true };
   }
+  const createAtMs = known ? undefined : postIdTimeMs(anchorId, runtime.nowMs() + MAX_CLOCK_AHEAD_MS);
+  if (createAtMs !== undefined) return { id: anchorId, create_at: createAtMs, verify: true, timeFromId: true };
+  return storedPageAnchor(runtime, user, channelId, anchorId);
+}
+
+/** Instances' clocks differ a little: a post made by one a bit ahead is still read by its id's time. */
+const MAX_CLOCK_AHEAD_MS = 60_000;
+
+/** A page's anchor read by GetItem: 404 unless the reader may see it in this channel. */
+async function storedPageAnchor(runtime: Runtime, user: User, channelId: string, anchorId: string): Promise<PageAnchor> {
   const anchor = await runtime.posts.getPost(anchorId);
   if (!isVisibleTo(anchor, user.id) || anchor.channel_id !== channelId) throw postNotFound();
   return { id: anchor.id, create_at: anchor.create_at, verify: false };

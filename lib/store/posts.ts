@@ -414,6 +414,8 @@ export class PostStore {
    */
   async createEphemeralPost(post: Post, userId: string, expiresAtSeconds: number): Promise<void> {
     await this.writeEphemeral(ephemeralItem(post, userId, expiresAtSeconds), 'attribute_not_exists(PK)');
+    // An ephemeral reply does not change its root (no reply_count): list the root with the changes.
+    await this.listRootAmongChanges(post, post.update_at);
   }
 
   /**
@@ -522,9 +524,38 @@ export class PostStore {
     const audience = post.ephemeral_for;
     if (audience !== undefined) {
       await this.writeEphemeral(ephemeralItem(post, audience, ephemeralExpiresAtSeconds), 'attribute_exists(PK)');
-      return;
+    } else {
+      await this.db.send(new PutCommand({ TableName: this.table, Item: toItem(post), ConditionExpression: 'attribute_exists(PK)' }));
     }
-    await this.db.send(new PutCommand({ TableName: this.table, Item: toItem(post), ConditionExpression: 'attribute_exists(PK)' }));
+    await this.listRootAmongChanges(post, post.update_at);
+  }
+
+  /**
+   * Lists a changed reply's root among its channel's changes (GSI2) at the reply's change time,
+   * without changing the root (its `update_at` stays, so readers tell it from a changed post), so
+   * that a `since` read finds the root in the query that finds the reply: two requests, not three.
+   * A new reply needs none (it changes its root); edits, reactions and ephemeral replies do, at one
+   * UpdateItem each. It only moves the root later in GSI2, so a concurrent change of the root
+   * itself keeps its place, and never creates a root that is gone. Best effort: a read that lacks a
+   * root fetches it, so a failure here costs a later read a request, never a wrong answer, and the
+   * change it follows, already written, is not reported as failed.
+   */
+  private async listRootAmongChanges(reply: Pick<Post, 'root_id' | 'channel_id'>, changedAtMs: number): Promise<void> {
+    if (reply.root_id === '') return;
+    const order = keys.postOrder(changedAtMs, reply.root_id);
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.post(reply.root_id),
+          UpdateExpression: 'SET GSI2PK = :channel, GSI2SK = :order, quiet_change = :quiet',
+          ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(GSI2SK) OR GSI2SK < :order)',
+          ExpressionAttributeValues: { ':channel': keys.postsOfChannel(reply.channel_id), ':order': order, ':quiet': true },
+        }),
+      );
+    } catch {
+      // Listed later already, or gone; or a failed write that only costs a read its shortcut.
+    }
   }
 
   /**
@@ -543,6 +574,7 @@ export class PostStore {
     try {
       if (!replyOf) {
         await this.db.send(new PutCommand(put));
+        await this.listRootAmongChanges(post, post.update_at);
         return true;
       }
       await this.db.send(
@@ -600,8 +632,9 @@ export class PostStore {
   /**
    * Stores a reaction (again: a repeat replaces it) and marks its post `has_reactions`, with a new
    * `update_at` so the change shows in `since` reads, in one transaction; false if the post is gone.
+   * A reply's `rootId` lists the root among the changes too (`listRootAmongChanges`).
    */
-  async addReaction(reaction: Reaction): Promise<boolean> {
+  async addReaction(reaction: Reaction, rootId = ''): Promise<boolean> {
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -611,6 +644,7 @@ export class PostStore {
           ],
         }),
       );
+      await this.listRootAmongChanges({ root_id: rootId, channel_id: reaction.channel_id }, reaction.create_at);
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -618,8 +652,16 @@ export class PostStore {
     }
   }
 
-  /** Removes a reaction; the post keeps `has_reactions` while others remain (`othersRemain`). */
-  async removeReaction(postId: string, channelId: string, userId: string, emojiName: string, othersRemain: boolean, nowMs: number): Promise<void> {
+  /** Removes a reaction; the post keeps `has_reactions` while others remain (`othersRemain`); `rootId` as for `addReaction`. */
+  async removeReaction(
+    postId: string,
+    channelId: string,
+    userId: string,
+    emojiName: string,
+    othersRemain: boolean,
+    nowMs: number,
+    rootId = '',
+  ): Promise<void> {
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -629,6 +671,7 @@ export class PostStore {
           ],
         }),
       );
+      await this.listRootAmongChanges({ root_id: rootId, channel_id: channelId }, nowMs);
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
@@ -851,9 +894,10 @@ export class PostStore {
    * Mattermost's `since`: posts of the channel created or changed after `sinceMs`, with the reader's
    * own ephemeral posts, newest first, at most 1000. Two queries: new posts from GSI1 (by creation),
    * changed posts and ephemeral ones from the sparse GSI2 (by update), others' ephemeral posts
-   * filtered out there.
+   * filtered out there. GSI2 also lists the roots of replies changed since without a change of
+   * their own (`listRootAmongChanges`): they come apart, as `roots`, for the page's threads.
    */
-  async changedSince(channelId: string, sinceMs: number, readerId: string, nowMs: number): Promise<Post[]> {
+  async changedSince(channelId: string, sinceMs: number, readerId: string, nowMs: number): Promise<{ posts: Post[]; roots: Post[] }> {
     // '~' sorts after every id character, so posts at exactly `sinceMs` are excluded.
     const after = keys.postOrder(sinceMs, '~');
     const [created, changed] = await Promise.all([
@@ -887,7 +931,12 @@ export class PostStore {
       const known = byId.get(post.id);
       if (!known || post.update_at > known.update_at) byId.set(post.id, post);
     }
-    return [...byId.values()].sort((a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1)).slice(0, MAX_SINCE_POSTS);
+    const isChange = (post: Post) => post.create_at > sinceMs || post.update_at > sinceMs;
+    const all = [...byId.values()];
+    return {
+      posts: all.filter(isChange).sort((a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1)).slice(0, MAX_SINCE_POSTS),
+      roots: all.filter((post) => !isChange(post)),
+    };
   }
 
 }

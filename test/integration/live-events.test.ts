@@ -206,6 +206,27 @@ describe('events', () => {
     expect(other.events.map((message) => message.seq)).toEqual(other.events.map((_, index) => index));
   });
 
+  it('sends no event for a root when its reply is edited or reacted to (the root is only listed among the changes)', async () => {
+    const other = connect(world.user('other').token);
+    await other.ready();
+    const token = world.user('creator').token;
+    const channelId = world.channel('town-square').id;
+    const rootId = (await api.postJson('/api/v4/posts', { channel_id: channelId, message: 'root' }, auth(token))).json().id as string;
+    const replyId = (await api.postJson('/api/v4/posts', { channel_id: channelId, message: 'reply', root_id: rootId }, auth(token))).json().id as string;
+    await other.waitFor((message) => message.event === 'posted' && JSON.parse(message.data.post).id === replyId);
+    // An edit of the root itself is an event, and leaves the root unmarked by the reply's counter write.
+    expect((await api.request('PUT', `/api/v4/posts/${rootId}/patch`, { body: JSON.stringify({ message: 'root, edited' }), headers: auth(token) })).status).toBe(200);
+    expect((await api.request('PUT', `/api/v4/posts/${replyId}/patch`, { body: JSON.stringify({ message: 'reply, edited' }), headers: auth(token) })).status).toBe(200);
+    const reacted = await api.postJson('/api/v4/reactions', { user_id: world.user('creator').id, post_id: replyId, emoji_name: 'tada' }, auth(token));
+    expect(reacted.status, reacted.text).toBe(200);
+    // The stream is read in order: once a later post arrives, the events of the writes before it have.
+    const markerId = (await api.postJson('/api/v4/posts', { channel_id: channelId, message: 'marker' }, auth(token))).json().id as string;
+    await other.waitFor((message) => message.event === 'posted' && JSON.parse(message.data.post).id === markerId);
+    const edits = other.events.filter((message) => message.event === 'post_edited').map((message) => JSON.parse(message.data.post).id);
+    expect(edits).toEqual([rootId, replyId]);
+    expect(other.events.filter((message) => message.event === 'reaction_added')).toHaveLength(1);
+  });
+
   it('delivers an ephemeral command answer only to the user who ran the command', async () => {
     const creator = connect(world.user('creator').token);
     const other = connect(world.user('other').token);

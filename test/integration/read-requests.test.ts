@@ -1,10 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../../infra/local/gateway.js';
 import { freePort } from '../../infra/local/stack.js';
 import { loadConfig } from '../../lib/config.js';
+import { newId, newPostId } from '../../lib/ids.js';
 import { buildPost } from '../../lib/posts/rules.js';
 import { createRuntime, type Runtime } from '../../lib/runtime.js';
 import { countRequests } from '../../lib/store/dynamo.js';
@@ -173,19 +174,26 @@ describe('channel pages', () => {
     expect(total).toBeLessThanOrEqual(2);
   });
 
-  it('a cold instance reads an unknown anchor with one GetItem: three requests when the page lacks roots, two otherwise', async () => {
+  it('a cold instance pages from an anchor it has never read: the id carries the anchor\'s creation time, two requests', async () => {
     const cold = await countedApi();
     try {
-      const first = await countedOnce(cold, channelPosts(`?before=${ids.f4}&per_page=3`));
-      expect(first.body.order).toEqual([ids.f3, ids.replyA1, ids.f2]);
-      expect(first.requests).toEqual({ GetItem: 1, Query: 1, BatchGetItem: 1 });
-      const rootless = await countedOnce(cold, channelPosts(`?before=${ids.f1}&per_page=3`));
-      expect(rootless.body.order).toEqual([ids.rootB, ids.rootA]);
-      // f1 was read as the first page's previous post: its coordinates are remembered.
-      expect(rootless.requests).toEqual({ Query: 1 });
+      const before = await countedOnce(cold, channelPosts(`?before=${ids.f4}&per_page=3`));
+      expect(before.body.order).toEqual([ids.f3, ids.replyA1, ids.f2]);
+      expect(before.body.posts[ids.rootA]).toMatchObject({ id: ids.rootA, reply_count: 2 });
+      expect(before.body).toMatchObject({ next_post_id: ids.f4, prev_post_id: ids.f1 });
+      expect(before.requests).toEqual({ Query: 1, BatchGetItem: 1 });
       const unknown = await countedOnce(cold, channelPosts(`?after=${ids.f5}&per_page=2`));
       expect(unknown.body.order).toEqual([ids.replyA2, ids.f6]);
-      expect(unknown.requests).toEqual({ GetItem: 1, Query: 1, BatchGetItem: 1 });
+      expect(Object.keys(unknown.body.posts).sort()).toEqual([ids.replyA2, ids.f6, ids.rootA].sort());
+      expect(unknown.body).toMatchObject({ next_post_id: ids.replyB2, prev_post_id: ids.f5 });
+      expect(unknown.requests).toEqual({ Query: 1, BatchGetItem: 1 });
+      const rootless = await countedOnce(cold, channelPosts(`?before=${ids.f1}&per_page=3`));
+      expect(rootless.body.order).toEqual([ids.rootB, ids.rootA]);
+      expect(rootless.requests).toEqual({ Query: 1 });
+      // The same pages as an instance that has read the anchors answers.
+      for (const query of [`?before=${ids.f4}&per_page=3`, `?after=${ids.f5}&per_page=2`]) {
+        expect((await countedOnce(cold, channelPosts(query))).body).toEqual((await counted(warm, channelPosts(query))).body);
+      }
     } finally {
       await cold.close();
     }
@@ -213,6 +221,167 @@ describe('channel pages', () => {
     const foreign = await countedOnce(warm, channelPosts(`?before=${elsewhereId}`));
     expect(foreign.status).toBe(404);
     expect(foreign.total).toBe(0);
+  });
+});
+
+/** A post through `POST /api/v4/posts` in a world's town-square, as its creator. */
+async function postIn(inWorld: World, message: string, rootId = ''): Promise<string> {
+  const response = await fetch(`${warm.url}/api/v4/posts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...auth(inWorld.user('creator').token) },
+    body: JSON.stringify({ channel_id: inWorld.channel('town-square').id, message, root_id: rootId }),
+  });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { id: string }).id;
+}
+
+/** A post stored with the id given, as a deployment before time-carrying ids stored it. */
+async function storedWithId(inWorld: World, message: string, id: string): Promise<string> {
+  await new Promise((resolve) => setTimeout(resolve, 3));
+  const post = buildPost({ userId: inWorld.user('creator').id, channelId: inWorld.channel('town-square').id, rootId: '', message, type: '', props: {} }, Date.now(), id);
+  await warm.runtime.posts.createPosts([post]);
+  await new Promise((resolve) => setTimeout(resolve, 3));
+  return post.id;
+}
+
+describe('anchors whose id carries no time, or not theirs: read first, as before', () => {
+  let own: World;
+  const posts = {} as Record<'root' | 'legacy' | 'reply' | 'mistimed' | 'newest', string>;
+  const pagesOf = (query: string) => `/api/v4/channels/${own.channel('town-square').id}/posts${query}`;
+
+  beforeAll(async () => {
+    own = await seedWorld(warm.runtime);
+    // Newest first: newest, mistimed, reply, legacy, root.
+    posts.root = await postIn(own, 'root');
+    posts.legacy = await storedWithId(own, 'a random id, as before', newId());
+    posts.reply = await postIn(own, 'reply', posts.root);
+    // An id that passes the check but carries another time than the post's.
+    posts.mistimed = await storedWithId(own, 'an id of another time', newPostId(Date.now() - 5_000));
+    posts.newest = await postIn(own, 'newest');
+  });
+
+  it('an anchor with a random id (made before): a GetItem first, the same page as ever', async () => {
+    const cold = await countedApi();
+    try {
+      const { status, body, requests } = await countedOnce(cold, pagesOf(`?after=${posts.legacy}&per_page=1`), own.user('creator').token);
+      expect(status).toBe(200);
+      expect(body.order).toEqual([posts.reply]);
+      expect(Object.keys(body.posts).sort()).toEqual([posts.reply, posts.root].sort());
+      expect(body).toMatchObject({ prev_post_id: posts.legacy, next_post_id: posts.mistimed });
+      expect(requests).toEqual({ GetItem: 1, Query: 1, BatchGetItem: 1 });
+    } finally {
+      await cold.close();
+    }
+  });
+
+  it('an anchor whose id carries another time: the query misses it, then the anchor is read, the same page as ever', async () => {
+    const cold = await countedApi();
+    try {
+      const { status, body, requests } = await countedOnce(cold, pagesOf(`?before=${posts.mistimed}&per_page=1`), own.user('creator').token);
+      expect(status).toBe(200);
+      expect(body.order).toEqual([posts.reply]);
+      expect(Object.keys(body.posts).sort()).toEqual([posts.reply, posts.root].sort());
+      expect(body).toMatchObject({ next_post_id: posts.mistimed, prev_post_id: posts.legacy });
+      expect(requests).toEqual({ Query: 2, GetItem: 1, BatchGetItem: 1 });
+    } finally {
+      await cold.close();
+    }
+  });
+
+  it('an anchor of another channel, or deleted, still answers 404 when its id carries its time', async () => {
+    const doomed = await postIn(own, 'to be deleted');
+    expect((await fetch(`${warm.url}/api/v4/posts/${doomed}`, { method: 'DELETE', headers: auth(own.user('creator').token) })).status).toBe(200);
+    for (const anchor of [ids.f4, doomed]) {
+      for (const query of [`?before=${anchor}`, `?after=${anchor}`]) {
+        // A fresh instance each time: the first answer teaches an instance the anchor's coordinates.
+        const cold = await countedApi();
+        try {
+          const response = await countedOnce(cold, pagesOf(query), own.user('creator').token);
+          expect({ anchor, query, status: response.status, id: response.body.id }).toEqual({ anchor, query, status: 404, id: 'app.post.get.app_error' });
+          expect(response.requests).toEqual({ Query: 1, GetItem: 1 });
+        } finally {
+          await cold.close();
+        }
+      }
+    }
+  });
+});
+
+describe('since: the roots of replies that changed while their root did not', () => {
+  let own: World;
+  const posts = {} as Record<'edited' | 'editedRoot' | 'reacted' | 'reactedRoot' | 'oldRoot' | 'answer' | 'untouched', string>;
+  const rootUpdateAt: Record<string, number> = {};
+  let sinceMs = 0;
+  const sinceOf = () => `/api/v4/channels/${own.channel('town-square').id}/posts?since=${sinceMs}`;
+  const token = () => own.user('creator').token;
+
+  beforeAll(async () => {
+    own = await seedWorld(warm.runtime);
+    posts.editedRoot = await postIn(own, 'root of an edited reply');
+    posts.edited = await postIn(own, 'to be edited', posts.editedRoot);
+    posts.reactedRoot = await postIn(own, 'root of a reacted reply');
+    posts.reacted = await postIn(own, 'to be reacted to', posts.reactedRoot);
+    posts.oldRoot = await postIn(own, 'an old post whose button is clicked');
+    posts.untouched = await postIn(own, 'no change');
+    for (const rootId of [posts.editedRoot, posts.reactedRoot, posts.oldRoot]) rootUpdateAt[rootId] = (await get(warm, `/api/v4/posts/${rootId}`, token())).body.update_at;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    sinceMs = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const edited = await fetch(`${warm.url}/api/v4/posts/${posts.edited}/patch`, { method: 'PUT', headers: { 'content-type': 'application/json', ...auth(token()) }, body: JSON.stringify({ message: 'edited' }) });
+    expect(edited.status).toBe(200);
+    const reacted = await fetch(`${warm.url}/api/v4/reactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth(token()) },
+      body: JSON.stringify({ user_id: own.user('creator').id, post_id: posts.reacted, emoji_name: 'tada' }),
+    });
+    expect(reacted.status).toBe(200);
+    // An action's ephemeral answer is a reply to the clicked post, which does not change.
+    const answer = buildPost({ userId: own.user('creator').id, channelId: own.channel('town-square').id, rootId: posts.oldRoot, message: 'done', type: 'system_ephemeral', props: {} }, Date.now());
+    await warm.runtime.posts.createEphemeralPost(answer, own.user('creator').id, Math.floor(Date.now() / 1000) + 600);
+    posts.answer = answer.id;
+  });
+
+  const expectChanges = (body: any) => {
+    // As Mattermost: the changed posts in `order`, their unchanged roots in `posts` only, as they are.
+    expect(body.order).toEqual([posts.answer, posts.reacted, posts.edited]);
+    expect(Object.keys(body.posts).sort()).toEqual([posts.answer, posts.reacted, posts.edited, posts.editedRoot, posts.reactedRoot, posts.oldRoot].sort());
+    expect(body.posts[posts.edited]).toMatchObject({ message: 'edited' });
+    expect(body.posts[posts.reacted]).toMatchObject({ has_reactions: true });
+    for (const rootId of [posts.editedRoot, posts.reactedRoot, posts.oldRoot]) expect(body.posts[rootId]).toMatchObject({ id: rootId, update_at: rootUpdateAt[rootId] });
+  };
+
+  it('the roots come with the changes query: two requests', async () => {
+    const { status, body, requests } = await counted(warm, sinceOf(), token());
+    expect(status).toBe(200);
+    expectChanges(body);
+    expect(requests).toEqual({ Query: 2 });
+  });
+
+  it('roots not listed among the changes (a listing that failed, or changes made before) are fetched: the same answer, a third request', async () => {
+    const table = warm.runtime.config.tables.posts;
+    const { body: listed } = await counted(warm, sinceOf(), token());
+    for (const rootId of [posts.editedRoot, posts.reactedRoot, posts.oldRoot]) {
+      await warm.db.send(new UpdateCommand({ TableName: table, Key: keys.post(rootId), UpdateExpression: 'REMOVE GSI2PK, GSI2SK' }));
+    }
+    const { body, requests } = await counted(warm, sinceOf(), token());
+    expectChanges(body);
+    expect(body).toEqual(listed);
+    expect(requests).toEqual({ Query: 2, BatchGetItem: 1 });
+  });
+
+  it('a listing never moves a root that changed later back, and never creates a root that is gone', async () => {
+    const table = warm.runtime.config.tables.posts;
+    const rootKey = keys.post(posts.reactedRoot);
+    const edited = await fetch(`${warm.url}/api/v4/posts/${posts.reactedRoot}/patch`, { method: 'PUT', headers: { 'content-type': 'application/json', ...auth(token()) }, body: JSON.stringify({ message: 'root edited' }) });
+    expect(edited.status).toBe(200);
+    const before = (await warm.db.send(new GetCommand({ TableName: table, Key: rootKey }))).Item!;
+    // A change of the reply stamped earlier than the root's own (another instance's clock).
+    await warm.runtime.posts.removeReaction(posts.reacted, own.channel('town-square').id, own.user('creator').id, 'none', true, Number(before.update_at) - 1_000, posts.reactedRoot);
+    const after = (await warm.db.send(new GetCommand({ TableName: table, Key: rootKey }))).Item!;
+    expect(after.GSI2SK).toBe(before.GSI2SK);
+    const gone = newId();
+    await warm.runtime.posts.removeReaction(posts.reacted, own.channel('town-square').id, own.user('creator').id, 'none', true, Date.now(), gone);
+    expect((await warm.db.send(new GetCommand({ TableName: table, Key: keys.post(gone) }))).Item).toBeUndefined();
   });
 });
 

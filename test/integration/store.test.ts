@@ -113,6 +113,57 @@ describe('the cost of a post', () => {
     expect(capacity.writeUnits).toBe(3);
   });
 
+  it('lists the root of an edited or reacted reply among the changes: one UpdateItem of the root more, a new post costs the same', async () => {
+    const environment = stackEnvironment();
+    const db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: environment.DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    );
+    const capacity = meterCapacity(db);
+    const counts = countRequests(db);
+    const posts = new PostStore(db, environment.TABLE_POSTS!);
+    const [channelId, userId] = [newId(), newId()];
+    const base = Date.now() - 10_000;
+    const root = buildPost({ userId, channelId, rootId: '', message: 'root', type: '', props: {} }, base);
+    const reply = buildPost({ userId, channelId, rootId: root.id, message: 'reply', type: '', props: {} }, base + 1);
+    await posts.createPosts([root]);
+    await posts.createPosts([reply]);
+    const measure = async (write: () => Promise<unknown>) => {
+      capacity.writeUnits = 0;
+      counts.clear();
+      await write();
+      return { writeUnits: capacity.writeUnits, requests: Object.fromEntries(counts) };
+    };
+    // Under 1 KB each. The listing is one UpdateItem of the root: the table, the channel index
+    // (which projects every attribute) and the changes index (its old entry out, the new one in).
+    expect(await measure(() => posts.updatePost({ ...reply, message: 'edited', update_at: base + 2_000, edit_at: base + 2_000 }))).toEqual({
+      writeUnits: 3 + 4,
+      requests: { PutItemCommand: 1, UpdateItemCommand: 1 },
+    });
+    expect(await measure(() => posts.updatePost({ ...root, message: 'edited', update_at: base + 2_500, edit_at: base + 2_500 }))).toEqual({
+      writeUnits: 4,
+      requests: { PutItemCommand: 1 },
+    });
+    const reaction = (postId: string, atMs: number) => ({ user_id: userId, post_id: postId, emoji_name: 'tada', create_at: atMs, update_at: atMs, delete_at: 0, remote_id: '', channel_id: channelId });
+    expect(await measure(() => posts.addReaction(reaction(reply.id, base + 3_000), root.id))).toEqual({
+      writeUnits: 10 + 4,
+      requests: { TransactWriteItemsCommand: 1, UpdateItemCommand: 1 },
+    });
+    expect(await measure(() => posts.addReaction(reaction(root.id, base + 3_500)))).toEqual({ writeUnits: 10, requests: { TransactWriteItemsCommand: 1 } });
+    const expiresAt = Math.floor(Date.now() / 1000) + 600;
+    const answer = buildPost({ userId, channelId, rootId: root.id, message: 'answer', type: '', props: {} }, base + 4_000);
+    expect(await measure(() => posts.createEphemeralPost(answer, userId, expiresAt))).toEqual({
+      writeUnits: 8 + 4,
+      requests: { GetItemCommand: 1, TransactWriteItemsCommand: 1, UpdateItemCommand: 1 },
+    });
+    const alone = buildPost({ userId, channelId, rootId: '', message: 'alone', type: '', props: {} }, base + 5_000);
+    expect(await measure(() => posts.createEphemeralPost(alone, userId, expiresAt))).toMatchObject({ requests: { GetItemCommand: 1, TransactWriteItemsCommand: 1 } });
+    // A new post, root or not, lists nothing: a new reply changes its root in its own transaction.
+    const fresh = buildPost({ userId, channelId, rootId: '', message: 'Build 1234 passed :tada:', type: '', props: { from_webhook: 'true' } }, Date.now());
+    expect(await measure(() => posts.createPosts([fresh]))).toEqual({ writeUnits: 2, requests: { PutItemCommand: 1 } });
+    const newReply = buildPost({ userId, channelId, rootId: root.id, message: 'another reply', type: '', props: {} }, Date.now());
+    expect((await measure(() => posts.createPosts([newReply]))).requests).toEqual({ TransactWriteItemsCommand: 1 });
+  });
+
   it('answers `since` with new posts, changed posts and the reader\'s own ephemeral posts, in two queries', async () => {
     const environment = stackEnvironment();
     const db = DynamoDBDocumentClient.from(
@@ -135,7 +186,7 @@ describe('the cost of a post', () => {
     await posts.createEphemeralPost(mine, reader, Math.floor(Date.now() / 1000) + 600);
     await posts.createEphemeralPost(theirs, other, Math.floor(Date.now() / 1000) + 600);
     counts.clear();
-    const since = await posts.changedSince(channelId, base + 2_000, reader, Date.now());
+    const { posts: since } = await posts.changedSince(channelId, base + 2_000, reader, Date.now());
     expect(since.map((post) => post.message)).toEqual(['only for the reader', 'new', 'edited']);
     expect(Object.fromEntries(counts)).toEqual({ QueryCommand: 2 });
   });

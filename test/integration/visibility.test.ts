@@ -127,7 +127,7 @@ describe('command answers after the channel is archived', () => {
     const answered = await api.postJson(new URL(responseUrl).pathname, { response_type: 'in_channel', text: 'too late' });
     expect(answered.status).toBeGreaterThanOrEqual(400);
     expect(answered.status).toBeLessThan(500);
-    const found = await api.runtime.posts.changedSince(archived.channel('town-square').id, 0, archived.user('creator').id, Date.now());
+    const { posts: found } = await api.runtime.posts.changedSince(archived.channel('town-square').id, 0, archived.user('creator').id, Date.now());
     expect(found.map((post) => post.message)).not.toContain('too late');
   });
 });
@@ -151,7 +151,7 @@ describe('what the adversarial run found', () => {
         : replyJson(response, {});
     const crossed = await execute({ root_id: root.json().id });
     expect(crossed.status).toBe(400);
-    const town = await api.runtime.posts.changedSince(world.channel('town-square').id, Date.now() - 60_000, world.user('creator').id, Date.now());
+    const { posts: town } = await api.runtime.posts.changedSince(world.channel('town-square').id, Date.now() - 60_000, world.user('creator').id, Date.now());
     expect(town.map((post) => post.message)).not.toContain('main answer');
   });
 
@@ -162,7 +162,7 @@ describe('what the adversarial run found', () => {
         : replyJson(response, {});
     const refused = await execute({}, world.user('other').token);
     expect(refused.status).toBe(403);
-    const town = await api.runtime.posts.changedSince(world.channel('town-square').id, Date.now() - 60_000, world.user('other').id, Date.now());
+    const { posts: town } = await api.runtime.posts.changedSince(world.channel('town-square').id, Date.now() - 60_000, world.user('other').id, Date.now());
     expect(town.map((post) => post.message)).not.toContain('first of two');
   });
 
