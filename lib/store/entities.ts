@@ -260,22 +260,39 @@ export class EntityStore {
     await this.db.send(new PutCommand({ TableName: this.table, Item: { ...keys.auditRecord(record.time_ms, record.id), kind: 'audit', ...record } }));
   }
 
-  /** Audit records from `sinceMs` on, oldest first, at most `limit` (one Query per UTC day). */
-  async auditRecordsSince(sinceMs: number, untilMs: number, limit: number): Promise<Array<Record<string, unknown>>> {
+  /**
+   * Audit records newest first, at most `limit`: those from `sinceMs` on and older than `before`
+   * (a record's time and id, the last of the previous page), else from the day of `untilMs` back.
+   * One Query per UTC day, newest day first.
+   */
+  async auditRecordsNewestFirst(options: {
+    sinceMs: number;
+    untilMs: number;
+    before?: { timeMs: number; id: string };
+    limit: number;
+  }): Promise<Array<Record<string, unknown>>> {
+    const { sinceMs, before, limit } = options;
     const records: Array<Record<string, unknown>> = [];
     const dayMs = 86_400_000;
-    for (let dayStart = sinceMs - (sinceMs % dayMs); dayStart <= untilMs && records.length < limit; dayStart += dayMs) {
+    const newestMs = before?.timeMs ?? options.untilMs;
+    const newestDay = newestMs - (newestMs % dayMs);
+    const beforeSK = before ? keys.auditRecord(before.timeMs, before.id).SK : undefined;
+    for (let dayStart = newestDay; dayStart + dayMs > sinceMs && records.length < limit; dayStart -= dayMs) {
       const from = keys.auditRecord(Math.max(dayStart, sinceMs), '');
+      // `~` sorts after every digit and id letter: the rest of the day. The cursor itself is read
+      // (the range is inclusive) and dropped, so one more item is asked for.
+      const to = beforeSK !== undefined && dayStart === newestDay ? beforeSK : '~';
       const items = await queryAll(
         this.db,
         {
           TableName: this.table,
-          KeyConditionExpression: 'PK = :day AND SK >= :from',
-          ExpressionAttributeValues: { ':day': from.PK, ':from': from.SK },
+          KeyConditionExpression: 'PK = :day AND SK BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':day': from.PK, ':from': from.SK, ':to': to },
+          ScanIndexForward: false,
         },
-        limit - records.length,
+        limit - records.length + (to === beforeSK ? 1 : 0),
       );
-      records.push(...items.map((item) => stripKeys<Record<string, unknown>>(item)!));
+      for (const item of items) if (item.SK !== beforeSK && records.length < limit) records.push(stripKeys<Record<string, unknown>>(item)!);
     }
     return records;
   }
