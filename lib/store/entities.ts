@@ -1,5 +1,4 @@
 import {
-  BatchGetCommand,
   GetCommand,
   PutCommand,
   ScanCommand,
@@ -10,7 +9,7 @@ import {
 import type { Channel, ChannelMember, Command, CommandWebhook, IncomingWebhook, IntegrationSecrets, OutgoingWebhook, Role, Team, TeamMember, User } from '../model.js';
 import { newId } from '../ids.js';
 import { directChannelName, indexes, keys, type Key } from './keys.js';
-import { isConditionFailure, queryAll } from './dynamo.js';
+import { batchGetAll, isConditionFailure, queryAll } from './dynamo.js';
 import { AccessTokenStore } from './access-tokens.js';
 
 /** An item written by the seed or a use case: the full attribute map and whether it must be new. */
@@ -378,15 +377,7 @@ export class EntityStore {
    */
   async getOutgoingWebhookWithSecrets(hookId: string): Promise<{ hook: OutgoingWebhook; secrets: IntegrationSecrets } | undefined> {
     const wanted = [keys.outgoingWebhook(hookId), keys.secrets('OUTHOOK', hookId)];
-    const found: Record<string, unknown>[] = [];
-    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
-      [this.table]: { Keys: wanted.map((key) => ({ ...key })), ConsistentRead: true },
-    };
-    while (request && Object.keys(request).length > 0) {
-      const result = await this.db.send(new BatchGetCommand({ RequestItems: request }));
-      found.push(...(result.Responses?.[this.table] ?? []));
-      request = result.UnprocessedKeys as typeof request;
-    }
+    const found = await batchGetAll(this.db, this.table, wanted, { consistent: true });
     const hookItem = found.find((item) => item.PK === wanted[0]!.PK);
     const secrets = secretsFrom(found.find((item) => item.PK === wanted[1]!.PK));
     return hookItem && secrets ? { hook: stripKeys<OutgoingWebhook>(hookItem)!, secrets } : undefined;
@@ -735,22 +726,7 @@ export class EntityStore {
    */
   async getMany<T>(itemKeys: Key[], consistent = false): Promise<Array<T | undefined>> {
     const id = (key: Key) => `${key.PK}\u0000${key.SK}`;
-    const unique = [...new Map(itemKeys.map((key) => [id(key), key])).values()];
-    const found = new Map<string, Record<string, unknown>>();
-    const chunks: Key[][] = [];
-    for (let start = 0; start < unique.length; start += 100) chunks.push(unique.slice(start, start + 100));
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead?: boolean }> | undefined = {
-          [this.table]: { Keys: chunk.map((key) => ({ PK: key.PK, SK: key.SK })), ...(consistent ? { ConsistentRead: true } : {}) },
-        };
-        while (request && Object.keys(request).length > 0) {
-          const result = await this.db.send(new BatchGetCommand({ RequestItems: request }));
-          for (const item of result.Responses?.[this.table] ?? []) found.set(id(item as unknown as Key), item);
-          request = result.UnprocessedKeys as typeof request;
-        }
-      }),
-    );
+    const found = new Map((await batchGetAll(this.db, this.table, itemKeys, { consistent })).map((item) => [id(item as unknown as Key), item]));
     return itemKeys.map((key) => stripKeys<T>(found.get(id(key))));
   }
 }
