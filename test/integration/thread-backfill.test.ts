@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { documentClient, queryAll } from '../../lib/store/dynamo.js';
 import { keys } from '../../lib/store/keys.js';
 import { ThreadBackfill } from '../../lib/store/thread-backfill.js';
 import { client4 } from '../support/client4.js';
-import { seedWorld, stackEnvironment, startApi, type Api, type World } from '../support/harness.js';
+import { stackEnvironment, withApiAndWorlds, type Api, type World } from '../support/harness.js';
 
 /**
  * The thread backfill (lib/store/thread-backfill.ts, infra/scripts/backfill-thread-entries.ts)
@@ -18,13 +18,11 @@ let world: World;
 let db: DynamoDBDocumentClient;
 let table: string;
 
-beforeAll(async () => {
-  api = await startApi();
-  world = await seedWorld(api.runtime);
+withApiAndWorlds(1, (started, [seeded]) => {
+  [api, world] = [started, seeded!];
   db = documentClient({ endpoint: api.runtime.config.dynamodbEndpoint, region: api.runtime.config.region });
   table = api.runtime.config.tables.posts;
 });
-afterAll(() => api.close());
 
 const reader = () => client4(api.url, world.user('other').token);
 
