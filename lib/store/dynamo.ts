@@ -41,6 +41,17 @@ export function isConditionFailure(error: unknown): boolean {
   return false;
 }
 
+/** Whether a conditional write went through: false when only its condition failed; other errors are thrown. */
+export async function conditionHeld(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
 /**
  * Counts the requests an AWS SDK client sends, by command name, or by what `labelOf` makes of a
  * request (tests count the requests to one table). The benchmark uses it to report DynamoDB

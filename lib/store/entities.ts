@@ -9,7 +9,7 @@ import {
 import type { Channel, ChannelMember, Command, CommandWebhook, IncomingWebhook, IntegrationSecrets, OutgoingWebhook, Role, Team, TeamMember, User } from '../model.js';
 import { newId } from '../ids.js';
 import { directChannelName, indexes, keys, type Key } from './keys.js';
-import { batchGetAll, isConditionFailure, queryAll } from './dynamo.js';
+import { batchGetAll, conditionHeld, isConditionFailure, queryAll } from './dynamo.js';
 import { AccessTokenStore } from './access-tokens.js';
 
 /** An item written by the seed or a use case: the full attribute map and whether it must be new. */
@@ -481,8 +481,8 @@ export class EntityStore {
 
   /** Counts one use if fewer than `maxUses` were counted: one conditional update, so concurrent uses cannot overshoot. */
   async tryUseCommandWebhook(id: string, maxUses: number): Promise<boolean> {
-    try {
-      await this.db.send(
+    return conditionHeld(
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.commandWebhook(id),
@@ -490,12 +490,8 @@ export class EntityStore {
           ConditionExpression: 'attribute_exists(PK) AND use_count < :max',
           ExpressionAttributeValues: { ':one': 1, ':max': maxUses },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /**
@@ -606,8 +602,8 @@ export class EntityStore {
       createOnly: { ConditionExpression: 'attribute_not_exists(PK)' },
       whileLive: { ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero', ExpressionAttributeValues: { ':zero': 0 } },
     };
-    try {
-      await this.db.send(
+    return conditionHeld(
+      this.db.send(
         new TransactWriteCommand({
           TransactItems: changes.map((change) =>
             'put' in change
@@ -615,12 +611,8 @@ export class EntityStore {
               : { Delete: { TableName: this.table, Key: { PK: change.delete.PK, SK: change.delete.SK } } },
           ),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   listOutgoingWebhooksOfTeam(teamId: string): Promise<OutgoingWebhook[]> {

@@ -18,7 +18,7 @@
  * no event for it, as for the live counter updates) and leaves `update_at` alone.
  */
 import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { batchGetAll, isConditionFailure, queryAll } from './dynamo.js';
+import { batchGetAll, conditionHeld, queryAll } from './dynamo.js';
 import { keys } from './keys.js';
 import { threadEntryItem } from './posts.js';
 
@@ -111,13 +111,7 @@ export class ThreadBackfill {
   /** Puts a reply's thread entry where there is none; true when it did. */
   private async writeEntry(reply: Record<string, unknown>): Promise<boolean> {
     const entry = threadEntryItem({ id: String(reply.id), root_id: String(reply.root_id), create_at: Number(reply.create_at) });
-    try {
-      await this.db.send(new PutCommand({ TableName: this.table, Item: entry, ConditionExpression: 'attribute_not_exists(PK)' }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return conditionHeld(this.db.send(new PutCommand({ TableName: this.table, Item: entry, ConditionExpression: 'attribute_not_exists(PK)' })));
   }
 
   /** Counts a root's replies again and stores the counters where they differ; true when it did. */
@@ -140,20 +134,16 @@ export class ThreadBackfill {
       const replyCount = replies.filter((reply) => Number(reply.delete_at ?? 0) === 0).length;
       const lastReplyAt = Math.max(Number(root.last_reply_at ?? 0), ...replies.map((reply) => Number(reply.create_at)));
       if (root.reply_count === replyCount && root.last_reply_at === lastReplyAt) return false;
-      try {
-        await this.db.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: keys.post(rootId),
-            UpdateExpression: 'SET reply_count = :count, last_reply_at = :last, quiet_change = :quiet',
-            ConditionExpression: 'attribute_exists(PK) AND update_at = :seen',
-            ExpressionAttributeValues: { ':count': replyCount, ':last': lastReplyAt, ':quiet': true, ':seen': root.update_at },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+      const written = this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.post(rootId),
+          UpdateExpression: 'SET reply_count = :count, last_reply_at = :last, quiet_change = :quiet',
+          ConditionExpression: 'attribute_exists(PK) AND update_at = :seen',
+          ExpressionAttributeValues: { ':count': replyCount, ':last': lastReplyAt, ':quiet': true, ':seen': root.update_at },
+        }),
+      );
+      if (await conditionHeld(written)) return true;
     }
     throw new Error(`the replies of post ${rootId} kept changing: gave up recounting after ${MAX_RECOUNT_ATTEMPTS} attempts`);
   }
