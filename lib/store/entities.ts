@@ -272,6 +272,8 @@ export class EntityStore {
   }): Promise<Array<Record<string, unknown>>> {
     const { sinceMs, before, limit } = options;
     const records: Array<Record<string, unknown>> = [];
+    // A cursor older than the window leaves nothing to list (and an empty key range DynamoDB refuses).
+    if (before && before.timeMs < sinceMs) return records;
     const dayMs = 86_400_000;
     const newestMs = before?.timeMs ?? options.untilMs;
     const newestDay = newestMs - (newestMs % dayMs);

@@ -204,6 +204,8 @@ describe('audit records', () => {
     }
     expect(pairs).toEqual(newestFirst);
     expect(await listAuditRecords(runtime, { sinceMs, limit: 2, before })).toEqual([]);
+    // A cursor from before the window: nothing.
+    expect(await listAuditRecords(runtime, { sinceMs, limit: 2, before: { timeMs: sinceMs - 1, id: 'z' } })).toEqual([]);
   });
 
   it('npm run ctl -- audit list ends a full page with the cursor of the next, and takes it with --before', async () => {
