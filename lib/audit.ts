@@ -50,9 +50,26 @@ export async function recordAudit(runtime: Runtime, caller: Caller, entry: Audit
   });
 }
 
-/** Audit records from `sinceMs` on, oldest first. */
-export async function listAuditRecords(runtime: Runtime, options: { sinceMs: number; limit: number }): Promise<AuditRecord[]> {
-  const items = await runtime.entities.auditRecordsSince(options.sinceMs, runtime.nowMs(), options.limit);
+/** Where a listing goes on after `record`: the next page holds the records older than it. */
+export function auditCursor(record: Pick<AuditRecord, 'timeMs' | 'id'>): string {
+  return `${record.timeMs}-${record.id}`;
+}
+
+/** The record a cursor names, or undefined when it is not one `auditCursor` makes. */
+export function parseAuditCursor(cursor: string): { timeMs: number; id: string } | undefined {
+  const match = /^(\d{1,15})-([0-9a-z]{1,64})$/.exec(cursor);
+  return match ? { timeMs: Number(match[1]), id: match[2]! } : undefined;
+}
+
+/**
+ * Audit records from `sinceMs` on, newest first, at most `limit`; with `before` (a cursor from
+ * `auditCursor`), only those older than that record: the next page.
+ */
+export async function listAuditRecords(
+  runtime: Runtime,
+  options: { sinceMs: number; limit: number; before?: { timeMs: number; id: string } },
+): Promise<AuditRecord[]> {
+  const items = await runtime.entities.auditRecordsNewestFirst({ ...options, untilMs: runtime.nowMs() });
   return items.map((item) => ({
     id: String(item.id),
     timeMs: Number(item.time_ms),

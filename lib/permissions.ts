@@ -13,6 +13,17 @@ import type { Channel, User } from './model.js';
 import type { Runtime } from './runtime.js';
 import { DEFAULT_SYSTEM_ROLES } from './store/entities.js';
 
+/** Managing a team's incoming and outgoing webhooks and slash commands: what a team admin holds. */
+const INTEGRATION_MANAGEMENT = [
+  'manage_own_incoming_webhooks',
+  'manage_others_incoming_webhooks',
+  'bypass_incoming_webhook_channel_lock',
+  'manage_own_outgoing_webhooks',
+  'manage_others_outgoing_webhooks',
+  'manage_own_slash_commands',
+  'manage_others_slash_commands',
+] as const;
+
 /** The Mattermost permission ids that Hookline's routes check, or that seed roles may name. */
 export const PERMISSIONS = [
   'manage_system',
@@ -34,13 +45,7 @@ export const PERMISSIONS = [
   'add_reaction',
   'remove_reaction',
   'use_slash_commands',
-  'manage_own_incoming_webhooks',
-  'manage_others_incoming_webhooks',
-  'bypass_incoming_webhook_channel_lock',
-  'manage_own_outgoing_webhooks',
-  'manage_others_outgoing_webhooks',
-  'manage_own_slash_commands',
-  'manage_others_slash_commands',
+  ...INTEGRATION_MANAGEMENT,
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -60,13 +65,7 @@ export const DEFAULT_ROLES: Readonly<Record<string, readonly Permission[]>> = {
   system_user: ['create_direct_channel', 'view_members'],
   system_user_access_token: ['create_user_access_token', 'read_user_access_token', 'revoke_user_access_token'],
   team_admin: [
-    'manage_own_incoming_webhooks',
-    'manage_others_incoming_webhooks',
-    'bypass_incoming_webhook_channel_lock',
-    'manage_own_outgoing_webhooks',
-    'manage_others_outgoing_webhooks',
-    'manage_own_slash_commands',
-    'manage_others_slash_commands',
+    ...INTEGRATION_MANAGEMENT,
     'edit_others_posts',
     'delete_post',
     'delete_others_posts',

@@ -72,6 +72,36 @@ export const webhookGroup: CtlGroup = {
 const stringOption = { type: 'string' } as const;
 const listOption = { type: 'string', multiple: true } as const;
 
+/** The flags of both kinds of hook, create and modify alike (mmctl's names). */
+const hookFlags = { channel: stringOption, 'display-name': stringOption, description: stringOption, icon: stringOption } as const;
+/** An outgoing hook's flags: the shared ones and its triggers, callbacks and content type. */
+const outgoingFlags = { ...hookFlags, 'trigger-word': listOption, 'trigger-when': stringOption, url: listOption, 'content-type': stringOption } as const;
+
+type HookFields = Pick<IncomingWebhook, 'display_name' | 'description' | 'icon_url'>;
+type OutgoingFields = HookFields & Pick<OutgoingWebhook, 'trigger_words' | 'trigger_when' | 'callback_urls' | 'content_type'>;
+/** What a create starts from: a modify starts from the stored hook instead. */
+const NEW_HOOK: HookFields = { display_name: '', description: '', icon_url: '' };
+const NEW_OUTGOING_HOOK: OutgoingFields = { ...NEW_HOOK, trigger_words: [], trigger_when: 0, callback_urls: [], content_type: '' };
+
+/** The fields `hookFlags` set; a flag not given keeps the field of `base`. */
+function hookFields(values: { 'display-name'?: string; description?: string; icon?: string }, base: HookFields): HookFields {
+  return { display_name: values['display-name'] ?? base.display_name, description: values.description ?? base.description, icon_url: values.icon ?? base.icon_url };
+}
+
+/** The fields `outgoingFlags` set; a flag not given keeps the field of `base`. */
+function outgoingFields(
+  values: Parameters<typeof hookFields>[0] & { 'trigger-word'?: string[]; 'trigger-when'?: string; url?: string[]; 'content-type'?: string },
+  base: OutgoingFields,
+): OutgoingFields {
+  return {
+    ...hookFields(values, base),
+    trigger_words: values['trigger-word'] ?? base.trigger_words,
+    trigger_when: values['trigger-when'] === undefined ? base.trigger_when : triggerWhen(values['trigger-when']),
+    callback_urls: values.url ?? base.callback_urls,
+    content_type: values['content-type'] ?? base.content_type,
+  };
+}
+
 /** Flags as mmctl takes them, and exactly `positionals` positional arguments. */
 function parse<const O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, positionals = 0) {
   const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
@@ -106,40 +136,20 @@ const subcommands: Record<string, Subcommand> = {
   },
 
   async 'create-incoming'(args, context) {
-    const { values } = parse(args, {
-      channel: stringOption,
-      user: stringOption,
-      'display-name': stringOption,
-      description: stringOption,
-      'lock-to-channel': { type: 'boolean' },
-      icon: stringOption,
-    });
+    const { values } = parse(args, { ...hookFlags, user: stringOption, 'lock-to-channel': { type: 'boolean' } });
     const channel = await findChannel(context.runtime, required(values.channel, '--channel'));
     const user = await findUser(context.runtime, required(values.user, '--user'));
     const hook = await createIncomingHook(context.runtime, context.caller, {
       channel_id: channel.id,
       user_id: user.id,
-      display_name: values['display-name'] ?? '',
-      description: values.description ?? '',
+      ...hookFields(values, NEW_HOOK),
       channel_locked: values['lock-to-channel'] ?? false,
-      icon_url: values.icon ?? '',
     });
     show(context, hook, `Created incoming webhook ${hook.id}: POST ${context.siteUrl}/hooks/${hook.id}`);
   },
 
   async 'create-outgoing'(args, context) {
-    const { values } = parse(args, {
-      team: stringOption,
-      channel: stringOption,
-      user: stringOption,
-      'display-name': stringOption,
-      description: stringOption,
-      'trigger-word': listOption,
-      'trigger-when': stringOption,
-      url: listOption,
-      'content-type': stringOption,
-      icon: stringOption,
-    });
+    const { values } = parse(args, { ...outgoingFlags, team: stringOption, user: stringOption });
     const team = await findTeam(context.runtime, required(values.team, '--team'));
     const user = await findUser(context.runtime, required(values.user, '--user'));
     const channel = values.channel ? await findChannel(context.runtime, values.channel, team) : undefined;
@@ -147,61 +157,32 @@ const subcommands: Record<string, Subcommand> = {
       team_id: team.id,
       channel_id: channel?.id ?? '',
       creator_id: user.id,
-      display_name: values['display-name'] ?? '',
-      description: values.description ?? '',
-      trigger_words: values['trigger-word'] ?? [],
-      trigger_when: triggerWhen(values['trigger-when']),
-      callback_urls: values.url ?? [],
-      content_type: values['content-type'] ?? '',
-      icon_url: values.icon ?? '',
+      ...outgoingFields(values, NEW_OUTGOING_HOOK),
     });
     show(context, hook, `Created outgoing webhook ${hook.id}\ntoken: ${hook.token}\nsigning secret (shown once): ${hook.signing_secret}`);
   },
 
   async 'modify-incoming'(args, context) {
-    const { values, positionals } = parse(args, {
-      channel: stringOption,
-      'display-name': stringOption,
-      description: stringOption,
-      'lock-to-channel': stringOption,
-      icon: stringOption,
-    }, 1);
+    const { values, positionals } = parse(args, { ...hookFlags, 'lock-to-channel': stringOption }, 1);
     const old = await getIncomingHook(context.runtime, context.caller, positionals[0]!);
     const channel = values.channel ? await findChannel(context.runtime, values.channel) : undefined;
     const hook = await updateIncomingHook(context.runtime, context.caller, old.id, {
       ...old,
       channel_id: channel?.id ?? old.channel_id,
-      display_name: values['display-name'] ?? old.display_name,
-      description: values.description ?? old.description,
+      ...hookFields(values, old),
       channel_locked: values['lock-to-channel'] === undefined ? old.channel_locked : booleanFlag(values['lock-to-channel'], '--lock-to-channel'),
-      icon_url: values.icon ?? old.icon_url,
     });
     show(context, hook, `Modified incoming webhook ${hook.id}`);
   },
 
   async 'modify-outgoing'(args, context) {
-    const { values, positionals } = parse(args, {
-      channel: stringOption,
-      'display-name': stringOption,
-      description: stringOption,
-      'trigger-word': listOption,
-      'trigger-when': stringOption,
-      url: listOption,
-      'content-type': stringOption,
-      icon: stringOption,
-    }, 1);
+    const { values, positionals } = parse(args, outgoingFlags, 1);
     const old = await getOutgoingHook(context.runtime, context.caller, positionals[0]!);
     const channel = values.channel ? await findChannel(context.runtime, values.channel) : undefined;
     const hook = await updateOutgoingHook(context.runtime, context.caller, old.id, {
       ...old,
       channel_id: channel?.id ?? old.channel_id,
-      display_name: values['display-name'] ?? old.display_name,
-      description: values.description ?? old.description,
-      trigger_words: values['trigger-word'] ?? old.trigger_words,
-      trigger_when: values['trigger-when'] === undefined ? old.trigger_when : triggerWhen(values['trigger-when']),
-      callback_urls: values.url ?? old.callback_urls,
-      content_type: values['content-type'] ?? old.content_type,
-      icon_url: values.icon ?? old.icon_url,
+      ...outgoingFields(values, old),
     });
     show(context, hook, `Modified outgoing webhook ${hook.id}`);
   },
@@ -241,7 +222,7 @@ function booleanFlag(value: string, flag: string): boolean {
   throw new UsageError(`${flag} takes true or false`);
 }
 
-function triggerWhen(value: string | undefined): number {
+function triggerWhen(value: string | undefined): OutgoingWebhook['trigger_when'] {
   if (value === undefined || value === 'exact') return 0;
   if (value === 'start') return 1;
   throw new UsageError('--trigger-when takes exact or start');

@@ -25,73 +25,17 @@ export interface EventSource {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function startQueueSource(options: {
-  sqsEndpoint: string;
-  queueUrl: string;
-  handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
-  intervalMs?: number;
-  onError?: (error: unknown) => void;
-}): EventSource {
-  const sqs = new SQSClient({ endpoint: options.sqsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  const queueArn = `arn:aws:sqs:${LOCAL_REGION}:000000000000:${options.queueUrl.split('/').pop()}`;
+/**
+ * Runs `round` again and again until stopped, as a mapping polls: a round that throws is reported
+ * to `onError` and followed by a pause of `intervalMs`. `stop` waits for the round under way, then
+ * `release`s the clients.
+ */
+function runUntilStopped(options: { intervalMs?: number; onError?: (error: unknown) => void }, round: () => Promise<void>, release: () => void): EventSource {
   let running = true;
-  // The emulator counts a ChangeMessageVisibility as one more receive (real SQS does not), so its
-  // ApproximateReceiveCount runs ahead; this poller counts receives itself, as SQS would.
-  const receives = new Map<string, number>();
   const loop = (async () => {
     while (running) {
       try {
-        const received = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: options.queueUrl,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 0,
-            AttributeNames: ['All'],
-          }),
-        );
-        const messages = received.Messages ?? [];
-        if (messages.length === 0) {
-          await sleep(options.intervalMs ?? 100);
-          continue;
-        }
-        for (const message of messages) receives.set(message.MessageId!, (receives.get(message.MessageId!) ?? 0) + 1);
-        const event: SQSEvent = {
-          Records: messages.map((message) => ({
-            messageId: message.MessageId!,
-            receiptHandle: message.ReceiptHandle!,
-            body: message.Body ?? '',
-            attributes: {
-              ApproximateReceiveCount: String(receives.get(message.MessageId!)),
-              SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
-              SenderId: 'local',
-              ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-            },
-            messageAttributes: {},
-            md5OfBody: message.MD5OfBody ?? '',
-            eventSource: 'aws:sqs',
-            eventSourceARN: queueArn,
-            awsRegion: LOCAL_REGION,
-          })),
-        };
-        let failed: Set<string>;
-        try {
-          const response = await options.handler(event);
-          failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
-        } catch (error) {
-          // As in Lambda: a failed invocation leaves the whole batch to come back after its visibility timeout.
-          options.onError?.(error);
-          continue;
-        }
-        const done = messages.filter((message) => !failed.has(message.MessageId!));
-        for (const message of done) receives.delete(message.MessageId!);
-        if (done.length > 0) {
-          await sqs.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: options.queueUrl,
-              Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
-            }),
-          );
-        }
+        await round();
       } catch (error) {
         options.onError?.(error);
         await sleep(options.intervalMs ?? 100);
@@ -102,9 +46,80 @@ export function startQueueSource(options: {
     stop: async () => {
       running = false;
       await loop;
-      sqs.destroy();
+      release();
     },
   };
+}
+
+export function startQueueSource(options: {
+  sqsEndpoint: string;
+  queueUrl: string;
+  handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
+  intervalMs?: number;
+  onError?: (error: unknown) => void;
+}): EventSource {
+  const sqs = new SQSClient({ endpoint: options.sqsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const queueArn = `arn:aws:sqs:${LOCAL_REGION}:000000000000:${options.queueUrl.split('/').pop()}`;
+  // The emulator counts a ChangeMessageVisibility as one more receive (real SQS does not), so its
+  // ApproximateReceiveCount runs ahead; this poller counts receives itself, as SQS would.
+  const receives = new Map<string, number>();
+  return runUntilStopped(
+    options,
+    async () => {
+      const received = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: options.queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          AttributeNames: ['All'],
+        }),
+      );
+      const messages = received.Messages ?? [];
+      if (messages.length === 0) {
+        await sleep(options.intervalMs ?? 100);
+        return;
+      }
+      for (const message of messages) receives.set(message.MessageId!, (receives.get(message.MessageId!) ?? 0) + 1);
+      const event: SQSEvent = {
+        Records: messages.map((message) => ({
+          messageId: message.MessageId!,
+          receiptHandle: message.ReceiptHandle!,
+          body: message.Body ?? '',
+          attributes: {
+            ApproximateReceiveCount: String(receives.get(message.MessageId!)),
+            SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
+            SenderId: 'local',
+            ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+          },
+          messageAttributes: {},
+          md5OfBody: message.MD5OfBody ?? '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: queueArn,
+          awsRegion: LOCAL_REGION,
+        })),
+      };
+      let failed: Set<string>;
+      try {
+        const response = await options.handler(event);
+        failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+      } catch (error) {
+        // As in Lambda: a failed invocation leaves the whole batch to come back after its visibility timeout.
+        options.onError?.(error);
+        return;
+      }
+      const done = messages.filter((message) => !failed.has(message.MessageId!));
+      for (const message of done) receives.delete(message.MessageId!);
+      if (done.length > 0) {
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: options.queueUrl,
+            Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+          }),
+        );
+      }
+    },
+    () => sqs.destroy(),
+  );
 }
 
 /**
@@ -148,7 +163,6 @@ export async function startStreamSource(options: {
   const saveCheckpoint = () => {
     if (options.checkpointFile) writeFileSync(options.checkpointFile, JSON.stringify(Object.fromEntries(handledUpTo)));
   };
-  let running = true;
   const failureSqs = options.onFailure
     ? new SQSClient({ endpoint: options.onFailure.sqsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })
     : undefined;
@@ -239,61 +253,53 @@ export async function startStreamSource(options: {
     }
   };
 
-  const loop = (async () => {
-    let lastRefreshMs = 0;
-    while (running) {
-      try {
-        if (Date.now() - lastRefreshMs > 2_000) {
-          await refreshShards();
-          lastRefreshMs = Date.now();
-        }
-        let busy = false;
-        for (const [shardId, iterator] of iterators) {
-          let batch = pending.get(shardId) ?? [];
-          if (batch.length === 0 && iterator) {
-            try {
-              const result = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
-              iterators.set(shardId, result.NextShardIterator);
-              batch = result.Records ?? [];
-            } catch (error) {
-              // DynamoDB Local answers TrimmedDataAccess for a TRIM_HORIZON iterator of a shard that
-              // had no record yet; iterators also expire. Either way: take a fresh iterator.
-              const name = (error as Error).name;
-              if (name !== 'TrimmedDataAccessException' && name !== 'ExpiredIteratorException') throw error;
-              iterators.delete(shardId);
-              lastRefreshMs = 0;
-              continue;
-            }
-          }
-          if (batch.length === 0) continue;
-          busy = true;
-          let handled = await invoke(batch);
-          if (handled < batch.length && failureSqs && tooOld(batch[handled])) {
-            await discard(shardId, batch[handled]!);
-            handled++;
-          }
-          const lastHandled = batch[handled - 1]?.dynamodb?.SequenceNumber;
-          if (lastHandled) {
-            handledUpTo.set(shardId, lastHandled);
-            saveCheckpoint();
-          }
-          pending.set(shardId, batch.slice(handled));
-          if (handled < batch.length) await sleep(options.retryDelayMs ?? 500);
-        }
-        if (!busy) await sleep(options.intervalMs ?? 100);
-      } catch (error) {
-        options.onError?.(error);
-        await sleep(options.intervalMs ?? 100);
+  let lastRefreshMs = 0;
+  return runUntilStopped(
+    options,
+    async () => {
+      if (Date.now() - lastRefreshMs > 2_000) {
+        await refreshShards();
+        lastRefreshMs = Date.now();
       }
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
+      let busy = false;
+      for (const [shardId, iterator] of iterators) {
+        let batch = pending.get(shardId) ?? [];
+        if (batch.length === 0 && iterator) {
+          try {
+            const result = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
+            iterators.set(shardId, result.NextShardIterator);
+            batch = result.Records ?? [];
+          } catch (error) {
+            // DynamoDB Local answers TrimmedDataAccess for a TRIM_HORIZON iterator of a shard that
+            // had no record yet; iterators also expire. Either way: take a fresh iterator.
+            const name = (error as Error).name;
+            if (name !== 'TrimmedDataAccessException' && name !== 'ExpiredIteratorException') throw error;
+            iterators.delete(shardId);
+            lastRefreshMs = 0;
+            continue;
+          }
+        }
+        if (batch.length === 0) continue;
+        busy = true;
+        let handled = await invoke(batch);
+        if (handled < batch.length && failureSqs && tooOld(batch[handled])) {
+          await discard(shardId, batch[handled]!);
+          handled++;
+        }
+        const lastHandled = batch[handled - 1]?.dynamodb?.SequenceNumber;
+        if (lastHandled) {
+          handledUpTo.set(shardId, lastHandled);
+          saveCheckpoint();
+        }
+        pending.set(shardId, batch.slice(handled));
+        if (handled < batch.length) await sleep(options.retryDelayMs ?? 500);
+      }
+      if (!busy) await sleep(options.intervalMs ?? 100);
+    },
+    () => {
       dynamo.destroy();
       streams.destroy();
       failureSqs?.destroy();
     },
-  };
+  );
 }

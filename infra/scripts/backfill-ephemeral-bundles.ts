@@ -8,29 +8,8 @@
  * readable by id and in `since` reads, and leave the newest page when they expire
  * (EPHEMERAL_POST_TTL_MINUTES, an hour by default).
  */
-import { parseArgs } from 'node:util';
-import { documentClient } from '../../lib/store/dynamo.js';
-import { PostStore } from '../../lib/store/posts.js';
-import { readLocalState } from '../local/state.js';
-import { stageResources } from '../stage-resources.js';
+import { openPostsTable } from './posts-table.js';
 
-const { values } = parseArgs({ options: { stage: { type: 'string' }, region: { type: 'string' } } });
-const region = values.region ?? process.env.AWS_REGION ?? 'us-east-1';
-
-let table: string;
-let endpoint: string | undefined;
-if (values.stage) {
-  table = (await stageResources(values.stage, region)).tables.posts;
-} else {
-  const local = readLocalState();
-  if (!local?.environment.TABLE_POSTS) {
-    console.error('The local stack is not running: start it with `npm start`, or pass --stage NAME.');
-    process.exit(2);
-  }
-  table = local.environment.TABLE_POSTS;
-  endpoint = local.environment.DYNAMODB_ENDPOINT;
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-}
-const copied = await new PostStore(documentClient({ endpoint, region }), table).backfillEphemeralBundles(Date.now());
+const { table, posts } = openPostsTable();
+const copied = await posts.backfillEphemeralBundles(Date.now());
 console.log(`copied ${copied} unexpired ephemeral posts into their readers' bundles (${table})`);

@@ -5,26 +5,28 @@
  */
 import type { Command } from '../model.js';
 
-export interface ClientCommand {
-  id: string;
+export interface ClientCommand extends Omit<Command, 'method'> {
   token: string;
-  create_at: number;
-  update_at: number;
-  delete_at: number;
-  creator_id: string;
-  team_id: string;
-  trigger: string;
+  /** 'P' or 'G'; empty once sanitized. */
   method: string;
-  username: string;
-  icon_url: string;
-  auto_complete: boolean;
-  auto_complete_desc: string;
-  auto_complete_hint: string;
-  display_name: string;
-  description: string;
-  url: string;
   /** Plugins register no commands in Hookline: always empty. */
   plugin_id: string;
+}
+
+/**
+ * How a command presents itself (its answers' name and icon, its autocomplete entry, its title):
+ * the fields that every copy of a command takes over as they are.
+ */
+export function commandPresentation(command: Pick<Command, 'username' | 'icon_url' | 'auto_complete' | 'auto_complete_desc' | 'auto_complete_hint' | 'display_name' | 'description'>) {
+  return {
+    username: command.username,
+    icon_url: command.icon_url,
+    auto_complete: command.auto_complete,
+    auto_complete_desc: command.auto_complete_desc,
+    auto_complete_hint: command.auto_complete_hint,
+    display_name: command.display_name,
+    description: command.description,
+  };
 }
 
 export function commandForClient(command: Command, token: string): ClientCommand {
@@ -38,13 +40,7 @@ export function commandForClient(command: Command, token: string): ClientCommand
     team_id: command.team_id,
     trigger: command.trigger,
     method: command.method,
-    username: command.username,
-    icon_url: command.icon_url,
-    auto_complete: command.auto_complete,
-    auto_complete_desc: command.auto_complete_desc,
-    auto_complete_hint: command.auto_complete_hint,
-    display_name: command.display_name,
-    description: command.description,
+    ...commandPresentation(command),
     url: command.url,
     plugin_id: '',
   };

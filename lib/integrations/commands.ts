@@ -11,7 +11,7 @@
  */
 import { audited as auditedChange } from '../audit.js';
 import { isBuiltInTrigger, listedBuiltInCommands } from '../commands/built-in.js';
-import { commandForClient, sanitizedCommand, type ClientCommand } from '../commands/for-client.js';
+import { commandForClient, commandPresentation, sanitizedCommand, type ClientCommand } from '../commands/for-client.js';
 import { AppError, errors, truncateUtf8 } from '../errors.js';
 import { decodeGoObject, goBool, goString } from '../http/go-json.js';
 import { isValidId, newId, newSigningSecret } from '../ids.js';
@@ -151,6 +151,15 @@ async function replaceCommand(runtime: Runtime, previous: Command, next: Command
   }
 }
 
+/** The fields a create or an update takes from the body as they are (the trigger is lowercased apart). */
+function settableFields(body: CommandBody) {
+  return {
+    method: body.method as Command['method'],
+    url: body.url,
+    ...commandPresentation(body),
+  } satisfies Partial<Command>;
+}
+
 /** `POST /api/v4/commands`: 201 with the command and its token. */
 export async function createCommand(runtime: Runtime, caller: Caller, body: CommandBody): Promise<ClientCommand> {
   // Bounded: the record must stay a small item whatever a caller sent.
@@ -181,15 +190,7 @@ export async function createCommand(runtime: Runtime, caller: Caller, body: Comm
         creator_id: creatorId,
         team_id: body.team_id,
         trigger,
-        method: body.method as Command['method'],
-        url: body.url,
-        username: body.username,
-        icon_url: body.icon_url,
-        auto_complete: body.auto_complete,
-        auto_complete_desc: body.auto_complete_desc,
-        auto_complete_hint: body.auto_complete_hint,
-        display_name: body.display_name,
-        description: body.description,
+        ...settableFields(body),
         create_at: nowMs,
         update_at: nowMs,
         delete_at: 0,
@@ -320,15 +321,7 @@ export async function updateCommand(runtime: Runtime, caller: Caller, commandId:
     const next: Command = {
       ...previous,
       trigger: body.trigger.toLowerCase(),
-      method: body.method as Command['method'],
-      url: body.url,
-      username: body.username,
-      icon_url: body.icon_url,
-      auto_complete: body.auto_complete,
-      auto_complete_desc: body.auto_complete_desc,
-      auto_complete_hint: body.auto_complete_hint,
-      display_name: body.display_name,
-      description: body.description,
+      ...settableFields(body),
       update_at: nextUpdateAt(runtime, previous),
     };
     await checkTriggerFree(runtime, next.team_id, next.trigger, next.id);

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { commandPresentation } from '../commands/for-client.js';
 import { roleNames } from '../permissions.js';
 import type { EntityStore } from '../store/entities.js';
 import type { SeedFile } from './schema.js';
@@ -137,13 +138,7 @@ export async function exportSeed(store: EntityStore, options: ExportOptions = {}
           url: command.url,
           method: command.method,
           creator: username(command.creator_id),
-          username: command.username,
-          icon_url: command.icon_url,
-          auto_complete: command.auto_complete,
-          auto_complete_desc: command.auto_complete_desc,
-          auto_complete_hint: command.auto_complete_hint,
-          display_name: command.display_name,
-          description: command.description,
+          ...commandPresentation(command),
           ...(await secretsOf('COMMAND', command.id)),
         })),
     ),

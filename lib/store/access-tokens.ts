@@ -11,7 +11,7 @@
  */
 import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { UserAccessToken } from '../model.js';
-import { isConditionFailure, queryAll } from './dynamo.js';
+import { conditionHeld, queryAll } from './dynamo.js';
 import type { EntityStore, ItemWrite } from './entities.js';
 import { indexes, keys } from './keys.js';
 
@@ -123,8 +123,8 @@ export class AccessTokenStore {
 
   /** Enables or disables a token; false when it no longer exists (revoked meanwhile). */
   async setActive(tokenId: string, tokenHash: string, active: boolean): Promise<boolean> {
-    try {
-      await this.db.send(
+    return conditionHeld(
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.userToken(tokenHash),
@@ -133,12 +133,8 @@ export class AccessTokenStore {
           ExpressionAttributeNames: { '#kind': 'kind' },
           ExpressionAttributeValues: { ':active': active, ':kind': TOKEN_KIND, ':id': tokenId },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /** A page of a user's tokens, oldest first. Reads `offset + limit` items at most. */

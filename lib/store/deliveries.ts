@@ -1,29 +1,9 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from './dynamo.js';
+import type { AttemptOutcome, DeliveryAttempt } from '../webhooks/delivery-types.js';
 import { indexes, keys } from './keys.js';
 
-/** What happened to one attempt of an outgoing delivery. */
-export type AttemptOutcome =
-  | 'delivered' // 2xx; the reply (if any) was posted or was not a post
-  | 'retrying' // failed; SQS will bring it back
-  | 'dead_lettered' // failed at the last attempt: moved to the dead-letter queue
-  | 'gone' // 410: the integration asked to stop
-  | 'refused' // forbidden or invalid address: dead-lettered at once
-  | 'skipped'; // the hook or URL no longer exists
-
-export interface DeliveryAttempt {
-  delivery_id: string;
-  attempt: number;
-  attempted_at: number;
-  hook_id: string;
-  post_id: string;
-  url: string;
-  outcome: AttemptOutcome;
-  status: number;
-  latency_ms: number;
-  error: string;
-  reply_post_ids: string[];
-}
+export type { AttemptOutcome, DeliveryAttempt } from '../webhooks/delivery-types.js';
 
 /** The delivery log: every attempt, kept for the configured days (TTL), listable by hour. */
 export class DeliveryStore {

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localEndpoint } from '../aws.js';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 export interface DynamoOptions {
   endpoint?: string | undefined;
@@ -39,6 +39,17 @@ export function isConditionFailure(error: unknown): boolean {
     return reasons.some((reason) => reason.Code === 'ConditionalCheckFailed');
   }
   return false;
+}
+
+/** Whether a conditional write went through: false when only its condition failed; other errors are thrown. */
+export async function conditionHeld(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
 }
 
 /**
@@ -104,4 +115,34 @@ export async function queryAll(
     startKey = page.LastEvaluatedKey;
   } while (startKey && items.length < limit);
   return items;
+}
+
+/**
+ * The items of `itemKeys` that exist, each once, in no particular order: BatchGetItem per 100
+ * keys (DynamoDB's cap), sent together, unprocessed keys asked again. `consistent` reads them
+ * strongly consistent.
+ */
+export async function batchGetAll(
+  db: DynamoDBDocumentClient,
+  table: string,
+  itemKeys: Array<{ PK: string; SK: string }>,
+  options: { consistent?: boolean } = {},
+): Promise<Record<string, unknown>[]> {
+  const unique = [...new Map(itemKeys.map((key) => [`${key.PK}\u0000${key.SK}`, key])).values()];
+  const found: Record<string, unknown>[] = [];
+  const chunks: Array<typeof unique> = [];
+  for (let start = 0; start < unique.length; start += 100) chunks.push(unique.slice(start, start + 100));
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead?: boolean }> | undefined = {
+        [table]: { Keys: chunk.map((key) => ({ PK: key.PK, SK: key.SK })), ...(options.consistent ? { ConsistentRead: true } : {}) },
+      };
+      while (request && Object.keys(request).length > 0) {
+        const result = await db.send(new BatchGetCommand({ RequestItems: request }));
+        found.push(...(result.Responses?.[table] ?? []));
+        request = result.UnprocessedKeys as typeof request;
+      }
+    }),
+  );
+  return found;
 }

@@ -1,5 +1,4 @@
 import {
-  BatchGetCommand,
   GetCommand,
   PutCommand,
   ScanCommand,
@@ -10,7 +9,7 @@ import {
 import type { Channel, ChannelMember, Command, CommandWebhook, IncomingWebhook, IntegrationSecrets, OutgoingWebhook, Role, Team, TeamMember, User } from '../model.js';
 import { newId } from '../ids.js';
 import { directChannelName, indexes, keys, type Key } from './keys.js';
-import { isConditionFailure, queryAll } from './dynamo.js';
+import { batchGetAll, conditionHeld, isConditionFailure, queryAll } from './dynamo.js';
 import { AccessTokenStore } from './access-tokens.js';
 
 /** An item written by the seed or a use case: the full attribute map and whether it must be new. */
@@ -260,22 +259,41 @@ export class EntityStore {
     await this.db.send(new PutCommand({ TableName: this.table, Item: { ...keys.auditRecord(record.time_ms, record.id), kind: 'audit', ...record } }));
   }
 
-  /** Audit records from `sinceMs` on, oldest first, at most `limit` (one Query per UTC day). */
-  async auditRecordsSince(sinceMs: number, untilMs: number, limit: number): Promise<Array<Record<string, unknown>>> {
+  /**
+   * Audit records newest first, at most `limit`: those from `sinceMs` on and older than `before`
+   * (a record's time and id, the last of the previous page), else from the day of `untilMs` back.
+   * One Query per UTC day, newest day first.
+   */
+  async auditRecordsNewestFirst(options: {
+    sinceMs: number;
+    untilMs: number;
+    before?: { timeMs: number; id: string };
+    limit: number;
+  }): Promise<Array<Record<string, unknown>>> {
+    const { sinceMs, before, limit } = options;
     const records: Array<Record<string, unknown>> = [];
+    // A cursor older than the window leaves nothing to list (and an empty key range DynamoDB refuses).
+    if (before && before.timeMs < sinceMs) return records;
     const dayMs = 86_400_000;
-    for (let dayStart = sinceMs - (sinceMs % dayMs); dayStart <= untilMs && records.length < limit; dayStart += dayMs) {
+    const newestMs = before?.timeMs ?? options.untilMs;
+    const newestDay = newestMs - (newestMs % dayMs);
+    const beforeSK = before ? keys.auditRecord(before.timeMs, before.id).SK : undefined;
+    for (let dayStart = newestDay; dayStart + dayMs > sinceMs && records.length < limit; dayStart -= dayMs) {
       const from = keys.auditRecord(Math.max(dayStart, sinceMs), '');
+      // `~` sorts after every digit and id letter: the rest of the day. The cursor itself is read
+      // (the range is inclusive) and dropped, so one more item is asked for.
+      const to = beforeSK !== undefined && dayStart === newestDay ? beforeSK : '~';
       const items = await queryAll(
         this.db,
         {
           TableName: this.table,
-          KeyConditionExpression: 'PK = :day AND SK >= :from',
-          ExpressionAttributeValues: { ':day': from.PK, ':from': from.SK },
+          KeyConditionExpression: 'PK = :day AND SK BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':day': from.PK, ':from': from.SK, ':to': to },
+          ScanIndexForward: false,
         },
-        limit - records.length,
+        limit - records.length + (to === beforeSK ? 1 : 0),
       );
-      records.push(...items.map((item) => stripKeys<Record<string, unknown>>(item)!));
+      for (const item of items) if (item.SK !== beforeSK && records.length < limit) records.push(stripKeys<Record<string, unknown>>(item)!);
     }
     return records;
   }
@@ -361,15 +379,7 @@ export class EntityStore {
    */
   async getOutgoingWebhookWithSecrets(hookId: string): Promise<{ hook: OutgoingWebhook; secrets: IntegrationSecrets } | undefined> {
     const wanted = [keys.outgoingWebhook(hookId), keys.secrets('OUTHOOK', hookId)];
-    const found: Record<string, unknown>[] = [];
-    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
-      [this.table]: { Keys: wanted.map((key) => ({ ...key })), ConsistentRead: true },
-    };
-    while (request && Object.keys(request).length > 0) {
-      const result = await this.db.send(new BatchGetCommand({ RequestItems: request }));
-      found.push(...(result.Responses?.[this.table] ?? []));
-      request = result.UnprocessedKeys as typeof request;
-    }
+    const found = await batchGetAll(this.db, this.table, wanted, { consistent: true });
     const hookItem = found.find((item) => item.PK === wanted[0]!.PK);
     const secrets = secretsFrom(found.find((item) => item.PK === wanted[1]!.PK));
     return hookItem && secrets ? { hook: stripKeys<OutgoingWebhook>(hookItem)!, secrets } : undefined;
@@ -473,8 +483,8 @@ export class EntityStore {
 
   /** Counts one use if fewer than `maxUses` were counted: one conditional update, so concurrent uses cannot overshoot. */
   async tryUseCommandWebhook(id: string, maxUses: number): Promise<boolean> {
-    try {
-      await this.db.send(
+    return conditionHeld(
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.commandWebhook(id),
@@ -482,12 +492,8 @@ export class EntityStore {
           ConditionExpression: 'attribute_exists(PK) AND use_count < :max',
           ExpressionAttributeValues: { ':one': 1, ':max': maxUses },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /**
@@ -598,8 +604,8 @@ export class EntityStore {
       createOnly: { ConditionExpression: 'attribute_not_exists(PK)' },
       whileLive: { ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero', ExpressionAttributeValues: { ':zero': 0 } },
     };
-    try {
-      await this.db.send(
+    return conditionHeld(
+      this.db.send(
         new TransactWriteCommand({
           TransactItems: changes.map((change) =>
             'put' in change
@@ -607,12 +613,8 @@ export class EntityStore {
               : { Delete: { TableName: this.table, Key: { PK: change.delete.PK, SK: change.delete.SK } } },
           ),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   listOutgoingWebhooksOfTeam(teamId: string): Promise<OutgoingWebhook[]> {
@@ -718,22 +720,7 @@ export class EntityStore {
    */
   async getMany<T>(itemKeys: Key[], consistent = false): Promise<Array<T | undefined>> {
     const id = (key: Key) => `${key.PK}\u0000${key.SK}`;
-    const unique = [...new Map(itemKeys.map((key) => [id(key), key])).values()];
-    const found = new Map<string, Record<string, unknown>>();
-    const chunks: Key[][] = [];
-    for (let start = 0; start < unique.length; start += 100) chunks.push(unique.slice(start, start + 100));
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead?: boolean }> | undefined = {
-          [this.table]: { Keys: chunk.map((key) => ({ PK: key.PK, SK: key.SK })), ...(consistent ? { ConsistentRead: true } : {}) },
-        };
-        while (request && Object.keys(request).length > 0) {
-          const result = await this.db.send(new BatchGetCommand({ RequestItems: request }));
-          for (const item of result.Responses?.[this.table] ?? []) found.set(id(item as unknown as Key), item);
-          request = result.UnprocessedKeys as typeof request;
-        }
-      }),
-    );
+    const found = new Map((await batchGetAll(this.db, this.table, itemKeys, { consistent })).map((item) => [id(item as unknown as Key), item]));
     return itemKeys.map((key) => stripKeys<T>(found.get(id(key))));
   }
 }

@@ -118,6 +118,11 @@ function toItem(post: Post): Record<string, unknown> {
   return item;
 }
 
+/** A reply's entry in its root's partition (keys.threadReply): what a thread read lists. */
+export function threadEntryItem(reply: Pick<Post, 'id' | 'root_id' | 'create_at'>): Record<string, unknown> {
+  return { ...keys.threadReply(reply.root_id, reply.create_at, reply.id), kind: 'thread_reply', post_id: reply.id };
+}
+
 /**
  * An ephemeral post's item: in its reader's own partition of GSI1 (the newest page reads it there),
  * and in the channel's GSI2 so that `since` reads find it, filtered to its reader, with a TTL.
@@ -380,10 +385,7 @@ export class PostStore {
           ...posts
             .filter((post) => post.root_id !== '')
             .map((post) => ({
-              Put: {
-                TableName: this.table,
-                Item: { ...keys.threadReply(post.root_id, post.create_at, post.id), kind: 'thread_reply', post_id: post.id },
-              },
+              Put: { TableName: this.table, Item: threadEntryItem(post) },
             })),
           ...[...roots].map(([rootId, root]) => ({
             Update: {

@@ -1,25 +1,16 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Api, World } from '../support/harness.js';
 import { openPage, postWith, screenshot, signIn } from './browser.js';
-import { startWebAppStack, type WebAppStack } from './stack.js';
+import { withWebAppStack, type WebAppStack } from './stack.js';
 
 /** The integrations console in a real browser, through the management API, as a team admin and as a member. */
-vi.setConfig({ testTimeout: 120_000 });
-
 let stack: WebAppStack;
 let api: Api;
 let world: World;
 let browser: Browser;
 
-beforeAll(async () => {
-  stack = await startWebAppStack();
-  ({ api, world, browser } = stack);
-}, 180_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
+withWebAppStack((started) => ({ api, world, browser } = stack = started), { testMs: 120_000, startMs: 180_000 });
 
 async function openConsole(page: Page) {
   await signIn(page, api.url, world.user(stack.admin).token);

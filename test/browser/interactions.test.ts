@@ -1,29 +1,19 @@
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Api, World } from '../support/harness.js';
 import { openPage, postWith, screenshot, signIn } from './browser.js';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { projectRoot } from '../../infra/local/serverless-definition.js';
-import { startWebAppStack, TEST_DIALOG, type WebAppStack } from './stack.js';
+import { TEST_DIALOG, withWebAppStack, type WebAppStack } from './stack.js';
 
 /** The web app in a real browser: buttons and menus, slash commands, posting, threads, reactions, small screens, the keyboard. */
-// A browser on a busy machine: more time per test than the suite's default.
-vi.setConfig({ testTimeout: 90_000 });
-
 let stack: WebAppStack;
 let api: Api;
 let world: World;
 let browser: Browser;
 
-beforeAll(async () => {
-  stack = await startWebAppStack();
-  ({ api, world, browser } = stack);
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
+withWebAppStack((started) => ({ api, world, browser } = stack = started));
 
 const buttons = (url: string) => [
   { id: 'approve', name: 'Approve', style: 'primary', integration: { url, context: { decision: 'approve' } } },

@@ -1,25 +1,16 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Api, World } from '../support/harness.js';
 import { openPage, postWith, screenshot, signIn } from './browser.js';
-import { startWebAppStack, type WebAppStack } from './stack.js';
+import { withWebAppStack, type WebAppStack } from './stack.js';
 
 /** The web app on Mattermost's websocket: posts, clicks, ephemeral answers and dialogs arrive live. */
-vi.setConfig({ testTimeout: 90_000 });
-
 let stack: WebAppStack;
 let api: Api;
 let world: World;
 let browser: Browser;
 
-beforeAll(async () => {
-  stack = await startWebAppStack();
-  ({ api, world, browser } = stack);
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
+withWebAppStack((started) => ({ api, world, browser } = stack = started));
 
 /** Every `?since=` read (the polling fallback and the resync after a reconnect) and websocket the page makes. */
 function watchTraffic(page: Page) {

@@ -1,8 +1,7 @@
 import type { Browser } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect, vi } from 'vitest';
 import { replyJson, startCallbackServer, type CallbackServer } from '../support/callback-server.js';
-import { seedWorld, startOutgoingStack, uniqueName, type Api, type World } from '../support/harness.js';
-import { startStreamSource } from '../../infra/local/event-sources.js';
+import { seedWorld, startLiveEvents, startOutgoingStack, uniqueName, type Api, type World } from '../support/harness.js';
 import { launchBrowser } from './browser.js';
 
 /**
@@ -44,20 +43,6 @@ export const TEST_DIALOG = {
     { display_name: 'Size', name: 'size', type: 'radio', options: [{ text: 'Small', value: 's' }, { text: 'Large', value: 'l' }] },
   ],
 };
-
-/** The posts stream feeding the live-events function, from now on, as the deployed mapping (LATEST). */
-async function startLiveEvents(api: Api): Promise<{ stop(): Promise<void> }> {
-  const { createHandler } = await import('../../functions/live-events.js');
-  return startStreamSource({
-    dynamoEndpoint: api.runtime.config.dynamodbEndpoint!,
-    tableName: api.runtime.config.tables.posts,
-    handler: createHandler(api.runtime),
-    intervalMs: 20,
-    retryDelayMs: 100,
-    startingPosition: 'LATEST',
-    onError: (error) => console.error('live stream source:', error),
-  });
-}
 
 /** The stack on a stage of its own, with the whole outgoing pipeline (short retry delays) for the delivery log. */
 export async function startWebAppStack(): Promise<WebAppStack> {
@@ -173,4 +158,21 @@ export async function startWebAppStack(): Promise<WebAppStack> {
       await integration.close();
     },
   };
+}
+
+/**
+ * What every browser test file does around its tests: more time per test than the suite's default
+ * (a browser on a busy machine), the stack started before them (in `startTimeoutMs`, Chromium's
+ * start included) and handed to `use`, and closed after them.
+ */
+export function withWebAppStack(use: (stack: WebAppStack) => void, timeouts: { testMs?: number; startMs?: number } = {}): void {
+  vi.setConfig({ testTimeout: timeouts.testMs ?? 90_000 });
+  let stack: WebAppStack | undefined;
+  beforeAll(async () => {
+    stack = await startWebAppStack();
+    use(stack);
+  }, timeouts.startMs ?? 120_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
 }

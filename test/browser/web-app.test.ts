@@ -1,27 +1,17 @@
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Api, World } from '../support/harness.js';
 import { openPage, postWith, screenshot, signIn } from './browser.js';
-import { startWebAppStack, type WebAppStack } from './stack.js';
+import { withWebAppStack, type WebAppStack } from './stack.js';
 
 /** The web app in a real browser: serving, signing in, and how posts are drawn. */
-// A browser on a busy machine: more time per test than the suite's default.
-vi.setConfig({ testTimeout: 90_000 });
-
 let stack: WebAppStack;
 let api: Api;
 let world: World;
 let browser: Browser;
 let integration: WebAppStack['integration'];
 
-beforeAll(async () => {
-  stack = await startWebAppStack();
-  ({ api, world, browser, integration } = stack);
-}, 120_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
+withWebAppStack((started) => ({ api, world, browser, integration } = stack = started));
 
 const hook = (body: unknown) => api.postJson(world.hook('main').url, body, { prefer: 'return=representation' });
 

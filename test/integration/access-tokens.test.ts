@@ -242,7 +242,7 @@ describe('revoke, disable, enable', () => {
     await admin.enableUserAccessToken(created.id);
     await admin.revokeUserAccessToken(created.id);
     await failure(clientOf(user('tokener').token).revokeUserAccessToken(created.id));
-    const records = (await listAuditRecords(api.runtime, { sinceMs: before, limit: 10_000 })).filter((record) => record.objectId === created.id);
+    const records = (await listAuditRecords(api.runtime, { sinceMs: before, limit: 10_000 })).filter((record) => record.objectId === created.id).reverse();
     expect(records.map((record) => [record.event, record.status])).toEqual([
       ['createUserAccessToken', 'success'],
       ['disableUserAccessToken', 'success'],

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { seedWorld, startApi, type Api, type World } from '../support/harness.js';
+import { describe, expect, it, vi } from 'vitest';
+import { startApi, withApiAndWorlds, type Api, type World } from '../support/harness.js';
 import { logHash } from '../../lib/ids.js';
 
 /**
@@ -11,11 +11,7 @@ import { logHash } from '../../lib/ids.js';
 let api: Api;
 let world: World;
 
-beforeAll(async () => {
-  api = await startApi({ MAXIMUM_PAYLOAD_SIZE_BYTES: '5000' });
-  world = await seedWorld(api.runtime);
-});
-afterAll(() => api.close());
+withApiAndWorlds(1, (started, [seeded]) => ([api, world] = [started, seeded!]), { MAXIMUM_PAYLOAD_SIZE_BYTES: '5000' });
 
 const auth = () => ({ authorization: `Bearer ${world.user('creator').token}` });
 

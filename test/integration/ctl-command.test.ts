@@ -115,7 +115,7 @@ describe('ctl command', () => {
     const sinceMs = Date.now() - 1000;
     const command = (await create(uniqueName('audit'))).json();
     await ctl('command', 'delete', command.id);
-    const records = (await listAuditRecords(runtime, { sinceMs, limit: 1000 })).filter((record) => record.objectId === command.id);
+    const records = (await listAuditRecords(runtime, { sinceMs, limit: 1000 })).filter((record) => record.objectId === command.id).reverse();
     expect(records.map((record) => [record.event, record.status, record.actorName, record.origin])).toEqual([
       ['createCommand', 'success', 'operator', 'cli:ops-tester'],
       ['deleteCommand', 'success', 'operator', 'cli:ops-tester'],

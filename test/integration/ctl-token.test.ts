@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { listAuditRecords } from '../../lib/audit.js';
 import { operatorCaller } from '../../lib/permissions.js';
 import type { Runtime } from '../../lib/runtime.js';
@@ -10,7 +10,7 @@ import { main as ctl } from '../../infra/ctl/cli.js';
 import { tokenGroup } from '../../infra/ctl/token.js';
 import { UsageError, type CtlContext } from '../../infra/ctl/context.js';
 import { client4, failure } from '../support/client4.js';
-import { seedWorld, stackEnvironment, startApi, type Api, type World } from '../support/harness.js';
+import { stackEnvironment, startApi, withApiAndWorlds, type Api, type World } from '../support/harness.js';
 
 /**
  * `npm run ctl -- token ...`: create prints the token once, list shows a user's tokens without
@@ -21,11 +21,7 @@ import { seedWorld, stackEnvironment, startApi, type Api, type World } from '../
 let api: Api;
 let world: World;
 
-beforeAll(async () => {
-  api = await startApi();
-  world = await seedWorld(api.runtime);
-});
-afterAll(() => api.close());
+withApiAndWorlds(1, (started, [seeded]) => ([api, world] = [started, seeded!]));
 
 /** Runs `token ...` in-process as the operator; answers the exit code and what it printed. */
 async function tokenCommand(args: string[], options: { json?: boolean; runtime?: Runtime } = {}) {

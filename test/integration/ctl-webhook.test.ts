@@ -120,7 +120,7 @@ describe('npm run ctl -- webhook', () => {
     const sinceMs = Date.now() - 1;
     const created = JSON.parse((await run('create-outgoing', '--team', world.team.name, '--user', world.user('creator').id, '--trigger-word', 'audit', '--url', 'https://audit.example.com', '--json')).out);
     await run('delete', created.id);
-    const records = (await listAuditRecords(api.runtime, { sinceMs, limit: 100_000 })).filter((record) => record.objectId === created.id);
+    const records = (await listAuditRecords(api.runtime, { sinceMs, limit: 100_000 })).filter((record) => record.objectId === created.id).reverse();
     expect(records.map((record) => [record.event, record.status, record.actorName])).toEqual([
       ['createOutgoingHook', 'success', 'operator'],
       // delete tries the incoming hook first, as mmctl does; the outgoing one is found next.

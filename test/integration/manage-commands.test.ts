@@ -478,7 +478,7 @@ describe('audit', () => {
     expect((await raw('own', 'DELETE', `/api/v4/commands/${command.id}`)).status).toBe(403);
     expect((await raw('admin', 'PUT', `/api/v4/commands/${command.id}/move`, { team_id: m.second.team.id })).status).toBe(200);
     await as('admin').deleteCommand(command.id);
-    const records = (await listAuditRecords(api.runtime, { sinceMs, limit: 1000 })).filter((record) => record.objectId === command.id);
+    const records = (await listAuditRecords(api.runtime, { sinceMs, limit: 1000 })).filter((record) => record.objectId === command.id).reverse();
     expect(records.map((record) => [record.event, record.status, record.actorName])).toEqual([
       ['createCommand', 'success', m.names.admin],
       ['updateCommand', 'success', m.names.admin],

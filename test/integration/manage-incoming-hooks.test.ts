@@ -330,7 +330,7 @@ describe('audit records', () => {
     await raw(admin(), 'POST', `/api/v4/hooks/incoming/${hook.id}/move/${world.user('other').id}`);
     await failure(as('creator').removeIncomingWebhook(hook.id));
     await as(admin()).removeIncomingWebhook(hook.id);
-    const records = (await listAuditRecords(api.runtime, { sinceMs, limit: 100_000 })).filter((record) => record.objectId === `hash:${logHash(hook.id)}`);
+    const records = (await listAuditRecords(api.runtime, { sinceMs, limit: 100_000 })).filter((record) => record.objectId === `hash:${logHash(hook.id)}`).reverse();
     expect(records.map((record) => [record.event, record.status])).toEqual([
       ['createIncomingHook', 'success'],
       ['getIncomingHook', 'success'],

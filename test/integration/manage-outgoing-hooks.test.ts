@@ -327,7 +327,7 @@ describe('audit records', () => {
     const rotated = (await raw(admin(), 'POST', `/api/v4/hooks/outgoing/${hook.id}/rotate_signing_secret`)).json();
     await failure(as('creator').removeOutgoingWebhook(hook.id));
     await as(admin()).removeOutgoingWebhook(hook.id);
-    const records = (await listAuditRecords(api.runtime, { sinceMs, limit: 100_000 })).filter((record) => record.objectId === hook.id);
+    const records = (await listAuditRecords(api.runtime, { sinceMs, limit: 100_000 })).filter((record) => record.objectId === hook.id).reverse();
     expect(records.map((record) => [record.event, record.status])).toEqual([
       ['createOutgoingHook', 'success'],
       ['getOutgoingHook', 'success'],

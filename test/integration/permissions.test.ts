@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAuditRecords, recordAudit } from '../../lib/audit.js';
+import { auditCursor, listAuditRecords, parseAuditCursor, recordAudit } from '../../lib/audit.js';
 import { exportSeed, exportToYaml } from '../../lib/seed/export.js';
 import { applySeed, parseSeedFile, planSeed, SeedValidationError } from '../../lib/seed/seed.js';
 import { seedFileSchema } from '../../lib/seed/schema.js';
@@ -158,36 +158,76 @@ describe('audit records', () => {
     await recordAudit(runtime, await callerOf(names.admin), { event: 'createIncomingHook', objectId, status: 'success', detail: { channel_id: 'c' } });
     await recordAudit(runtime, operatorCaller('ops'), { event: 'deleteIncomingHook', objectId, status: 'fail' });
     const records = (await listAuditRecords(runtime, { sinceMs: before, limit: 1000 })).filter((record) => record.objectId === objectId);
+    // Newest first.
     expect(records).toMatchObject([
-      { event: 'createIncomingHook', status: 'success', actorId: world.user(names.admin).id, actorName: names.admin, origin: '127.0.0.1', detail: { channel_id: 'c' } },
       { event: 'deleteIncomingHook', status: 'fail', actorId: '', actorName: 'operator', origin: 'cli:ops' },
+      { event: 'createIncomingHook', status: 'success', actorId: world.user(names.admin).id, actorName: names.admin, origin: '127.0.0.1', detail: { channel_id: 'c' } },
     ]);
-    expect(records[0]!.timeMs).toBeGreaterThanOrEqual(before);
+    expect(records[1]!.timeMs).toBeGreaterThanOrEqual(before);
   });
 
-  it('npm run ctl -- audit list prints them, as text and as JSON', async () => {
-    const objectId = uniqueName('object');
-    await recordAudit(runtime, operatorCaller('ops'), { event: 'regenCommandToken', objectId, status: 'success' });
-    const environment = stackEnvironment();
-    // The CLI targets a stage by name; the SDK's endpoint variable points it at DynamoDB Local.
-    const run = (args: string[]) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(
-          'npx',
-          ['tsx', 'infra/ctl/cli.ts', ...args, '--stage', 'test'],
-          {
-            env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: environment.DYNAMODB_ENDPOINT, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', HOOKLINE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'ctl-')) },
-          },
-          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-        );
-      });
-    // Other test files audit hundreds of changes within the hour: the record must not fall beyond the default limit.
-    const text = await run(['audit', 'list', '--hours', '1', '--limit', '100000']);
-    expect(text.stderr).toBe('');
-    expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(new RegExp(`success\\s+regenCommandToken\\s+${objectId}\\s+operator \\(cli:`));
-    const json = await run(['audit', 'list', '--json', '--limit', '100000']);
-    expect(JSON.parse(json.stdout).some((record: { objectId: string }) => record.objectId === objectId)).toBe(true);
+  /**
+   * Six records over three UTC days `daysBack` days back, where no other test writes: two in the same
+   * millisecond (their ids order them), one a millisecond before midnight, one at midnight.
+   */
+  async function recordsOverThreeDays(daysBack: number) {
+    const dayMs = 86_400_000;
+    const midnight = Math.floor(Date.now() / dayMs) * dayMs - daysBack * dayMs;
+    const times = [midnight - dayMs + 5, midnight - 1, midnight, midnight + 43_200_000, midnight + dayMs + 7, midnight + dayMs + 7];
+    const objectId = uniqueName('paged');
+    const stored = times.map((timeMs, index) => ({ id: `${String(index).padStart(2, '0')}${uniqueName().toLowerCase()}`, time_ms: timeMs }));
+    for (const record of stored) {
+      await runtime.entities.putAuditRecord({ ...record, event: 'updateCommand', object_id: objectId, status: 'success', actor_id: '', actor_name: 'operator', origin: 'cli:pager', detail: {}, expires_at: Math.floor(Date.now() / 1000) + 3600 });
+    }
+    const newestFirst = stored.map((record) => record.id).reverse();
+    return { sinceMs: times[0]!, newest: { timeMs: times[5]! + 1, id: '' }, newestFirst, times, objectId, hours: (Date.now() - times[0]! + 60_000) / 3_600_000 };
+  }
+
+  it('lists newest first a page at a time: each page goes on from the last record of the one before, across days', async () => {
+    const { sinceMs, newest, newestFirst } = await recordsOverThreeDays(3);
+    const pages: string[][] = [];
+    let before = newest;
+    for (;;) {
+      const page = await listAuditRecords(runtime, { sinceMs, limit: 4, before });
+      pages.push(page.map((record) => record.id));
+      if (page.length < 4) break;
+      before = parseAuditCursor(auditCursor(page.at(-1)!))!;
+    }
+    expect(pages).toEqual([newestFirst.slice(0, 4), newestFirst.slice(4)]);
+    // The same records two at a time: the cursor between the two of one millisecond loses neither.
+    const pairs: string[] = [];
+    for (before = newest; pairs.length < 6; ) {
+      const page = await listAuditRecords(runtime, { sinceMs, limit: 2, before });
+      expect(page).toHaveLength(2);
+      pairs.push(...page.map((record) => record.id));
+      before = page.at(-1)!;
+    }
+    expect(pairs).toEqual(newestFirst);
+    expect(await listAuditRecords(runtime, { sinceMs, limit: 2, before })).toEqual([]);
+    // A cursor from before the window: nothing.
+    expect(await listAuditRecords(runtime, { sinceMs, limit: 2, before: { timeMs: sinceMs - 1, id: 'z' } })).toEqual([]);
+  });
+
+  it('npm run ctl -- audit list ends a full page with the cursor of the next, and takes it with --before', async () => {
+    // Days of their own: since the first record, the command lists only these.
+    const { newest, times, objectId, hours } = await recordsOverThreeDays(7);
+    Object.assign(process.env, { DYNAMODB_ENDPOINT: stackEnvironment().DYNAMODB_ENDPOINT, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+    const list = async (...args: string[]) => {
+      const lines: string[] = [];
+      const code = await ctl(['audit', 'list', '--hours', String(hours), '--limit', '4', ...args, '--stage', 'test'], { out: (text) => lines.push(text), err: (text) => lines.push(`stderr: ${text}`) });
+      expect(code, lines.join('\n')).toBe(0);
+      return lines;
+    };
+    const first = await list('--before', `${newest.timeMs}-0`);
+    expect(first).toHaveLength(5);
+    const cursor = /^older: --before (\S+)$/.exec(first[4]!)?.[1];
+    expect(cursor).toBeDefined();
+    const second = await list('--before', cursor!);
+    // The last page is short: no cursor after it.
+    expect(second).toHaveLength(2);
+    const listed = [...first.slice(0, 4), ...second];
+    expect(listed.every((line) => line.includes(objectId))).toBe(true);
+    expect(listed.map((line) => line.split('  ')[0])).toEqual(times.map((timeMs) => new Date(timeMs).toISOString()).reverse());
   });
 
   it('ctl refuses a usage mistake with exit code 2 and its usage', async () => {
@@ -198,5 +238,8 @@ describe('audit records', () => {
     lines.length = 0;
     expect(await ctl(['audit', 'list', '--hours', 'x', '--stage', 'test'], io)).toBe(2);
     expect(lines.join('\n')).toMatch(/--hours and --limit must be positive numbers\nusage: npm run ctl -- audit list/);
+    lines.length = 0;
+    expect(await ctl(['audit', 'list', '--before', '12-X!', '--stage', 'test'], io)).toBe(2);
+    expect(lines.join('\n')).toMatch(/--before: "12-X!" is not a cursor this command printed\nusage: npm run ctl -- audit list/);
   });
 });

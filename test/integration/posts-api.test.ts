@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedWorld, startApi, type Api, type World } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { auth, seedWorld, startApi, withApiAndWorlds, type Api, type World } from '../support/harness.js';
 
 let api: Api;
 let world: World;
 
-beforeAll(async () => {
-  api = await startApi();
-  world = await seedWorld(api.runtime);
-});
-afterAll(() => api.close());
-
-const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+withApiAndWorlds(1, (started, [seeded]) => ([api, world] = [started, seeded!]));
 
 async function createPost(body: Record<string, unknown>, token = world.user('creator').token) {
   return api.postJson('/api/v4/posts', body, auth(token));

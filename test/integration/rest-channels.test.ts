@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedWorld, startApi, uniqueName, type Api, type World } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { auth, BAD_ID, uniqueName, withApiAndWorlds, type Api, type World } from '../support/harness.js';
 import { client4, failure } from '../support/client4.js';
 
 let api: Api;
 let world: World;
 let otherWorld: World;
 
-beforeAll(async () => {
-  api = await startApi();
-  world = await seedWorld(api.runtime);
-  otherWorld = await seedWorld(api.runtime);
-});
-afterAll(() => api.close());
-
-const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+withApiAndWorlds(2, (started, [seeded, other]) => ([api, world, otherWorld] = [started, seeded!, other!]));
 
 const clientFor = (token: string) => client4(api.url, token);
 
-const BAD_ID = 'aaaaaaaaaaaaaaaaaaaaaaaaaa';
 const forbidden = { status: 403, id: 'api.context.permissions.app_error' };
 const missingByName = { status: 404, id: 'app.channel.get_by_name.missing.app_error' };
 

@@ -1,19 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCallbackServer, type CallbackServer } from '../support/callback-server.js';
-import { seedWorld, startApi, startOutgoingStack, type Api, type OutgoingStack, type World } from '../support/harness.js';
+import { auth, BAD_ID, seedWorld, startOutgoingStack, withApiAndWorlds, type Api, type OutgoingStack, type World } from '../support/harness.js';
 import { client4, failure } from '../support/client4.js';
 
 let api: Api;
 let world: World;
 
-beforeAll(async () => {
-  api = await startApi({ ENABLE_POST_USERNAME_OVERRIDE: 'true', ENABLE_POST_ICON_OVERRIDE: 'true' });
-  world = await seedWorld(api.runtime);
-});
-afterAll(() => api.close());
-
-const auth = (token: string) => ({ authorization: `Bearer ${token}` });
-const BAD_ID = 'aaaaaaaaaaaaaaaaaaaaaaaaaa';
+withApiAndWorlds(1, (started, [seeded]) => ([api, world] = [started, seeded!]), { ENABLE_POST_USERNAME_OVERRIDE: 'true', ENABLE_POST_ICON_OVERRIDE: 'true' });
 
 const clientFor = (token: string) => client4(api.url, token);
 

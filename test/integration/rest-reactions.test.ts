@@ -1,19 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_UNIQUE_EMOJIS_PER_POST } from '../../lib/limits.js';
-import { seedWorld, startApi, type Api, type World } from '../support/harness.js';
+import { auth, BAD_ID, withApiAndWorlds, type Api, type World } from '../support/harness.js';
 import { client4, failure } from '../support/client4.js';
 
 let api: Api;
 let world: World;
 
-beforeAll(async () => {
-  api = await startApi();
-  world = await seedWorld(api.runtime);
-});
-afterAll(() => api.close());
-
-const auth = (token: string) => ({ authorization: `Bearer ${token}` });
-const BAD_ID = 'aaaaaaaaaaaaaaaaaaaaaaaaaa';
+withApiAndWorlds(1, (started, [seeded]) => ([api, world] = [started, seeded!]));
 
 const clientFor = (user: string) => client4(api.url, world.user(user).token);
 

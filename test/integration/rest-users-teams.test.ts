@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_USERS_PER_LOOKUP } from '../../lib/limits.js';
-import { seedWorld, startApi, uniqueName, type Api, type World } from '../support/harness.js';
+import { auth, BAD_ID, seedWorld, uniqueName, withApiAndWorlds, type Api, type World } from '../support/harness.js';
 import { client4, failure } from '../support/client4.js';
 
 let api: Api;
@@ -8,18 +8,9 @@ let world: World;
 /** A second team the creator does not belong to, and its own member. */
 let otherWorld: World;
 
-beforeAll(async () => {
-  api = await startApi();
-  world = await seedWorld(api.runtime);
-  otherWorld = await seedWorld(api.runtime);
-});
-afterAll(() => api.close());
-
-const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+withApiAndWorlds(2, (started, [seeded, other]) => ([api, world, otherWorld] = [started, seeded!, other!]));
 
 const clientFor = (token: string) => client4(api.url, token);
-
-const BAD_ID = 'aaaaaaaaaaaaaaaaaaaaaaaaaa';
 
 describe('users', () => {
   it('GET /users/me answers the caller in Mattermost\'s user shape, without email or auth data', async () => {

@@ -1,8 +1,8 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../lib/store/dynamo.js';
 import { keys } from '../../lib/store/keys.js';
-import { seedWorld, startApi, type Api, type World } from '../support/harness.js';
+import { withApiAndWorlds, type Api, type World } from '../support/harness.js';
 
 /**
  * Posts stored before the write caps (or written by hand) can hold props no read can handle:
@@ -12,11 +12,7 @@ import { seedWorld, startApi, type Api, type World } from '../support/harness.js
 let api: Api;
 let world: World;
 
-beforeAll(async () => {
-  api = await startApi();
-  world = await seedWorld(api.runtime);
-});
-afterAll(() => api.close());
+withApiAndWorlds(1, (started, [seeded]) => ([api, world] = [started, seeded!]));
 
 const auth = () => ({ authorization: `Bearer ${world.user('creator').token}` });
 

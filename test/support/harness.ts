@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { newId } from '../../lib/ids.js';
 import { createRuntime, type Runtime } from '../../lib/runtime.js';
@@ -67,6 +67,28 @@ export async function startApi(overrides: Record<string, string> = {}, logger?: 
       request('POST', path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } }),
   };
 }
+
+/**
+ * The setup most API test files share: before the file's tests, an API on a loopback port
+ * (`startApi(overrides)`) with `worlds` worlds seeded on it, handed to `use`; after them, the API
+ * closed.
+ */
+export function withApiAndWorlds(worlds: number, use: (api: Api, worlds: World[]) => void, overrides: Record<string, string> = {}): void {
+  let api: Api | undefined;
+  beforeAll(async () => {
+    api = await startApi(overrides);
+    const seeded: World[] = [];
+    for (let index = 0; index < worlds; index++) seeded.push(await seedWorld(api.runtime));
+    use(api, seeded);
+  });
+  afterAll(() => api?.close());
+}
+
+/** The header that authenticates a request with a user's token. */
+export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** A well-formed id that names nothing stored. */
+export const BAD_ID = 'aaaaaaaaaaaaaaaaaaaaaaaaaa';
 
 export function uniqueName(prefix = 't'): string {
   return `${prefix}${newId().slice(0, 10)}`;
@@ -208,14 +230,12 @@ export async function startOutgoingStack(
 }
 
 /**
- * The HTTP API with live events: the websocket on the API's port, and the posts stream feeding the
- * live-events function from now on (the stream of the shared test tables holds every other test's
- * posts), as Lambda's mapping with startingPosition LATEST does.
+ * The posts stream feeding the live-events function of `api` from now on (the stream of the shared
+ * test tables holds every other test's posts), as Lambda's mapping with startingPosition LATEST does.
  */
-export async function startLiveStack(overrides: Record<string, string> = {}): Promise<{ api: Api; close(): Promise<void> }> {
-  const api = await startApi(overrides);
+export async function startLiveEvents(api: Api): Promise<{ stop(): Promise<void> }> {
   const { createHandler } = await import('../../functions/live-events.js');
-  const stream = await startStreamSource({
+  return startStreamSource({
     dynamoEndpoint: api.runtime.config.dynamodbEndpoint!,
     tableName: api.runtime.config.tables.posts,
     handler: createHandler(api.runtime),
@@ -224,6 +244,12 @@ export async function startLiveStack(overrides: Record<string, string> = {}): Pr
     startingPosition: 'LATEST',
     onError: (error) => console.error('live stream source:', error),
   });
+}
+
+/** The HTTP API with live events: the websocket on the API's port, and the posts stream (`startLiveEvents`). */
+export async function startLiveStack(overrides: Record<string, string> = {}): Promise<{ api: Api; close(): Promise<void> }> {
+  const api = await startApi(overrides);
+  const stream = await startLiveEvents(api);
   return {
     api,
     close: async () => {

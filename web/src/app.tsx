@@ -11,6 +11,7 @@ import { ChannelView } from './channel-view.js';
 import type { MenuSources } from './attachment.js';
 import { DialogModal, type OpenDialog } from './dialog.js';
 import { IntegrationsConsole, mayManage } from './console.js';
+import { ErrorAlert } from './error-alert.js';
 
 export function App() {
   const [session, setSession] = useState<{ client: Client4; me: UserProfile } | undefined>();
@@ -80,11 +81,7 @@ function SignIn({ onSignedIn }: { onSignedIn(client: Client4, me: UserProfile): 
         <button type="submit" class="btn btn--primary" disabled={busy || !token.trim()} aria-busy={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
-        {error ? (
-          <p class="error" id="sign-in-error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <ErrorAlert message={error} id="sign-in-error" />
       </form>
     </main>
   );
@@ -314,11 +311,7 @@ function Workspace({ client, me, signOut }: { client: Client4; me: UserProfile; 
           : null}
       </nav>
       <main class="content">
-        {error ? (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <ErrorAlert message={error} />
         {view === 'console' && team ? (
           <IntegrationsConsole client={client} team={team} channels={channels ?? []} close={() => setView('channel')} />
         ) : channel && team ? (

@@ -3,6 +3,7 @@ import type { Channel } from '@mattermost/types/channels';
 import type { MessageAttachment, MessageAttachmentField } from '@mattermost/types/message_attachments';
 import type { PostAction } from '@mattermost/types/integration_actions';
 import { renderInlineMarkdown, renderMarkdown, safeUrl } from './markdown.js';
+import { ErrorAlert } from './error-alert.js';
 
 /**
  * Mattermost's message attachment: a color bar, pretext above it, then author, title (a link when
@@ -184,11 +185,7 @@ function Actions({ actions, runAction, menus }: { actions: ActionWithUrl[]; runA
           Sending…
         </span>
       ) : null}
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorAlert message={error} />
     </div>
   );
 }
@@ -255,11 +252,7 @@ function UsersMenu({ action, busy, run, menus }: { action: ActionWithUrl; busy: 
       <button type="submit" class="btn btn--default" disabled={!name.trim() || busy}>
         Choose
       </button>
-      {error ? (
-        <span class="error" role="alert">
-          {error}
-        </span>
-      ) : null}
+      <ErrorAlert message={error} inline />
     </form>
   );
 }

@@ -12,6 +12,7 @@ import type { LiveSource } from './live.js';
 import { MessageBox } from './message-box.js';
 import { Post, type PostContext } from './post.js';
 import type { MenuSources } from './attachment.js';
+import { ErrorAlert } from './error-alert.js';
 
 export interface ChannelViewProps {
   client: Client4;
@@ -218,11 +219,7 @@ export function ChannelView(props: ChannelViewProps) {
               Loading messages…
             </p>
           ) : null}
-          {error ? (
-            <p class="error" role="alert">
-              {error}
-            </p>
-          ) : null}
+          <ErrorAlert message={error} />
           {older !== 'none' ? (
             <button type="button" class="link channel__older" onClick={loadOlder} disabled={older === 'loading'} aria-busy={older === 'loading'}>
               {older === 'loading' ? 'Loading older messages…' : 'Load older messages'}
@@ -311,11 +308,7 @@ function ThreadView(props: {
             Loading the thread…
           </p>
         ) : null}
-        {error ? (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <ErrorAlert message={error} />
         {thread.map((post) => (
           <Post key={post.id} post={post} context={props.context} inThread />
         ))}

@@ -4,6 +4,8 @@ import type { Channel } from '@mattermost/types/channels';
 import type { Team } from '@mattermost/types/teams';
 import type { Command, IncomingWebhook, OutgoingWebhook } from '@mattermost/types/integrations';
 import { errorMessage, errorStatus } from './api.js';
+import type { DeliveryAttempt } from '../../lib/webhooks/delivery-types.js';
+import { ErrorAlert } from './error-alert.js';
 
 /**
  * The integrations console: a team's incoming hooks, outgoing hooks and slash commands, through
@@ -34,20 +36,6 @@ export async function mayManage(client: Client4, teamId: string): Promise<boolea
 /** Hookline's own routes, which Client4 has no method for. */
 const fetchJson = <T,>(client: Client4, path: string, method: 'GET' | 'POST'): Promise<T> =>
   (client as unknown as { doFetch<R>(url: string, options: { method: string }): Promise<R> }).doFetch<T>(`${client.getBaseRoute()}${path}`, { method });
-
-export interface Delivery {
-  delivery_id: string;
-  attempt: number;
-  attempted_at: number;
-  hook_id: string;
-  post_id: string;
-  url: string;
-  outcome: 'delivered' | 'retrying' | 'dead_lettered' | 'gone' | 'refused' | 'skipped';
-  status?: number | null;
-  latency_ms?: number | null;
-  error?: string | null;
-  reply_post_ids?: string[];
-}
 
 type FieldType = 'text' | 'url' | 'textarea' | 'lines' | 'checkbox' | 'select' | 'channel';
 interface Field {
@@ -217,11 +205,7 @@ function KindPanel(props: { client: Client4; team: Team; channels: Channel[]; ki
           </button>
         ) : null}
       </div>
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorAlert message={error} />
       {created && kind === 'incoming' ? (
         <div class="console__created" role="status">
           <p>
@@ -413,11 +397,7 @@ function IntegrationCard(props: { client: Client4; kind: Kind; channels: Channel
           New signing secret, shown this once (the old one still signs for the rotation window): <code class="console__token">{secret}</code>
         </p>
       ) : null}
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorAlert message={error} />
       {log ? <DeliveryLog client={client} hookId={item.id} /> : null}
     </article>
   );
@@ -521,11 +501,7 @@ function IntegrationForm(props: { client: Client4; kind: Kind; team: Team; chann
           </div>
         );
       })}
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorAlert message={error} />
       <div class="console__actions">
         <button type="submit" class="btn btn--primary" disabled={busy} aria-busy={busy}>
           {busy ? 'Saving…' : item ? 'Save' : 'Create'}
@@ -538,7 +514,7 @@ function IntegrationForm(props: { client: Client4; kind: Kind; team: Team; chann
   );
 }
 
-const OUTCOMES: Record<Delivery['outcome'], string> = {
+const OUTCOMES: Record<DeliveryAttempt['outcome'], string> = {
   delivered: 'Delivered',
   retrying: 'Failed, will retry',
   dead_lettered: 'Failed, gave up',
@@ -548,13 +524,13 @@ const OUTCOMES: Record<Delivery['outcome'], string> = {
 };
 
 function DeliveryLog({ client, hookId }: { client: Client4; hookId: string }) {
-  const [attempts, setAttempts] = useState<Delivery[] | undefined>();
+  const [attempts, setAttempts] = useState<DeliveryAttempt[] | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [note, setNote] = useState<string | undefined>();
   const [busy, setBusy] = useState<string | undefined>();
   const load = () => {
     setError(undefined);
-    fetchJson<Delivery[]>(client, `/hooks/outgoing/${encodeURIComponent(hookId)}/deliveries?page=0&per_page=50`, 'GET').then(setAttempts, (failure) => {
+    fetchJson<DeliveryAttempt[]>(client, `/hooks/outgoing/${encodeURIComponent(hookId)}/deliveries?page=0&per_page=50`, 'GET').then(setAttempts, (failure) => {
       setAttempts((current) => current ?? []);
       setError(errorMessage(failure));
     });
@@ -639,11 +615,7 @@ function DeliveryLog({ client, hookId }: { client: Client4; hookId: string }) {
           {note}
         </p>
       ) : null}
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorAlert message={error} />
     </section>
   );
 }

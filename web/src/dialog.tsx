@@ -4,6 +4,7 @@ import type { Channel } from '@mattermost/types/channels';
 import { errorMessage } from './api.js';
 import { renderMarkdown } from './markdown.js';
 import type { Dialog, DialogElement, DialogOption } from '../../lib/integrations/dialog-types.js';
+import { ErrorAlert } from './error-alert.js';
 
 /**
  * Mattermost's interactive dialog as an accessible modal: every element type of the dialog model
@@ -121,11 +122,7 @@ export function DialogModal(props: { client: Client4; open: OpenDialog; channelI
           </header>
           <div class="modal__body">
             {dialog.introduction_text ? <div class="markdown modal__intro" dangerouslySetInnerHTML={{ __html: renderMarkdown(dialog.introduction_text) }} /> : null}
-            {general ? (
-              <p class="error" role="alert">
-                {general}
-              </p>
-            ) : null}
+            <ErrorAlert message={general} />
             {elements.map((element) => (
               <Field key={element.name} element={element} value={values[element.name!]!} error={errors[element.name!]} set={(value) => set(element.name!, value)} channels={props.channels} lookup={lookups[element.name!]} />
             ))}

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Command } from '@mattermost/types/integrations';
+import { ErrorAlert } from './error-alert.js';
 
 /**
  * The message box: Enter sends (Shift+Enter is a new line). A message starting with `/` runs a
@@ -155,11 +156,7 @@ export function MessageBox({ label, placeholder, loadCommands, send, runCommand,
           {sending ? 'Sending…' : 'Send'}
         </button>
       </div>
-      {error ? (
-        <p class="error" id={`${id}-error`} role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorAlert message={error} id={`${id}-error`} />
     </form>
   );
 }

@@ -6,6 +6,7 @@ import type { MessageAttachment } from '@mattermost/types/message_attachments';
 import { Attachment, type ActionRunner, type MenuSources } from './attachment.js';
 import { emojiFor, QUICK_REACTIONS } from './emoji.js';
 import { renderMarkdown, safeUrl } from './markdown.js';
+import { ErrorAlert } from './error-alert.js';
 
 export interface PostContext {
   me: UserProfile;
@@ -126,11 +127,7 @@ function PostFooter({ post, context, inThread, ephemeral }: { post: PostType; co
           ))}
         </div>
       ) : null}
-      {error ? (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <ErrorAlert message={error} />
     </div>
   );
 }

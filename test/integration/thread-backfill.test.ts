@@ -1,0 +1,129 @@
+import { execFile } from 'node:child_process';
+import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { documentClient, queryAll } from '../../lib/store/dynamo.js';
+import { keys } from '../../lib/store/keys.js';
+import { ThreadBackfill } from '../../lib/store/thread-backfill.js';
+import { client4 } from '../support/client4.js';
+import { stackEnvironment, withApiAndWorlds, type Api, type World } from '../support/harness.js';
+
+/**
+ * The thread backfill (lib/store/thread-backfill.ts, infra/scripts/backfill-thread-entries.ts)
+ * against DynamoDB Local: threads stored as older releases left them (replies without thread
+ * entries, roots without reply counters or with some replies uncounted) read whole once it has
+ * run, and a second run changes nothing.
+ */
+let api: Api;
+let world: World;
+let db: DynamoDBDocumentClient;
+let table: string;
+
+withApiAndWorlds(1, (started, [seeded]) => {
+  [api, world] = [started, seeded!];
+  db = documentClient({ endpoint: api.runtime.config.dynamodbEndpoint, region: api.runtime.config.region });
+  table = api.runtime.config.tables.posts;
+});
+
+const reader = () => client4(api.url, world.user('other').token);
+
+async function createPost(message: string, rootId = '', user = 'creator'): Promise<{ id: string; create_at: number }> {
+  const response = await api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, message, root_id: rootId }, { authorization: `Bearer ${world.user(user).token}` });
+  expect(response.status, response.text).toBe(201);
+  return response.json();
+}
+
+const storedItem = async (key: { PK: string; SK: string }) => (await db.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
+
+/** A root's partition: its item and its thread entries, as stored. */
+async function partitionOf(rootId: string) {
+  return queryAll(db, { TableName: table, KeyConditionExpression: 'PK = :root', ExpressionAttributeValues: { ':root': keys.post(rootId).PK }, ConsistentRead: true });
+}
+
+/**
+ * Leaves a thread as an older release stored it: no thread entries, and the root's counters as
+ * given, or never set (the release before the counters).
+ */
+async function storeAsOlderRelease(rootId: string, counters?: { reply_count: number; last_reply_at: number }) {
+  for (const entry of await partitionOf(rootId)) {
+    if (String(entry.SK).startsWith(keys.threadRepliesPrefix())) await db.send(new DeleteCommand({ TableName: table, Key: { PK: entry.PK, SK: entry.SK } }));
+  }
+  await db.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: keys.post(rootId),
+      ...(counters
+        ? { UpdateExpression: 'SET reply_count = :count, last_reply_at = :last', ExpressionAttributeValues: { ':count': counters.reply_count, ':last': counters.last_reply_at } }
+        : { UpdateExpression: 'REMOVE reply_count, last_reply_at' }),
+    }),
+  );
+}
+
+/** `npx tsx infra/scripts/backfill-thread-entries.ts --stage <the test stack's>`, against DynamoDB Local. */
+function runScript(): Promise<string> {
+  const environment = stackEnvironment();
+  const stage = environment.TABLE_POSTS!.replace(/^hookline-/, '').replace(/-posts$/, '');
+  return new Promise((resolve, reject) =>
+    execFile(
+      'npx',
+      ['tsx', 'infra/scripts/backfill-thread-entries.ts', '--stage', stage],
+      { env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: environment.DYNAMODB_ENDPOINT, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' } },
+      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout)),
+    ),
+  );
+}
+
+describe('the thread backfill', () => {
+  it('lists older replies in their threads and counts them again, goes on from a cursor, and changes nothing when run again', async () => {
+    // Before thread entries and counters: three replies, one of them deleted since.
+    const uncounted = await createPost('root from before the counters');
+    const a1 = await createPost('a1', uncounted.id, 'other');
+    const a2 = await createPost('a2', uncounted.id);
+    const a3 = await createPost('a3', uncounted.id);
+    await client4(api.url, world.user('creator').token).deletePost(a2.id);
+    await storeAsOlderRelease(uncounted.id);
+    // Between the counters and the entries: the first reply counted, the second not yet.
+    const partly = await createPost('root from between the releases');
+    const b1 = await createPost('b1', partly.id);
+    const b2 = await createPost('b2', partly.id, 'other');
+    await storeAsOlderRelease(partly.id, { reply_count: 1, last_reply_at: b1.create_at });
+    // A thread of this release, which the backfill must leave as it is.
+    const current = await createPost('root of this release');
+    await createPost('c1', current.id);
+    const currentBefore = await partitionOf(current.id);
+    const updateAtBefore = (await storedItem(keys.post(uncounted.id)))!.update_at;
+
+    expect((await reader().getPostThread(uncounted.id)).order).toEqual([uncounted.id]);
+    expect((await reader().getPostThread(b2.id)).order).toEqual([partly.id]);
+
+    // One page, then the rest from its cursor by another instance, as after an interrupted run.
+    const first = await new ThreadBackfill(db, table).page();
+    expect(first.phase).toBe('entries');
+    expect(first.next).toBeDefined();
+    const rest = await new ThreadBackfill(db, table).run(first.next);
+    expect(first.changed + rest.entries).toBeGreaterThanOrEqual(5);
+    expect(rest.counts).toBeGreaterThanOrEqual(2);
+
+    const threadA = await reader().getPostThread(uncounted.id);
+    expect(threadA.order).toEqual([a3.id, a1.id, uncounted.id]);
+    expect(threadA.posts[uncounted.id]).toMatchObject({ reply_count: 2, last_reply_at: a3.create_at });
+    expect((await reader().getPostThread(a1.id)).order).toEqual(threadA.order);
+    const threadB = await reader().getPostThread(partly.id);
+    expect(threadB.order).toEqual([b2.id, b1.id, partly.id]);
+    expect(threadB.posts[partly.id]).toMatchObject({ reply_count: 2, last_reply_at: b2.create_at });
+    // Counters only: the root keeps its update_at, and its write is marked for no live event.
+    expect((await storedItem(keys.post(uncounted.id)))!).toMatchObject({ update_at: updateAtBefore, quiet_change: true });
+    expect(await partitionOf(current.id)).toEqual(currentBefore);
+
+    // Again, as the operator runs it: nothing left to write.
+    const storedBefore = [await partitionOf(uncounted.id), await partitionOf(partly.id)];
+    const output = await runScript();
+    expect(output).toMatch(/entries: \d+ thread entries written; to go on from here: --from \S+\n/);
+    expect(output).toMatch(/done \(.+\): 0 thread entries written, 0 roots' reply counts corrected\n$/);
+    expect([await partitionOf(uncounted.id), await partitionOf(partly.id)]).toEqual(storedBefore);
+  });
+
+  it('refuses a cursor it did not make', async () => {
+    await expect(new ThreadBackfill(db, table).page('bm90IGEgY3Vyc29y')).rejects.toThrow('not a cursor of this backfill: bm90IGEgY3Vyc29y');
+    await expect(new ThreadBackfill(db, table).page(Buffer.from('{"phase":"later"}').toString('base64url'))).rejects.toThrow('not a cursor of this backfill');
+  });
+});
