@@ -1,6 +1,5 @@
 import { gzipSync } from 'node:zlib';
 import {
-  BatchGetCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -12,7 +11,7 @@ import {
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Post, PostOrigin, Reaction } from '../model.js';
-import { isConditionFailure, queryAll } from './dynamo.js';
+import { batchGetAll, isConditionFailure, queryAll } from './dynamo.js';
 import { indexes, keys, type Key } from './keys.js';
 import { markUnreadable, readStoredObject } from './stored-json.js';
 
@@ -800,20 +799,8 @@ export class PostStore {
   }
 
   /** Items by key, unique, 100 keys per BatchGetItem (DynamoDB's cap), unprocessed keys asked again. */
-  private async getItems(itemKeys: Key[]): Promise<Record<string, unknown>[]> {
-    const unique = [...new Map(itemKeys.map((key) => [`${key.PK}\n${key.SK}`, key])).values()];
-    const found: Record<string, unknown>[] = [];
-    for (let start = 0; start < unique.length; start += 100) {
-      let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
-        [this.table]: { Keys: unique.slice(start, start + 100).map((key) => ({ PK: key.PK, SK: key.SK })) },
-      };
-      while (request && Object.keys(request).length > 0) {
-        const result = await this.db.send(new BatchGetCommand({ RequestItems: request }));
-        found.push(...(result.Responses?.[this.table] ?? []));
-        request = result.UnprocessedKeys as typeof request;
-      }
-    }
-    return found;
+  private getItems(itemKeys: Key[]): Promise<Record<string, unknown>[]> {
+    return batchGetAll(this.db, this.table, itemKeys);
   }
 
   private async queryChannel(
