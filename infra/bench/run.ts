@@ -243,15 +243,15 @@ Cost per million incoming posts (${PRICES.source}):
     const webApp = webAppSizes(await buildWebApp({ outDir: mkdtempSync(path.join(tmpdir(), 'hookline-web-')) }));
 
     const loaded = results.handler.length > 0;
-    const peakRss = loaded ? Math.max(...results.handler.map((result) => result.maxRssMb)) : NaN;
-    const baselineRss = loaded ? Math.max(...results.baseline.map((result) => result.maxRssMb)) : NaN;
+    const spread = (runs: LoadResult[]) =>
+      `median ${median(runs.map((result) => result.maxRssMb)).toFixed(0)} MB, highest ${Math.max(...runs.map((result) => result.maxRssMb)).toFixed(0)} MB`;
     const memory = (runs: LoadResult[]) =>
       `median ${median(runs.map((result) => result.maxRssMb)).toFixed(0)} MB (runs ${runs.map((result) => result.maxRssMb.toFixed(0)).join(', ')}); live heap after a full GC ${median(runs.map((result) => result.heapAfterGcMb)).toFixed(1)} MB`;
     console.log(`Peak memory (RSS) with the V8 limits of a 128 MB Lambda, ${sequentialRequests} requests one at a time (as Lambda runs them)   (target under 128 MB)
   one instance of the incomingWebhook bundle   ${memory(sequential.handler)}
   a bare-PutItem process, the same way         ${memory(sequential.baseline)}${
     loaded ? `
-  one process serving the concurrency-${concurrency} load: ${peakRss.toFixed(0)} MB   (bare-PutItem process: ${baselineRss.toFixed(0)} MB)` : ''
+  one process serving the concurrency-${concurrency} load of section 1: ${spread(results.handler)}   (bare-PutItem process: ${spread(results.baseline)})` : ''
   }
 
 Function bundles (minified, as packaged) and module load time in a fresh Node process (median of 5):
