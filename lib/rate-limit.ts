@@ -8,11 +8,21 @@
  * by default, so that the sustained rate across instances stays near `perSecond`) holds the
  * posts admitted by all of them. An instance adds its unsynced count to it (one UpdateItem) only
  * after admitting `syncEvery` posts in the window, and learns the total in return; it refuses once
- * the total plus its own unsynced posts reach the window's budget (`perSecond * window + burst`).
- * So a hook posting well under its limit causes no extra write at all, and one that is hammered
- * costs one extra write per `syncEvery` posts. An instance learns the total only when it syncs, so
- * each may pass the window's budget by at most one batch: with k busy instances the overshoot is
- * at most k * syncEvery, about k tenths of the budget (a unit test pins the bound).
+ * the total it knows plus its own posts not yet counted back reach the window's budget `B`
+ * (`perSecond * window + burst`). So a hook posting well under its limit causes no extra write at
+ * all, and one that is hammered costs one extra write per `syncEvery` posts.
+ *
+ * The bound across `k` instances is `B + (k - 1) * syncEvery` posts per window. An instance never
+ * has more than one batch that the counter has not answered for: while its batch is on its way,
+ * its other requests for the hook wait for the answer (a Lambda instance serves one request at a
+ * time, so only a local server with concurrent requests ever waits). An instance completes a batch
+ * only while the total it knows is at most `B - syncEvery`. Take the first add that lifts the
+ * counter above `B - syncEvery`: it leaves the counter at most at `B`, and its instance admits no
+ * more than `B` minus that total afterwards. Every other instance either adds one more batch, which
+ * it started before learning of that add, and then learns a total above the budget; or holds fewer
+ * than `syncEvery` posts it never adds. Hence at most `B + (k - 1) * syncEvery`. When the shared
+ * counter fails, each instance falls back to its own count and the bound is lost (the local bucket
+ * still holds).
  */
 export interface RateCounter {
   /** Adds `count` to the hook's counter for the window and returns the new total. */
@@ -35,6 +45,8 @@ export interface RateLimitDecision {
   resetSeconds: number;
   /** `Retry-After` when refused. */
   retryAfterSeconds: number;
+  /** The start of the shared window the decision counted in. */
+  windowStartMs: number;
 }
 
 interface HookState {
@@ -45,6 +57,10 @@ interface HookState {
   syncedTotal: number;
   /** Posts this instance admitted in the window since its last sync. */
   unsynced: number;
+  /** Posts on their way to the shared counter, whose total has not come back yet. */
+  inFlight: number;
+  /** That add, while it is on its way: requests that would pass one unanswered batch wait for it. */
+  syncing: Promise<void> | undefined;
 }
 
 const DEFAULT_WINDOW_MS = 60_000;
@@ -69,6 +85,11 @@ export class HookRateLimiter {
   }
 
   async take(hookId: string): Promise<RateLimitDecision> {
+    // Never more than one batch unanswered: a post admitted now would count nowhere but here.
+    for (let waiting = this.states.get(hookId); waiting?.syncing && waiting.inFlight + waiting.unsynced >= this.syncEvery; waiting = this.states.get(hookId)) {
+      await waiting.syncing;
+    }
+    // From here to the add, nothing awaits: the clock, the decision and the counts agree.
     const now = this.nowMs();
     const state = this.stateOf(hookId, now);
     const { perSecond, burst } = this.settings;
@@ -79,38 +100,57 @@ export class HookRateLimiter {
       state.windowStartMs = windowStartMs;
       state.syncedTotal = 0;
       state.unsynced = 0;
+      state.inFlight = 0;
+      state.syncing = undefined;
     }
     const windowLeftSeconds = Math.max(1, Math.ceil((windowStartMs + this.windowMs - now) / 1000));
-    if (state.syncedTotal + state.unsynced >= this.windowBudget) return this.refused(state, windowLeftSeconds);
-    if (state.tokens < 1) return this.refused(state, Math.ceil((1 - state.tokens) / perSecond));
+    if (this.counted(state) >= this.windowBudget) return this.decision(false, state, windowStartMs, windowLeftSeconds);
+    if (state.tokens < 1) return this.decision(false, state, windowStartMs, Math.ceil((1 - state.tokens) / perSecond));
     state.tokens -= 1;
     state.unsynced += 1;
     if (state.unsynced >= this.syncEvery) {
-      const count = state.unsynced;
-      state.unsynced = 0;
-      try {
-        state.syncedTotal = await this.counter.add(hookId, windowStartMs, count, Math.ceil((windowStartMs + 2 * this.windowMs) / 1000));
-      } catch {
-        // The limit is a safeguard, not the service: without the shared counter, the local bucket still holds.
-        state.syncedTotal += count;
-      }
+      const syncing = this.sync(hookId, state, windowStartMs);
+      state.syncing = syncing;
+      await syncing;
+      if (state.syncing === syncing) state.syncing = undefined;
     }
-    return this.decision(true, state, 0);
+    return this.decision(true, state, windowStartMs, 0);
   }
 
-  private refused(state: HookState, retryAfterSeconds: number): RateLimitDecision {
-    return this.decision(false, state, Math.max(1, retryAfterSeconds));
+  /** Adds the instance's unsynced posts to the shared counter and learns the window's total. */
+  private async sync(hookId: string, state: HookState, windowStartMs: number): Promise<void> {
+    const count = state.unsynced;
+    state.unsynced = 0;
+    state.inFlight += count;
+    let total: number;
+    try {
+      total = await this.counter.add(hookId, windowStartMs, count, Math.ceil((windowStartMs + 2 * this.windowMs) / 1000));
+    } catch {
+      // The limit is a safeguard, not the service: without the shared counter, the local bucket still holds.
+      total = state.syncedTotal + count;
+    }
+    // A window that has moved on keeps no count of the last one.
+    if (state.windowStartMs !== windowStartMs) return;
+    state.inFlight -= count;
+    // The counter's total includes this batch and every add before it.
+    state.syncedTotal = Math.max(state.syncedTotal + count, total);
   }
 
-  private decision(allowed: boolean, state: HookState, retryAfterSeconds: number): RateLimitDecision {
+  /** The posts of the window this instance knows of: the shared total, and its own not yet in it. */
+  private counted(state: HookState): number {
+    return state.syncedTotal + state.inFlight + state.unsynced;
+  }
+
+  private decision(allowed: boolean, state: HookState, windowStartMs: number, retryAfterSeconds: number): RateLimitDecision {
     const { perSecond, burst } = this.settings;
-    const globalLeft = this.windowBudget - state.syncedTotal - state.unsynced;
+    const globalLeft = this.windowBudget - this.counted(state);
     return {
       allowed,
       limit: burst,
       remaining: Math.max(0, Math.min(Math.floor(state.tokens), globalLeft)),
       resetSeconds: Math.ceil((burst - state.tokens) / perSecond),
-      retryAfterSeconds,
+      retryAfterSeconds: allowed ? 0 : Math.max(1, retryAfterSeconds),
+      windowStartMs,
     };
   }
 
@@ -120,7 +160,7 @@ export class HookRateLimiter {
       // Re-inserted to keep the map in least-recently-used order.
       this.states.delete(hookId);
     } else {
-      state = { tokens: this.settings.burst, refilledAtMs: now, windowStartMs: -1, syncedTotal: 0, unsynced: 0 };
+      state = { tokens: this.settings.burst, refilledAtMs: now, windowStartMs: -1, syncedTotal: 0, unsynced: 0, inFlight: 0, syncing: undefined };
       if (this.states.size >= MAX_TRACKED_HOOKS) this.states.delete(this.states.keys().next().value!);
     }
     this.states.set(hookId, state);

@@ -11,6 +11,8 @@ import { countedRuntime, seed } from './support.js';
 
 export interface RateLimitBench {
   budgetPerWindow: number;
+  /** The most a window can admit across the instances (lib/rate-limit.ts derives it). */
+  boundPerWindow: number;
   windows: number;
   admittedPerWindow: number[];
   refused: number;
@@ -32,11 +34,22 @@ incoming_webhooks: [{team: ratebench, channel: town-square, creator: ratebencher
   const windowMs = 5_000;
   const limit = { ...config.incomingWebhookRateLimit!, windowMs };
   const limited = { ...config, incomingWebhookRateLimit: limit };
-  const handlers = Array.from({ length: options.instances }, () =>
-    createHandler(createRuntime(limited, new Logger({ serviceName: 'bench', logLevel: 'SILENT' }), db)),
-  );
   const admittedByWindow = new Map<number, number>();
   let refused = 0;
+  const handlers = Array.from({ length: options.instances }, () => {
+    const runtime = createRuntime(limited, new Logger({ serviceName: 'bench', logLevel: 'SILENT' }), db);
+    // A post counts in the window the limiter counted it in. The request's start time would put a
+    // post that started just before a window's end, but was decided just after, in the wrong window.
+    const limiter = runtime.hookRateLimiter!;
+    const take = limiter.take.bind(limiter);
+    limiter.take = async (id) => {
+      const decision = await take(id);
+      if (decision.allowed) admittedByWindow.set(decision.windowStartMs, (admittedByWindow.get(decision.windowStartMs) ?? 0) + 1);
+      return decision;
+    };
+    return createHandler(runtime);
+  });
+  let answered = 0;
   counts.clear();
   const deadline = Date.now() + options.seconds * 1000;
   let index = 0;
@@ -45,8 +58,6 @@ incoming_webhooks: [{team: ratebench, channel: town-square, creator: ratebencher
       Array.from({ length: options.concurrencyPerInstance }, async () => {
         while (Date.now() < deadline) {
           const i = index++;
-          // The window a post counts in is the one it was admitted in: when the request started.
-          const startedAt = Date.now();
           const result = await handler({
             version: '2.0',
             rawPath: `/hooks/${hookId}`,
@@ -56,8 +67,7 @@ incoming_webhooks: [{team: ratebench, channel: town-square, creator: ratebencher
             body: JSON.stringify({ text: `hammer ${i}` }),
             isBase64Encoded: false,
           } as never);
-          const windowStart = startedAt - (startedAt % windowMs);
-          if (result.statusCode === 200) admittedByWindow.set(windowStart, (admittedByWindow.get(windowStart) ?? 0) + 1);
+          if (result.statusCode === 200) answered++;
           else if (result.statusCode === 429) {
             refused++;
             // Refusals answer at once; yielding lets the admitted requests' writes go on meanwhile.
@@ -70,8 +80,12 @@ incoming_webhooks: [{team: ratebench, channel: town-square, creator: ratebencher
   // Only whole windows count: the first and last are cut by the start and the deadline.
   const windows = [...admittedByWindow.entries()].sort(([a], [b]) => a - b).slice(1, -1);
   const admitted = [...admittedByWindow.values()].reduce((sum, count) => sum + count, 0);
+  if (admitted !== answered) throw new Error(`the limiter admitted ${admitted} posts but the handler answered ${answered} with 200`);
+  const budgetPerWindow = (limit.perSecond * windowMs) / 1000 + limit.burst;
+  const syncEvery = Math.ceil(budgetPerWindow / 10);
   return {
-    budgetPerWindow: (limit.perSecond * windowMs) / 1000 + limit.burst,
+    budgetPerWindow,
+    boundPerWindow: budgetPerWindow + (options.instances - 1) * syncEvery,
     windows: windows.length,
     admittedPerWindow: windows.map(([, count]) => count),
     refused,
