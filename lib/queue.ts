@@ -5,7 +5,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import * as z from './zod.js';
-import { localEndpoint } from './aws.js';
+import { awsClientTimeouts, localEndpoint } from './aws.js';
 
 /** One outgoing delivery: one message per (post, hook, callback URL). */
 export const deliveryMessageSchema = z.object({
@@ -54,7 +54,7 @@ export type ParkedDispatch = z.infer<typeof parkedDispatchSchema>;
 export const MAX_VISIBILITY_SECONDS = 43_200;
 
 export function sqsClient(options: { endpoint?: string | undefined; region: string }): SQSClient {
-  return new SQSClient({ region: options.region, ...localEndpoint(options.endpoint) });
+  return new SQSClient({ region: options.region, ...localEndpoint(options.endpoint), ...awsClientTimeouts });
 }
 
 /** The outgoing-delivery queue and its dead-letter queue. */

@@ -10,7 +10,7 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { localEndpoint } from '../aws.js';
+import { awsClientTimeouts, localEndpoint } from '../aws.js';
 
 export type SendOutcome = 'sent' | 'gone';
 
@@ -27,6 +27,7 @@ export function managementApiSender(options: { endpoint: string; region: string;
     region: options.region,
     endpoint: options.endpoint,
     ...(options.local ? localEndpoint(options.endpoint) : {}),
+    ...awsClientTimeouts,
     maxAttempts: 2,
   });
   const encoder = new TextEncoder();

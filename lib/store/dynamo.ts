@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { localEndpoint } from '../aws.js';
+import { awsClientTimeouts, localEndpoint } from '../aws.js';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 export interface DynamoOptions {
@@ -20,6 +20,7 @@ export function documentClient(options: DynamoOptions): DynamoDBDocumentClient {
     const base = new DynamoDBClient({
       region: options.region,
       ...localEndpoint(options.endpoint),
+      ...awsClientTimeouts,
       maxAttempts: 3,
     });
     client = DynamoDBDocumentClient.from(base, {
