@@ -159,6 +159,8 @@ describe('memberships added by a seed run while connected', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain('1 channel membership(s) written, 1 open connection(s) listed in their channels');
     expect((await connections.connectionsOfChannel(offTopic)).map((target) => target.connectionId)).toContain(connectionId);
+    // Listed once: a second listing adds nothing (a duplicate would break the disconnect's batch delete).
+    expect(await connections.addToChannel(user('dave').id, offTopic)).toBe(0);
 
     const after = await api.postJson(world.hook('main').url, { text: 'welcome dave', channel: 'off-topic' }, { prefer: 'return=representation' });
     expect(after.status, after.text).toBe(200);
