@@ -109,6 +109,15 @@ describe('direct channels created while connected', () => {
     expect(carol.events.filter((message) => message.broadcast.channel_id === channelId)).toEqual([]);
   });
 
+  it("names the two users in the body's order, as Mattermost does, whichever of them calls", async () => {
+    const carol = connect(user('carol').token);
+    await carol.ready();
+    const created = await api.postJson('/api/v4/channels/direct', [user('alice').id, user('carol').id], auth(user('carol').token));
+    expect(created.status, created.text).toBe(201);
+    const added = await carol.waitFor((message) => message.event === 'direct_added' && message.broadcast.channel_id === created.json().id);
+    expect(added.data).toEqual({ creator_id: user('alice').id, teammate_id: user('carol').id });
+  });
+
   it('an incoming webhook to @user creates the channel: direct_added, then the hook\'s post', async () => {
     const bob = connect(user('bob').token);
     const carol = connect(user('carol').token);
