@@ -150,10 +150,13 @@ export class Directory {
   forgetAccessToken(tokenHash: string): void {
     this.tokens.delete(tokenHash);
   }
-  /** A direct channel is created once and never changes, so it is cached like any channel. */
-  directChannel(userA: string, userB: string, nowMs: number) {
+  /**
+   * A direct channel is created once and never changes, so it is cached like any channel; `load`
+   * gets or creates it (lib/direct-channels.ts, which announces a new one).
+   */
+  directChannel(userA: string, userB: string, load: () => Promise<Channel>) {
     const key = userA < userB ? `${userA}/${userB}` : `${userB}/${userA}`;
-    return this.directChannels.get(key, () => this.store.getOrCreateDirectChannel(userA, userB, nowMs));
+    return this.directChannels.get(key, load);
   }
 }
 

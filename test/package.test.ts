@@ -250,7 +250,7 @@ describe('serverless package', () => {
     // Every function that pushes events knows the stage's Management API and may call it.
     const endpoint = resolveWith(resources.LiveEventsLambdaFunction!.Properties.Environment.Variables.WEBSOCKET_MANAGEMENT_ENDPOINT, fakeStack);
     expect(endpoint).toBe('https://w1s2.execute-api.eu-west-1.amazonaws.com/ci');
-    for (const fn of ['Websocket', 'LiveEvents', 'ExecuteCommand', 'PostAction', 'CommandWebhook']) {
+    for (const fn of ['Websocket', 'LiveEvents', 'ExecuteCommand', 'PostAction', 'CommandWebhook', 'IncomingWebhook', 'Channels']) {
       const role = resources[resources[`${fn}LambdaFunction`]!.Properties.Role['Fn::GetAtt'][0]]!;
       const statements = role.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
       const manage = statements.find((statement: any) => statement.Action.includes('execute-api:ManageConnections'));
@@ -279,8 +279,15 @@ describe('serverless package', () => {
     expect(actionsOf(roleOf('NotFound')).has('dynamodb:GetItem')).toBe(false);
     const incoming = actionsOf(roleOf('IncomingWebhook'));
     expect(incoming.has('dynamodb:PutItem')).toBe(true);
-    expect(incoming.has('dynamodb:Query')).toBe(false);
-    expect(incoming.has('dynamodb:DeleteItem')).toBe(false);
+    // Entities and posts are read by key and never deleted: Query and DeleteItem only on the
+    // connections table (a new direct channel's direct_added, and forgetting a gone connection).
+    const incomingStatements = resources[roleOf('IncomingWebhook')]!.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+    const queryOrDelete = incomingStatements.filter((statement: any) => statement.Effect === 'Allow' && statement.Action.some((action: string) => action === 'dynamodb:Query' || action === 'dynamodb:DeleteItem'));
+    expect(queryOrDelete.length).toBeGreaterThan(0);
+    for (const statement of queryOrDelete) {
+      expect(JSON.stringify(statement.Resource)).toContain('ConnectionsTable');
+      expect(JSON.stringify(statement.Resource)).not.toMatch(/EntitiesTable|PostsTable/);
+    }
     // Reactions write only the posts table, and no queue.
     const reactionStatements = resources[roleOf('Reactions')]!.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
     for (const statement of reactionStatements.filter((statement: any) => statement.Effect === 'Allow' && JSON.stringify(statement.Resource).includes('EntitiesTable'))) {
@@ -315,10 +322,15 @@ describe('serverless package', () => {
       );
       expect(JSON.stringify(role.Properties.Policies), fn).not.toContain('PostsTable');
     }
-    // Channels may create a direct channel (new items only), nothing more.
+    // Channels may create a direct channel (new items only) and announce it to its members'
+    // connections (direct_added): the entities table is only read and added to.
     expect([...actionsOf(roleOf('Channels'))].sort()).toEqual(
-      ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+      ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'execute-api:ManageConnections', 'logs:CreateLogStream', 'logs:PutLogEvents'],
     );
+    const channelStatements = resources[roleOf('Channels')]!.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+    for (const statement of channelStatements.filter((statement: any) => statement.Effect === 'Allow' && JSON.stringify(statement.Resource).includes('EntitiesTable'))) {
+      expect(statement.Action.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    }
     expect(JSON.stringify(resources[roleOf('Channels')]!.Properties.Policies)).not.toContain('PostsTable');
     // Post edits replace posts, lower a root's count, delete a root's replies: no DeleteItem, no queue, no entity writes.
     expect([...actionsOf(roleOf('PostEdits'))].sort()).toEqual(

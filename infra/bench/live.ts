@@ -33,15 +33,26 @@ async function connectClient(url: string, token: string): Promise<Client> {
     const timer = setTimeout(() => reject(new Error('no hello')), 30_000);
     socket.onopen = () => socket.send(JSON.stringify({ seq: 1, action: 'ping' }));
     socket.onmessage = (message) => {
-      const parsed = JSON.parse(String(message.data)) as { event?: string; data?: { post?: string } };
+      const parsed = JSON.parse(String(message.data)) as { event?: string; data?: { post?: string }; broadcast?: { channel_id?: string } };
       if (parsed.event === 'hello') {
         clearTimeout(timer);
         resolve();
       } else if (parsed.event === 'posted') arrivals.set((JSON.parse(parsed.data!.post!) as { id: string }).id, performance.now());
+      else if (parsed.event === 'direct_added') arrivals.set(`direct_added:${parsed.broadcast?.channel_id ?? ''}`, performance.now());
     };
     socket.onerror = () => reject(new Error('socket error'));
   });
   return { socket, arrivals };
+}
+
+/** A direct channel's fan-out: its members' connections (the by-user index), one connection each. */
+export interface DirectChannelResult {
+  p50Ms: number;
+  p95Ms: number;
+  dynamoPerPost: number;
+  readUnitsPerPost: number;
+  messagesPerPost: number;
+  breakdown: string;
 }
 
 export async function benchLive(environment: Record<string, string>, options: { posts: number; connectionCounts: number[] }) {
@@ -86,9 +97,59 @@ incoming_webhooks: [{team: livebench, channel: town-square, creator: live0, disp
     onError: (error) => console.error('live stream:', error),
   });
   const socketUrl = `${apiUrl.replace(/^http/, 'ws')}/api/v4/websocket`;
+
+  /**
+   * live0 and live1 connected once each; live0 creates their direct channel (direct_added reaches
+   * both) and posts there over REST. The two sockets are closed before the channel rounds.
+   */
+  async function benchDirectChannel(): Promise<DirectChannelResult> {
+    const pair = await Promise.all([users[0]!, users[1]!].map((user) => connectClient(socketUrl, user.token)));
+    const rest = (path: string, body: unknown) =>
+      fetch(`${apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${users[0]!.token}` }, body: JSON.stringify(body) });
+    const ids = summary.users.filter((user) => user.username === 'live0' || user.username === 'live1').map((user) => user.id);
+    const channel = (await (await rest('/api/v4/channels/direct', ids)).json()) as { id: string };
+    const arrived = async (key: string) => {
+      const deadline = Date.now() + 30_000;
+      while (pair.some((client) => !client.arrivals.has(key)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
+      if (pair.some((client) => !client.arrivals.has(key))) throw new Error(`${key} missed a member of the direct channel`);
+      return Math.max(...pair.map((client) => client.arrivals.get(key)!));
+    };
+    await arrived(`direct_added:${channel.id}`);
+    const post = async () => {
+      const response = await rest('/api/v4/posts', { channel_id: channel.id, message: 'direct' });
+      const { id } = (await response.json()) as { id: string };
+      const answeredAt = performance.now();
+      return (await arrived(id)) - answeredAt;
+    };
+    for (let warmUp = 0; warmUp < 3; warmUp++) await post();
+    counts.clear();
+    capacity.readUnits = 0;
+    messages = 0;
+    const delays: number[] = [];
+    for (let index = 0; index < options.posts; index++) delays.push(await post());
+    const requests = perOperation(counts, options.posts);
+    const result = {
+      p50Ms: percentile(delays, 50),
+      p95Ms: percentile(delays, 95),
+      dynamoPerPost: requests.total,
+      readUnitsPerPost: capacity.readUnits / options.posts,
+      messagesPerPost: messages / options.posts,
+      breakdown: requests.breakdown,
+    };
+    // Their $disconnect removes them, so the channel rounds count only their own connections.
+    const store = liveFor(liveRuntime)!.connections;
+    for (const client of pair) client.socket.close();
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && (await Promise.all(ids.map((id) => store.connectionsOfUser(id)))).some((listed) => listed.length > 0)) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return result;
+  }
   const clients: Client[] = [];
+  let direct: DirectChannelResult | undefined;
   const results: Array<{ connections: number; firstP50Ms: number; firstP95Ms: number; lastP50Ms: number; lastP95Ms: number; dynamoPerConnection: number; writeUnitsPerConnection: number; readUnitsPerPost: number; messagesPerPost: number; breakdown: string }> = [];
   try {
+    direct = await benchDirectChannel();
     for (const connections of options.connectionCounts) {
       while (clients.length < connections) {
         const batch = Array.from({ length: Math.min(50, connections - clients.length) }, (_, index) => users[(clients.length + index) % USERS]!);
@@ -130,7 +191,7 @@ incoming_webhooks: [{team: livebench, channel: town-square, creator: live0, disp
         breakdown: requests.breakdown,
       });
     }
-    return results;
+    return { channels: results, direct: direct! };
   } finally {
     // The gateway drops the sockets without $disconnect: the bench stage's connection items expire.
     await stream.stop();

@@ -308,8 +308,10 @@ Outgoing webhooks (local stack: stream and queue polled every 20 ms, callback an
   // 8. Live events through the local WebSocket gateway.
   if (sections.has(8)) {
     console.log('Live events: posted events at 1 and 500 websocket connections ...');
-    const live = await benchLive(environment, { posts: Number(values['live-posts']), connectionCounts: [1, 500] });
+    const { channels: live, direct } = await benchLive(environment, { posts: Number(values['live-posts']), connectionCounts: [1, 500] });
     console.log(`Live events (local stack: posts stream polled every 20 ms; delay from the incoming webhook answering):
+  direct channel, 1 connection per member   p50 ${direct.p50Ms.toFixed(0)} ms  p95 ${direct.p95Ms.toFixed(0)} ms (from the REST post answering)
+       per post: ${direct.messagesPerPost.toFixed(0)} Management API messages, ${direct.readUnitsPerPost.toFixed(1)} read units, ${direct.dynamoPerPost.toFixed(2)} DynamoDB requests   (${direct.breakdown})
 ${live
     .map(
       (result) => `  ${String(result.connections).padStart(3)} connection(s)  first client p50 ${result.firstP50Ms.toFixed(0)} ms  p95 ${result.firstP95Ms.toFixed(0)} ms   last client p50 ${result.lastP50Ms.toFixed(0)} ms  p95 ${result.lastP95Ms.toFixed(0)} ms${result.connections === 1 ? '   (target p50 under 100 ms)' : ''}

@@ -7,12 +7,16 @@
  * SDK's AWS_ENDPOINT_URL_DYNAMODB points it at another endpoint, such as a DynamoDB Local). The
  * plan goes to stderr, then the JSON summary to stdout; a rejected file prints its problems on
  * stderr, writes nothing, exits 1; a run that stops part-way says so and exits 1. `export` writes
- * the stored state as a seed file (a seed file named `export` is given as `./export`).
+ * the stored state as a seed file (a seed file named `export` is given as `./export`). Channel
+ * memberships it writes are also listed in their users' open websocket connections (the stage's
+ * connections table), so connected clients receive those channels' events at once.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { documentClient } from '../../lib/store/dynamo.js';
-import { EntityStore } from '../../lib/store/entities.js';
+import { EntityStore, type ItemChange } from '../../lib/store/entities.js';
+import { ConnectionStore } from '../../lib/store/connections.js';
+import { addMembershipsToConnections, channelMembershipsWritten } from '../../lib/live/memberships.js';
 import { exportSeed, exportToYaml, UnknownTeamError } from '../../lib/seed/export.js';
 import { formatPlan } from '../../lib/seed/plan.js';
 import { parseSeedFile, planSeed, SeedApplyError, SeedValidationError } from '../../lib/seed/seed.js';
@@ -49,7 +53,15 @@ if (!command || positionals.length > 1 || misplaced.length > 0) {
 /** The entities table and how to reach it: a deployed stage, or the local stack of `npm start`. */
 function target() {
   let region = values.region ?? process.env.AWS_REGION ?? 'us-east-1';
-  if (values.stage) return { tableName: resourceName('EntitiesTable', values.stage), endpoint: undefined, region, siteUrl: values['site-url'] ?? process.env.SITE_URL ?? '' };
+  if (values.stage) {
+    return {
+      tableName: resourceName('EntitiesTable', values.stage),
+      connectionsTable: resourceName('ConnectionsTable', values.stage),
+      endpoint: undefined,
+      region,
+      siteUrl: values['site-url'] ?? process.env.SITE_URL ?? '',
+    };
+  }
   const local = readLocalState();
   if (!local) {
     console.error('The local stack is not running: start it with `npm start`, or pass --stage NAME for a deployed stage.');
@@ -60,14 +72,32 @@ function target() {
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   return {
     tableName: local.environment.TABLE_ENTITIES!,
+    connectionsTable: local.environment.TABLE_CONNECTIONS,
     endpoint: local.environment.DYNAMODB_ENDPOINT,
     region,
     siteUrl: values['site-url'] ?? process.env.SITE_URL ?? local.apiUrl,
   };
 }
 
-const { tableName, endpoint, region, siteUrl } = target();
-const store = new EntityStore(documentClient({ endpoint, region }), tableName);
+const { tableName, connectionsTable, endpoint, region, siteUrl } = target();
+const db = documentClient({ endpoint, region });
+const store = new EntityStore(db, tableName);
+
+/**
+ * Lists the memberships the applied transactions wrote in the open connections of their users, so
+ * that clients connected now receive the channels' events (lib/live/memberships.ts). Best effort:
+ * the seed's own writes are done, and a client that misses this sees the channels after reconnecting.
+ */
+async function listInOpenConnections(transactions: ItemChange[][]): Promise<void> {
+  const memberships = channelMembershipsWritten(transactions);
+  if (!connectionsTable || memberships.length === 0) return;
+  try {
+    const added = await addMembershipsToConnections(new ConnectionStore(db, connectionsTable), memberships);
+    console.error(`live events: ${memberships.length} channel membership(s) written, ${added} open connection(s) listed in their channels`);
+  } catch (error) {
+    console.error(`live events: open connections not updated (${error instanceof Error ? error.message : String(error)}); connected users see the new channels after they reconnect`);
+  }
+}
 
 try {
   if (command === 'export') {
@@ -84,7 +114,14 @@ try {
     if (values['dry-run']) {
       console.error('dry run: nothing written');
     } else {
-      const summary = await planned.apply();
+      let summary;
+      try {
+        summary = await planned.apply();
+      } catch (error) {
+        if (error instanceof SeedApplyError) await listInOpenConnections(planned.plan.transactions.slice(0, error.applied));
+        throw error;
+      }
+      await listInOpenConnections(planned.plan.transactions);
       process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     }
   }

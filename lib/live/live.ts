@@ -10,7 +10,8 @@ import type { Runtime } from '../runtime.js';
 import { documentClient } from '../store/dynamo.js';
 import { ConnectionStore, type ConnectionTarget } from '../store/connections.js';
 import { receivesEventsOf } from '../posts/visibility.js';
-import type { Post } from '../model.js';
+import type { Channel, Post } from '../model.js';
+import { directChannelMemberIds } from '../store/keys.js';
 import { ephemeralEvent, serializeEvent, withSeq, type LiveEvent } from './events.js';
 import { managementApiSender, type ConnectionSender } from './sender.js';
 
@@ -102,23 +103,37 @@ export function publishEphemeralPost(runtime: Runtime, post: Post, userId: strin
 }
 
 /**
- * Sends a channel event to the channel's connected members: the connections listed in the channel's
- * partition, kept only if their user is a member now and may see `post` (lib/posts/visibility.ts).
+ * Sends a channel event to the channel's connected members, kept only if they may see `post`
+ * (lib/posts/visibility.ts). A direct channel's members are the two users its name holds, and it is
+ * often newer than their connections: its events go to the users' connections (the by-user index),
+ * so a direct channel created after they connected reaches them at once. Any other channel's go to
+ * the connections listed in its partition, kept only if their user is a member now.
  */
 export async function publishToChannel(
   runtime: Runtime,
   channelId: string,
   event: LiveEvent | (() => Promise<LiveEvent | undefined>),
   post?: Post,
+  /** The channel when the caller holds it (just created: not worth a read). */
+  known?: Channel,
 ): Promise<DeliveryCounts | undefined> {
   const live = liveFor(runtime);
   if (!live) return undefined;
   const none = { sent: 0, gone: 0, skipped: 0, failed: 0 };
-  // Most channels have nobody connected: one Query, and the event (its reads) is never built.
-  const listed = await live.connections.connectionsOfChannel(channelId);
-  if (listed.length === 0) return none;
-  const members = new Set(await runtime.entities.channelMemberIds(channelId, MAX_CHANNEL_MEMBERS));
-  const targets = listed.filter((target) => receivesEventsOf(post, target.userId, members.has(target.userId)));
+  // Cached per instance (a channel's type never changes); the `posted` event reads it anyway.
+  const channel = known ?? (await runtime.directory.channel(channelId));
+  let targets: ConnectionTarget[];
+  if (channel?.type === 'D') {
+    const memberIds = directChannelMemberIds(channel.name);
+    const listed = (await Promise.all(memberIds.map((userId) => live.connections.connectionsOfUser(userId)))).flat();
+    targets = listed.filter((target) => receivesEventsOf(post, target.userId, true));
+  } else {
+    // Most channels have nobody connected: one Query, and the event (its reads) is never built.
+    const listed = await live.connections.connectionsOfChannel(channelId);
+    if (listed.length === 0) return none;
+    const members = new Set(await runtime.entities.channelMemberIds(channelId, MAX_CHANNEL_MEMBERS));
+    targets = listed.filter((target) => receivesEventsOf(post, target.userId, members.has(target.userId)));
+  }
   if (targets.length === 0) return none;
   const built = typeof event === 'function' ? await event() : event;
   return built ? deliver(runtime, live, targets, built) : none;

@@ -11,6 +11,7 @@ import type { Runtime } from '../runtime.js';
 import { keys } from '../store/keys.js';
 import { isValidChannelName, isValidTeamName } from '../validation.js';
 import { resolveUserId } from './users.js';
+import { getOrCreateDirectChannel } from '../direct-channels.js';
 
 /** Mattermost's `model.Channel` as its routes answer it; what Hookline does not keep reads as Mattermost's defaults. */
 export interface ClientChannel {
@@ -186,5 +187,6 @@ export async function createDirectChannel(runtime: Runtime, caller: User, body: 
   if (!other || other.delete_at !== 0) {
     throw new AppError('api.channel.create_direct_channel.invalid_user.app_error', 'Invalid user ID for direct channel creation.', 400);
   }
-  return channelForClient(await runtime.entities.getOrCreateDirectChannel(caller.id, other.id, runtime.nowMs()));
+  // The body's order, as Mattermost's `direct_added` names the two (`creator_id` is the first).
+  return channelForClient(await getOrCreateDirectChannel(runtime, first, second));
 }

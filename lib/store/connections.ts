@@ -132,6 +132,47 @@ export class ConnectionStore {
   }
 
   /**
+   * Lists a user's open connections in a channel the user joined after they opened (a seed run adds
+   * memberships): per connection, the channel joins the connection's own list first (conditionally:
+   * while it is open, and once), so its disconnect deletes the new item too; then the channel's item
+   * is written with the connection's expiry. Answers how many connections were added. A connection
+   * found by the by-user index only once open: one opening at this very moment keeps the listing of
+   * its hello, which may predate the membership.
+   */
+  async addToChannel(userId: string, channelId: string): Promise<number> {
+    let added = 0;
+    for (const target of await this.connectionsOfUser(userId)) {
+      let expiresAt: unknown;
+      try {
+        const result = await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: connectionKeys.connection(target.connectionId),
+            UpdateExpression: 'SET channel_ids = list_append(channel_ids, :channels)',
+            ConditionExpression: '#state = :open AND user_id = :user AND NOT contains(channel_ids, :channel)',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':channels': [channelId], ':channel': channelId, ':open': 'open', ':user': userId },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        expiresAt = result.Attributes?.expires_at;
+      } catch (error) {
+        // Gone, not open, or listed in the channel already.
+        if (isConditionFailure(error)) continue;
+        throw error;
+      }
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...connectionKeys.channelConnection(channelId, target.connectionId), connection_id: target.connectionId, user_id: userId, expires_at: expiresAt },
+        }),
+      );
+      added++;
+    }
+    return added;
+  }
+
+  /**
    * The seq of the next event on this connection, taken atomically (concurrent senders get
    * distinct, increasing numbers); undefined when the connection is gone or not open yet.
    */

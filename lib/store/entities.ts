@@ -496,14 +496,20 @@ export class EntityStore {
     );
   }
 
-  /**
-   * The direct channel between two users, created on first use. Creation is one transaction whose
-   * conditions make it happen once: when two requests race, the loser reads the winner's channel.
-   */
+  /** The direct channel between two users, created on first use (see `openDirectChannel`). */
   async getOrCreateDirectChannel(userA: string, userB: string, nowMs: number): Promise<Channel> {
+    return (await this.openDirectChannel(userA, userB, nowMs)).channel;
+  }
+
+  /**
+   * The direct channel between two users, and whether this call created it. Creation is one
+   * transaction whose conditions make it happen once: when two requests race, the loser reads the
+   * winner's channel and `created` is true for the winner only.
+   */
+  async openDirectChannel(userA: string, userB: string, nowMs: number): Promise<{ channel: Channel; created: boolean }> {
     const name = directChannelName(userA, userB);
     const existing = await this.getChannelByName('', name);
-    if (existing) return existing;
+    if (existing) return { channel: existing, created: false };
     const channel: Channel = {
       id: newId(),
       team_id: '',
@@ -522,12 +528,12 @@ export class EntityStore {
     ];
     try {
       await this.transactWrite(writes);
-      return channel;
+      return { channel, created: true };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const winner = await this.getChannelByName('', name);
       if (!winner) throw error;
-      return winner;
+      return { channel: winner, created: false };
     }
   }
 

@@ -165,3 +165,8 @@ export const indexes = { byParent: 'GSI1', byUpdate: 'GSI2', attemptsByHook: 'GS
 export function directChannelName(userA: string, userB: string): string {
   return userA < userB ? `${userA}__${userB}` : `${userB}__${userA}`;
 }
+
+/** The members of a direct channel, from its name: two user ids, or one for a user's channel with themself. */
+export function directChannelMemberIds(name: string): string[] {
+  return [...new Set(name.split('__').filter((id) => id !== ''))];
+}

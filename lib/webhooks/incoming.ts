@@ -7,6 +7,7 @@ import type { Runtime } from '../runtime.js';
 import { boundedUsernameLookup, processSlackAttachments, processSlackText } from '../slack.js';
 import type { IncomingWebhookRequest } from './incoming-request.js';
 import { directChannelName } from '../store/keys.js';
+import { getOrCreateDirectChannel } from '../direct-channels.js';
 import type { RateLimitDecision } from '../rate-limit.js';
 import { invalidRootId } from '../posts/rules.js';
 
@@ -56,7 +57,7 @@ async function resolveChannel(runtime: Runtime, hook: IncomingWebhook, requested
       // Nor can a thread live in a direct channel that does not exist yet.
       if (!existing) throw invalidRootId();
     }
-    return directory.directChannel(hook.user_id, user.id, runtime.nowMs());
+    return getOrCreateDirectChannel(runtime, hook.user_id, user.id, { cached: true });
   }
   const name = requested.startsWith('#') ? requested.slice(1) : requested;
   const channel = name.length <= MAX_NAME_LENGTH ? await directory.channelByName(hook.team_id, name) : undefined;

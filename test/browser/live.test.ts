@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { Api, World } from '../support/harness.js';
 import { openPage, postWith, screenshot, signIn } from './browser.js';
 import { withWebAppStack, type WebAppStack } from './stack.js';
+import { planSeed } from '../../lib/seed/seed.js';
+import { seedFileSchema } from '../../lib/seed/schema.js';
+import { liveFor } from '../../lib/live/live.js';
+import { addMembershipsToConnections, channelMembershipsWritten } from '../../lib/live/memberships.js';
 
 /** The web app on Mattermost's websocket: posts, clicks, ephemeral answers and dialogs arrive live. */
 let stack: WebAppStack;
@@ -190,6 +194,46 @@ describe('live updates over the websocket', () => {
     expect(connections).toBeGreaterThanOrEqual(2);
     expect(traffic.since.length).toBeGreaterThan(before);
     await page.locator('.workspace[data-live="open"]').waitFor({ timeout: 15_000 });
+    await context.close();
+  });
+});
+
+describe('channels that appear while the page is open', () => {
+  it('lists a direct channel another user creates (direct_added) and shows its post, without a reload', async () => {
+    const { page, context } = await openPage(browser);
+    await signInLive(page);
+    const navigations: string[] = [];
+    page.on('framenavigated', (frame) => navigations.push(frame.url()));
+    const outsider = world.user('outsider');
+    const created = await api.postJson('/api/v4/channels/direct', [outsider.id, world.user('creator').id], stack.auth(outsider.token));
+    expect(created.status, created.text).toBe(201);
+    const direct = page.getByRole('button', { name: `${outsider.username} (direct message)` });
+    await direct.waitFor({ timeout: 15_000 });
+    const sent = await api.postJson('/api/v4/posts', { channel_id: created.json().id, message: 'A word in private' }, stack.auth(outsider.token));
+    expect(sent.status, sent.text).toBe(201);
+    await direct.click();
+    await page.getByRole('heading', { name: `@${outsider.username}` }).waitFor();
+    await postWith(page, 'A word in private').waitFor({ timeout: 15_000 });
+    expect(navigations).toEqual([]);
+    await context.close();
+  });
+
+  it('lists a channel a seed run adds the user to, at its first post, without a reload', async () => {
+    const { page, context } = await openPage(browser);
+    const outsider = world.user('outsider');
+    await signIn(page, api.url, outsider.token);
+    await page.locator('.workspace[data-live="open"]').waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'off-topic' }).waitFor({ state: 'detached' });
+    const navigations: string[] = [];
+    page.on('framenavigated', (frame) => navigations.push(frame.url()));
+    // What npm run seed does (infra/seed/cli.ts), on this file's own stage.
+    const planned = await planSeed('join.yaml', seedFileSchema.parse({ users: [{ username: outsider.username, token: outsider.token, teams: [world.team.name], channels: [`${world.team.name}/off-topic`] }] }), { store: api.runtime.entities, siteUrl: '' });
+    await planned.apply();
+    expect(await addMembershipsToConnections(liveFor(api.runtime)!.connections, channelMembershipsWritten(planned.plan.transactions))).toBe(1);
+    await stack.hook({ text: 'Welcome to off-topic', channel: 'off-topic' });
+    await page.getByRole('button', { name: 'off-topic' }).click({ timeout: 15_000 });
+    await postWith(page, 'Welcome to off-topic').waitFor({ timeout: 15_000 });
+    expect(navigations).toEqual([]);
     await context.close();
   });
 });

@@ -161,18 +161,41 @@ function Workspace({ client, me, signOut }: { client: Client4; me: UserProfile; 
     );
   }, [client]);
 
-  useEffect(() => {
-    if (!teamId) return;
-    setChannels(undefined);
-    client.getMyChannels(teamId).then(
+  /** Reads the team's channels (with the user's direct channels); the selected one stays if it is still listed. */
+  const loadChannels = (forTeam: string) =>
+    client.getMyChannels(forTeam).then(
       (list) => {
+        listedChannels.current = new Set(list.map((channel) => channel.id));
         setChannels(list);
         setChannelId((current) => (current && list.some((channel) => channel.id === current) ? current : (list.find((channel) => channel.name === 'town-square') ?? list[0])?.id));
         needProfiles(list.filter((channel) => channel.type === 'D').flatMap((channel) => channel.name.split('__')));
       },
       (failure) => setError(errorMessage(failure)),
     );
+  const listedChannels = useRef(new Set<string>());
+  const teamRef = useRef<string | undefined>(undefined);
+  teamRef.current = teamId;
+
+  useEffect(() => {
+    if (!teamId) return;
+    setChannels(undefined);
+    void loadChannels(teamId);
   }, [teamId]);
+
+  // A direct channel created with the user, or the first post of a channel they were added to
+  // while connected: the list is read again, without a reload. A channel of another team stays
+  // unlisted, so each unknown channel is read for once only.
+  const looked = useRef(new Set<string>());
+  useEffect(
+    () =>
+      live.onChannelActivity?.((changedId, event) => {
+        const forTeam = teamRef.current;
+        if (!forTeam || listedChannels.current.has(changedId) || (event === 'posted' && looked.current.has(changedId))) return;
+        looked.current.add(changedId);
+        void loadChannels(forTeam);
+      }),
+    [live],
+  );
 
   const needProfiles = (ids: string[]) => {
     const missing = ids.filter((id) => /^[a-z0-9]{26}$/.test(id) && !requested.current.has(id));

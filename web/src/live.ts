@@ -25,6 +25,12 @@ export interface LiveSource {
    * that stops listening. Polling cannot see them, so the polling source has none.
    */
   onOpenDialog?(handler: (open: OpenDialog) => void): () => void;
+  /**
+   * Channels that may be new to the user: the websocket's `direct_added` (a direct channel created
+   * with them) and the channel of every `posted` (a membership added while connected shows itself
+   * by its first post). Answers a function that stops listening.
+   */
+  onChannelActivity?(handler: (channelId: string, event: 'direct_added' | 'posted') => void): () => void;
 }
 
 export function pollingSource(client: Client4, intervalMs = 2_000): LiveSource {
@@ -130,6 +136,7 @@ export function websocketSource(client: Client4, options: { url?: string; token:
   const url = options.url ?? `${window.location.origin.replace(/^http/, 'ws')}/api/v4/websocket`;
   const watchers = new Set<Watcher>();
   const dialogHandlers = new Set<(open: OpenDialog) => void>();
+  const channelHandlers = new Set<(channelId: string, event: 'direct_added' | 'posted') => void>();
   const recent: Array<{ at: number; post: Post }> = [];
   let socket: WebSocket | undefined;
   let open = false;
@@ -177,7 +184,7 @@ export function websocketSource(client: Client4, options: { url?: string; token:
   };
 
   const onMessage = (raw: string) => {
-    const message = parse<{ event?: string; seq?: number; data?: Record<string, unknown>; status?: string; seq_reply?: number }>(raw);
+    const message = parse<{ event?: string; seq?: number; data?: Record<string, unknown>; broadcast?: { channel_id?: unknown }; status?: string; seq_reply?: number }>(raw);
     if (!message) return;
     if (message.seq_reply !== undefined) {
       // A refused challenge: the token no longer works. Poll (which shows the API's refusal).
@@ -202,6 +209,10 @@ export function websocketSource(client: Client4, options: { url?: string; token:
     }
     expectedSeq += 1;
     const data = message.data ?? {};
+    const channelId = message.broadcast?.channel_id;
+    if ((message.event === 'direct_added' || message.event === 'posted') && typeof channelId === 'string' && channelId !== '') {
+      for (const handler of channelHandlers) handler(channelId, message.event);
+    }
     switch (message.event) {
       case 'posted':
       case 'post_edited':
@@ -312,6 +323,10 @@ export function websocketSource(client: Client4, options: { url?: string; token:
     onOpenDialog(handler) {
       dialogHandlers.add(handler);
       return () => dialogHandlers.delete(handler);
+    },
+    onChannelActivity(handler) {
+      channelHandlers.add(handler);
+      return () => channelHandlers.delete(handler);
     },
     close() {
       closed = true;
