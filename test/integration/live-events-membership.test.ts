@@ -1,12 +1,12 @@
-import { WebSocketClient } from '@mattermost/client';
+import type { WebSocketClient } from '@mattermost/client';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { client4 } from '../support/client4.js';
 import { seedWorld, stackEnvironment, startLiveStack, type Api, type World } from '../support/harness.js';
+import { connectLive, type LiveMessage } from '../support/live-client.js';
 import { liveFor } from '../../lib/live/live.js';
 
 /**
@@ -19,13 +19,6 @@ let api: Api;
 let stack: Awaited<ReturnType<typeof startLiveStack>>;
 let world: World;
 const clients: WebSocketClient[] = [];
-
-interface LiveMessage {
-  event: string;
-  seq: number;
-  data: Record<string, any>;
-  broadcast: Record<string, any>;
-}
 
 const EXTRA_USERS = ['bot', 'alice', 'bob', 'carol', 'dave'] as const;
 
@@ -46,21 +39,7 @@ const user = (role: (typeof EXTRA_USERS)[number]) => world.user(`${world.team.na
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
 function connect(token: string) {
-  const events: LiveMessage[] = [];
-  const client = new WebSocketClient({ minWebSocketRetryTime: 60_000 });
-  client.addMessageListener((message) => events.push(message as unknown as LiveMessage));
-  client.initialize(client4(api.url, '').getWebSocketUrl().replace(/^http/, 'ws'), token);
-  clients.push(client);
-  const waitFor = async (predicate: (message: LiveMessage) => boolean, timeoutMs = 10_000): Promise<LiveMessage> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = events.find(predicate);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no matching event; received ${JSON.stringify(events.map((event) => event.event))}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
-  return { client, events, waitFor, ready: () => waitFor((message) => message.event === 'hello') };
+  return connectLive(api.url, token, clients);
 }
 
 const postedIn = (channelId: string, postId?: string) => (message: LiveMessage) =>

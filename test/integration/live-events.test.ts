@@ -1,10 +1,10 @@
-import { WebSocketClient } from '@mattermost/client';
+import type { WebSocketClient } from '@mattermost/client';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replyJson, startCallbackServer, type CallbackServer } from '../support/callback-server.js';
-import { client4 } from '../support/client4.js';
 import { generateTriggerId } from '../../lib/integrations/trigger-id.js';
 import { seedWorld, startLiveStack, type Api, type World } from '../support/harness.js';
+import { connectLive, websocketUrlOf, type LiveMessage } from '../support/live-client.js';
 
 /**
  * Live events over Mattermost's websocket, end to end: `@mattermost/client`'s WebSocketClient on
@@ -16,13 +16,6 @@ let stack: Awaited<ReturnType<typeof startLiveStack>>;
 let integration: CallbackServer;
 let world: World;
 const clients: WebSocketClient[] = [];
-
-interface LiveMessage {
-  event: string;
-  seq: number;
-  data: Record<string, any>;
-  broadcast: Record<string, any>;
-}
 
 beforeAll(async () => {
   stack = await startLiveStack({ ALLOWED_UNTRUSTED_INTERNAL_CONNECTIONS: '127.0.0.0/8', OUTGOING_INTEGRATION_REQUESTS_TIMEOUT: '5' });
@@ -43,32 +36,13 @@ afterAll(async () => {
 
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
-/** Where Client4 says the websocket is, with the ws scheme, as the web app computes it. */
 function websocketUrl(): string {
-  return client4(api.url, '').getWebSocketUrl().replace(/^http/, 'ws');
+  return websocketUrlOf(api.url);
 }
 
 /** A WebSocketClient that records every event; `header` authenticates at the upgrade instead of by challenge. */
 function connect(token: string, mode: 'challenge' | 'header' = 'challenge') {
-  const events: LiveMessage[] = [];
-  const client = new WebSocketClient({
-    ...(mode === 'header' ? { newWebSocketFn: (url: string) => new WebSocket(url, { headers: auth(token) } as never) } : {}),
-    // No reconnect during a test unless the test makes one.
-    minWebSocketRetryTime: 60_000,
-  });
-  client.addMessageListener((message) => events.push(message as unknown as LiveMessage));
-  client.initialize(websocketUrl(), mode === 'challenge' ? token : undefined);
-  clients.push(client);
-  const waitFor = async (predicate: (message: LiveMessage) => boolean, timeoutMs = 10_000): Promise<LiveMessage> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = events.find(predicate);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no matching event; received ${JSON.stringify(events.map((event) => event.event))}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
-  return { client, events, waitFor, ready: () => waitFor((message) => message.event === 'hello') };
+  return connectLive(api.url, token, clients, mode);
 }
 
 async function postByHook(text: string, channel?: string, extra: Record<string, unknown> = {}): Promise<string> {
