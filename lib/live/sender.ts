@@ -10,7 +10,7 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { awsClientTimeouts, localEndpoint } from '../aws.js';
+import { awsClientTimeouts, localEndpoint, MANAGEMENT_API_MAX_ATTEMPTS } from '../aws.js';
 
 export type SendOutcome = 'sent' | 'gone';
 
@@ -28,7 +28,7 @@ export function managementApiSender(options: { endpoint: string; region: string;
     endpoint: options.endpoint,
     ...(options.local ? localEndpoint(options.endpoint) : {}),
     ...awsClientTimeouts,
-    maxAttempts: 2,
+    maxAttempts: MANAGEMENT_API_MAX_ATTEMPTS,
   });
   const encoder = new TextEncoder();
   return {

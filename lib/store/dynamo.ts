@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { awsClientTimeouts, localEndpoint } from '../aws.js';
+import { awsClientTimeouts, DYNAMODB_MAX_ATTEMPTS, localEndpoint } from '../aws.js';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 export interface DynamoOptions {
@@ -21,7 +21,7 @@ export function documentClient(options: DynamoOptions): DynamoDBDocumentClient {
       region: options.region,
       ...localEndpoint(options.endpoint),
       ...awsClientTimeouts,
-      maxAttempts: 3,
+      maxAttempts: DYNAMODB_MAX_ATTEMPTS,
     });
     client = DynamoDBDocumentClient.from(base, {
       marshallOptions: { removeUndefinedValues: true },

@@ -6,7 +6,8 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_CONNECTION_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS } from '../../lib/aws.js';
+import { AWS_CONNECTION_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS, DYNAMODB_MAX_ATTEMPTS, MANAGEMENT_API_MAX_ATTEMPTS } from '../../lib/aws.js';
+import { readServerlessDefinition } from '../../infra/local/serverless-definition.js';
 import { sqsClient } from '../../lib/queue.js';
 import { documentClient } from '../../lib/store/dynamo.js';
 
@@ -52,7 +53,17 @@ describe('AWS SDK clients', () => {
       expect(error?.name).toBe('TimeoutError');
       expect(sockets.length).toBeGreaterThan(connectionsBefore);
       expect(handler.httpHandlerConfigs()).toMatchObject({ connectionTimeout: AWS_CONNECTION_TIMEOUT_MS, throwOnRequestTimeout: true });
-      expect(AWS_REQUEST_TIMEOUT_MS).toBeLessThan(28_000);
     }, 20_000);
   }
+
+  it("give up before the shortest timeout of a function that calls AWS, so a hung call answers the app's error, not Lambda's", () => {
+    const functions = Object.values(readServerlessDefinition().functions) as Array<{ timeout?: number | string }>;
+    const timeoutsMs = functions.map((fn) => Number(fn.timeout) * 1000).filter((timeoutMs) => Number.isFinite(timeoutMs));
+    // ping, the web app and the catch-all (5 s) call no AWS service; the websocket function (15 s) is the shortest that does.
+    const shortestCallingAwsMs = Math.min(...timeoutsMs.filter((timeoutMs) => timeoutMs > 5_000));
+    expect(shortestCallingAwsMs).toBe(15_000);
+    // Attempts times the request timeout, plus the SDK's backoff between attempts (well under 1 s for two retries).
+    expect(DYNAMODB_MAX_ATTEMPTS * AWS_REQUEST_TIMEOUT_MS + 1_000).toBeLessThan(shortestCallingAwsMs);
+    expect(MANAGEMENT_API_MAX_ATTEMPTS * AWS_REQUEST_TIMEOUT_MS + 1_000).toBeLessThan(shortestCallingAwsMs);
+  });
 });
