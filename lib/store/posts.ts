@@ -76,8 +76,6 @@ function toItem(post: Post): Record<string, unknown> {
   const item: Record<string, unknown> = {
     PK,
     SK,
-    GSI1PK: channelKey,
-    GSI1SK: order,
     id: post.id,
     create_at: post.create_at,
     update_at: post.update_at,
@@ -97,6 +95,12 @@ function toItem(post: Post): Record<string, unknown> {
     last_reply_at: post.last_reply_at,
     metadata_json: JSON.stringify(post.metadata),
   };
+  // GSI1 (the channel's posts by creation) lists posts that are not deleted: a deleted post leaves
+  // the channel's pages, as in Mattermost, and `since` reads learn of it from GSI2.
+  if (post.delete_at === 0) {
+    item.GSI1PK = channelKey;
+    item.GSI1SK = order;
+  }
   if (compressed) item.props_gz = compressed;
   else item.props_json = propsJson;
   if (post.origin) {
@@ -708,7 +712,7 @@ export class PostStore {
           new UpdateCommand({
             TableName: this.table,
             Key: keys.post(postId),
-            UpdateExpression: 'SET delete_at = :now, update_at = :now, GSI2PK = :channel, GSI2SK = :order REMOVE quiet_change',
+            UpdateExpression: 'SET delete_at = :now, update_at = :now, GSI2PK = :channel, GSI2SK = :order REMOVE quiet_change, GSI1PK, GSI1SK',
             ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero',
             ExpressionAttributeValues: { ':now': nowMs, ':zero': 0, ':channel': keys.postsOfChannel(channelId), ':order': keys.postOrder(nowMs, postId) },
           }),
@@ -823,7 +827,8 @@ export class PostStore {
       },
       options.limit,
     );
-    return items.map((item) => this.read(item));
+    // Posts deleted before deletes left GSI1 are still listed there: a page skips them.
+    return items.map((item) => this.read(item)).filter((post) => post.delete_at === 0);
   }
 
   /**

@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCallbackServer, type CallbackServer } from '../support/callback-server.js';
 import { auth, BAD_ID, seedWorld, startOutgoingStack, withApiAndWorlds, type Api, type OutgoingStack, type World } from '../support/harness.js';
 import { client4, failure } from '../support/client4.js';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../lib/store/dynamo.js';
+import { keys } from '../../lib/store/keys.js';
 
 let api: Api;
 let world: World;
@@ -135,6 +138,51 @@ describe('DELETE /posts/{post_id}', () => {
     const since = await api.request('GET', `/api/v4/channels/${world.channel('town-square').id}/posts?since=${reply.create_at}`, { headers: auth(world.user('creator').token) });
     expect(since.json().posts[reply.id]).toMatchObject({ delete_at: expect.any(Number) });
     expect(since.json().posts[reply.id].delete_at).toBeGreaterThan(0);
+  });
+
+  it('leaves the channel\'s pages, before= and after= included, as Mattermost; since= still tells of it', async () => {
+    const channelId = world.channel('town-square').id;
+    const before = await createPost({ message: 'kept before' });
+    const gone = await createPost({ message: 'oops, a secret' });
+    const goneRoot = await createPost({ message: 'a root that goes' });
+    const goneReply = await createPost({ message: 'its reply goes too', root_id: goneRoot.id }, 'other');
+    const after = await createPost({ message: 'kept after' });
+    const client = clientFor(world.user('creator').token);
+    await client.deletePost(gone.id);
+    await client.deletePost(goneRoot.id);
+    const deletedIds = [gone.id, goneRoot.id, goneReply.id];
+    const reader = clientFor(world.user('other').token);
+    const newest = await reader.getPosts(channelId, 0, 3);
+    expect(newest.order).toEqual([after.id, before.id, expect.any(String)]);
+    for (const id of deletedIds) expect(newest.posts[id], id).toBeUndefined();
+    expect(JSON.stringify(newest)).not.toContain('oops, a secret');
+    // Paging on from either side of the deleted posts: every anchor is a post that can be read.
+    expect((await reader.getPostsAfter(channelId, before.id, 0, 10)).order).toEqual([after.id]);
+    expect((await reader.getPostsBefore(channelId, after.id, 0, 1)).order).toEqual([before.id]);
+    expect((await reader.getPostsAfter(channelId, newest.prev_post_id, 0, 3)).order).toContain(before.id);
+    // since= is how clients learn of a delete: there the posts are, marked deleted.
+    const since = await reader.getPostsSince(channelId, before.create_at);
+    for (const id of deletedIds) expect(since.posts[id]?.delete_at, id).toBeGreaterThan(0);
+  });
+
+  it('skips a deleted post still listed among the channel\'s posts by an older release', async () => {
+    const channelId = world.channel('town-square').id;
+    const kept = await createPost({ message: 'kept' });
+    const legacy = await createPost({ message: 'deleted long ago' });
+    await clientFor(world.user('creator').token).deletePost(legacy.id);
+    // As a release before this one stored a delete: the post stays in the channel index (GSI1).
+    const db = documentClient({ endpoint: api.runtime.config.dynamodbEndpoint, region: api.runtime.config.region });
+    await db.send(
+      new UpdateCommand({
+        TableName: api.runtime.config.tables.posts,
+        Key: keys.post(legacy.id),
+        UpdateExpression: 'SET GSI1PK = :channel, GSI1SK = :order',
+        ExpressionAttributeValues: { ':channel': keys.postsOfChannel(channelId), ':order': keys.postOrder(legacy.create_at, legacy.id) },
+      }),
+    );
+    const page = await clientFor(world.user('other').token).getPosts(channelId, 0, 5);
+    expect(page.posts[legacy.id]).toBeUndefined();
+    expect(page.order[0]).toBe(kept.id);
   });
 
   it('refuses another user\'s post with 403 and an unknown one with 404', async () => {
