@@ -46,15 +46,23 @@ beforeAll(async () => {
   prod = production.template;
 }, 300_000);
 
-/** Resolves Ref, Fn::Join and Fn::GetAtt with made-up values, as CloudFormation would with real ones. */
-function resolveWith(value: unknown, values: Record<string, string>): string {
+/**
+ * Resolves Ref, Fn::Join, Fn::GetAtt and Fn::If with made-up values, as CloudFormation would with
+ * real ones; Fn::If by `of`'s conditions with its parameters' defaults, or `parameters`.
+ */
+function resolveWith(value: unknown, values: Record<string, string>, of?: Template, parameters: Record<string, string> = {}): string {
   if (typeof value === 'string') return value;
   const node = value as Record<string, any>;
   if ('Ref' in node) {
     if (!(node.Ref in values)) throw new Error(`no value for Ref ${node.Ref}`);
     return values[node.Ref]!;
   }
-  if ('Fn::Join' in node) return (node['Fn::Join'][1] as unknown[]).map((part) => resolveWith(part, values)).join(node['Fn::Join'][0]);
+  if ('Fn::If' in node) {
+    if (!of) throw new Error('Fn::If needs the template');
+    const [condition, then, otherwise] = node['Fn::If'] as [string, unknown, unknown];
+    return resolveWith(conditionHolds(of, condition, parameters) ? then : otherwise, values, of, parameters);
+  }
+  if ('Fn::Join' in node) return (node['Fn::Join'][1] as unknown[]).map((part) => resolveWith(part, values, of, parameters)).join(node['Fn::Join'][0]);
   if ('Fn::GetAtt' in node) {
     const attribute = (node['Fn::GetAtt'] as string[]).join('.');
     if (!(attribute in values)) throw new Error(`no value for Fn::GetAtt ${attribute}`);
@@ -402,8 +410,12 @@ describe('serverless package', () => {
     expect(apiUrl.match(/amazonaws\.com/g)).toHaveLength(1);
     // Without a custom domain or SITE_URL, the site is the front door's URL, and so is every
     // function's SITE_URL; the websocket is on the same origin, where Client4 looks for it.
-    expect(resolveWith(template.Outputs.SiteUrl.Value, fakeStack)).toBe('https://d111111abcdef8.cloudfront.net');
-    expect(resolveWith(template.Outputs.WebSocketUrl.Value, fakeStack)).toBe('wss://d111111abcdef8.cloudfront.net/api/v4/websocket');
+    expect(resolveWith(template.Outputs.SiteUrl.Value, fakeStack, template)).toBe('https://d111111abcdef8.cloudfront.net');
+    expect(resolveWith(template.Outputs.WebSocketUrl.Value, fakeStack, template)).toBe('wss://d111111abcdef8.cloudfront.net/api/v4/websocket');
+    // Deployed with the front door turned off by its parameter: the URLs follow.
+    const off = { FrontDoorEnabled: 'false' };
+    expect(resolveWith(template.Outputs.SiteUrl.Value, fakeStack, template, off)).toBe(apiUrl);
+    expect(resolveWith(template.Outputs.WebSocketUrl.Value, fakeStack, template, off)).toBe('wss://w1s2.execute-api.eu-west-1.amazonaws.com/ci');
     for (const [name, fn] of ofType('AWS::Lambda::Function')) {
       expect(fn.Properties.Environment.Variables.SITE_URL, name).toEqual(template.Outputs.SiteUrl.Value);
       expect(fn.Properties.Environment.Variables.WEBSOCKET_URL, name).toEqual(template.Outputs.WebSocketUrl.Value);
@@ -411,7 +423,7 @@ describe('serverless package', () => {
     // With a custom domain, hook URLs use it.
     expect(prod.Outputs.SiteUrl.Value).toBe('https://chat.example.com');
     expect(resolveWith(prod.Outputs.HttpApiUrl.Value, fakeStack)).toBe(apiUrl);
-    expect(prod.Outputs.WebSocketUrl.Value).toBe('wss://chat.example.com/api/v4/websocket');
+    expect(resolveWith(prod.Outputs.WebSocketUrl.Value, fakeStack, prod)).toBe('wss://chat.example.com/api/v4/websocket');
     for (const [name, fn] of ofType('AWS::Lambda::Function', prod.Resources)) {
       expect(fn.Properties.Environment.Variables.SITE_URL, name).toBe('https://chat.example.com');
     }
@@ -461,17 +473,29 @@ describe('serverless package', () => {
 
   it('puts both APIs behind the front door, on the custom domain when the stage configures one', () => {
     for (const [of, aliases] of [[template, undefined], [prod, ['chat.example.com']]] as const) {
-      const distribution = of.Resources.FrontDoor!;
+      const live = created(of);
+      const distribution = live.FrontDoor!;
       expect(distribution.Type).toBe('AWS::CloudFront::Distribution');
-      expect(distribution.Properties.DistributionConfig.Aliases).toEqual(aliases);
-      const origins = distribution.Properties.DistributionConfig.Origins.map((origin: any) => resolveWith(origin.DomainName, fakeStack));
+      const config = distribution.Properties.DistributionConfig;
+      const [condition, withDomain] = config.Aliases['Fn::If'];
+      expect(conditionHolds(of, condition) ? withDomain.map((ref: { Ref: string }) => of.Parameters![ref.Ref]!.Default) : undefined).toEqual(aliases);
+      const origins = config.Origins.map((origin: any) => resolveWith(origin.DomainName, fakeStack));
       expect(origins).toEqual(['a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com', 'w1s2.execute-api.eu-west-1.amazonaws.com']);
-      expect(of.Resources.FrontDoorWebsocketPath!.Properties.FunctionCode).toContain(`'/${of === prod ? 'prod' : 'ci'}'`);
+      expect(live.FrontDoorWebsocketPath!.Properties.FunctionCode).toContain(`'/${of === prod ? 'prod' : 'ci'}'`);
+      // Turned off by its parameter, the front door is not created.
+      const off = created(of, { FrontDoorEnabled: 'false' });
+      expect(off.FrontDoor, 'no distribution with FrontDoorEnabled=false').toBeUndefined();
+      expect(off.FrontDoorWebsocketPath).toBeUndefined();
     }
-    // With the front door, the domain is CloudFront's: Route 53 aliases it there, API Gateway gets none.
+    // With the front door, the domain is CloudFront's: its A record (the same resource as without
+    // it, so that switching changes it in place) and an AAAA alias it there; API Gateway gets none.
     const records = ofType('AWS::Route53::RecordSet', created(prod));
-    expect(records.map(([name]) => name).sort()).toEqual(['FrontDoorRecord', 'FrontDoorRecordIpv6']);
-    for (const [, record] of records) expect(record.Properties.AliasTarget.DNSName).toEqual({ 'Fn::GetAtt': ['FrontDoor', 'DomainName'] });
+    expect(records.map(([name]) => name).sort()).toEqual(['CustomDomainRecord', 'FrontDoorRecordIpv6']);
+    for (const [name, record] of records) {
+      const target = record.Properties.AliasTarget;
+      const resolved = 'Fn::If' in target ? (conditionHolds(prod, target['Fn::If'][0]) ? target['Fn::If'][1] : target['Fn::If'][2]) : target;
+      expect(resolved, name).toEqual({ DNSName: { 'Fn::GetAtt': ['FrontDoor', 'DomainName'] }, HostedZoneId: 'Z2FDTNDATAQYW2', EvaluateTargetHealth: false });
+    }
     for (const type of ['AWS::ApiGatewayV2::DomainName', 'AWS::ApiGatewayV2::ApiMapping']) {
       expect(ofType(type, created(prod)), `prod creates no ${type} behind the front door`).toEqual([]);
       expect(ofType(type, created(template)), `ci creates no ${type}`).toEqual([]);
@@ -482,7 +506,7 @@ describe('serverless package', () => {
     const domainTypes = ['AWS::ApiGatewayV2::DomainName', 'AWS::ApiGatewayV2::ApiMapping', 'AWS::Route53::RecordSet'];
     const withoutFrontDoor = created(prod, { FrontDoorEnabled: 'false' });
     for (const type of domainTypes) {
-      expect(ofType(type).filter(([, resource]) => resource.Condition).length, type).toBe(1);
+      expect(ofType(type).filter(([name, resource]) => name.startsWith('CustomDomain') && resource.Condition).length, type).toBe(1);
       expect(ofType(type, created(template, { FrontDoorEnabled: 'false' })).filter(([name]) => name.startsWith('CustomDomain')), `ci creates no ${type}`).toEqual([]);
       expect(ofType(type, withoutFrontDoor).filter(([name]) => name.startsWith('CustomDomain')), `prod creates its ${type}`).toHaveLength(1);
     }
@@ -497,8 +521,11 @@ describe('serverless package', () => {
     const [, record] = ofType('AWS::Route53::RecordSet', withoutFrontDoor).find(([name]) => name === 'CustomDomainRecord')!;
     expect(parameter(record.Properties.Name)).toBe('chat.example.com');
     expect(record.Properties.Type).toBe('A');
-    expect(record.Properties.AliasTarget.DNSName).toEqual({ 'Fn::GetAtt': ['CustomDomain', 'RegionalDomainName'] });
-    expect(record.Properties.AliasTarget.HostedZoneId).toEqual({ 'Fn::GetAtt': ['CustomDomain', 'RegionalHostedZoneId'] });
+    const [condition, , regional] = record.Properties.AliasTarget['Fn::If'];
+    expect(conditionHolds(prod, condition, { FrontDoorEnabled: 'false' })).toBe(false);
+    expect(regional.DNSName).toEqual({ 'Fn::GetAtt': ['CustomDomain', 'RegionalDomainName'] });
+    expect(regional.HostedZoneId).toEqual({ 'Fn::GetAtt': ['CustomDomain', 'RegionalHostedZoneId'] });
+    expect(ofType('AWS::Route53::RecordSet', withoutFrontDoor).map(([name]) => name)).toEqual(['CustomDomainRecord']);
     // Where a DNS record must point when Route 53 does not serve the zone.
     expect(prod.Outputs.CustomDomainTarget).toMatchObject({ Condition: 'HasCustomDomain', Value: { 'Fn::GetAtt': ['CustomDomain', 'RegionalDomainName'] } });
   });

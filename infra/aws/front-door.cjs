@@ -6,17 +6,17 @@
  * HTTP API's domain, so without this the websocket lives on a host of its own. Every path goes to
  * the HTTP API unchanged, /api/v4/websocket to the WebSocket API's stage (a CloudFront Function
  * rewrites the path). Nothing is cached: every request reaches API Gateway as it came, Host aside.
- * Created only when the stage's `api.frontDoor` is on; the custom domain, when there is one, goes
- * on the distribution then (infra/aws/custom-domain.yml creates API Gateway's only without it).
+ * The resources exist under the condition HasFrontDoor (the `FrontDoorEnabled` parameter, whose
+ * default is the stage's `api.frontDoor`; infra/aws/custom-domain.yml declares the conditions),
+ * and the custom domain, when there is one, goes on the distribution.
  */
 const { readFileSync } = require('node:fs');
 const path = require('node:path');
-const { resolveStageConfig } = require('./stage-config.cjs');
 
 /** AWS's managed policies, by their fixed ids: no caching at all; every viewer header but Host. */
 const CACHING_DISABLED_POLICY_ID = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
 const ALL_VIEWER_EXCEPT_HOST_HEADER_POLICY_ID = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
-/** The hosted zone of every CloudFront distribution, for Route 53 alias records. */
+/** The hosted zone of every CloudFront distribution, for Route 53 alias records (also in custom-domain.yml). */
 const CLOUDFRONT_HOSTED_ZONE_ID = 'Z2FDTNDATAQYW2';
 const WEBSOCKET_PATH = '/api/v4/websocket';
 
@@ -44,72 +44,80 @@ const uncached = {
   Compress: false,
 };
 
-function buildFrontDoorResources({ service, stage, config }) {
-  if (!config.api.frontDoor) return { Resources: {}, Outputs: {} };
-  const domain = config.api.domain;
-  const resources = {
-    FrontDoorWebsocketPath: {
-      Type: 'AWS::CloudFront::Function',
-      Properties: {
-        Name: `${service}-${stage}-websocket-path`.slice(0, 64),
-        AutoPublish: true,
-        FunctionConfig: { Comment: 'Rewrites /api/v4/websocket to the WebSocket API stage path', Runtime: 'cloudfront-js-2.0' },
-        FunctionCode: websocketPathFunctionCode(stage),
+/**
+ * CloudFront keeps an error answer for ErrorCachingMinTTL (10 s by default) whatever the cache
+ * policy, and its cache key here holds no Authorization: one user's 403 or 404, or a passing 503,
+ * would be served to others at the same edge. Zero keeps none.
+ */
+const ERROR_CODES_CLOUDFRONT_CACHES = [400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504];
+
+function buildFrontDoorResources({ stage }) {
+  const ifDomain = (then, otherwise) => ({ 'Fn::If': ['HasFrontDoorDomain', then, otherwise] });
+  return {
+    Resources: {
+      FrontDoorWebsocketPath: {
+        Type: 'AWS::CloudFront::Function',
+        Condition: 'HasFrontDoor',
+        Properties: {
+          // Function names are per account, not per region: the stack's name and region make it unique.
+          Name: { 'Fn::Join': ['-', [{ Ref: 'AWS::StackName' }, { Ref: 'AWS::Region' }, 'websocket-path']] },
+          AutoPublish: true,
+          FunctionConfig: { Comment: 'Rewrites /api/v4/websocket to the WebSocket API stage path', Runtime: 'cloudfront-js-2.0' },
+          FunctionCode: websocketPathFunctionCode(stage),
+        },
       },
-    },
-    FrontDoor: {
-      Type: 'AWS::CloudFront::Distribution',
-      Properties: {
-        DistributionConfig: {
-          Enabled: true,
-          Comment: `${service} ${stage}: the HTTP API and its websocket on one origin`,
-          HttpVersion: 'http2and3',
-          IPV6Enabled: true,
-          PriceClass: 'PriceClass_All',
-          Origins: [apiOrigin('http-api', 'HttpApi'), apiOrigin('websocket-api', 'WebsocketsApi')],
-          DefaultCacheBehavior: {
-            TargetOriginId: 'http-api',
-            AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
-            CachedMethods: ['GET', 'HEAD'],
-            ...uncached,
-          },
-          CacheBehaviors: [
-            {
-              PathPattern: WEBSOCKET_PATH,
-              TargetOriginId: 'websocket-api',
-              AllowedMethods: ['GET', 'HEAD'],
+      FrontDoor: {
+        Type: 'AWS::CloudFront::Distribution',
+        Condition: 'HasFrontDoor',
+        Properties: {
+          DistributionConfig: {
+            Enabled: true,
+            Comment: { 'Fn::Join': [' ', [{ Ref: 'AWS::StackName' }, ': the HTTP API and its websocket on one origin']] },
+            HttpVersion: 'http2and3',
+            IPV6Enabled: true,
+            PriceClass: 'PriceClass_All',
+            Origins: [apiOrigin('http-api', 'HttpApi'), apiOrigin('websocket-api', 'WebsocketsApi')],
+            DefaultCacheBehavior: {
+              TargetOriginId: 'http-api',
+              AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
               CachedMethods: ['GET', 'HEAD'],
               ...uncached,
-              FunctionAssociations: [{ EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': ['FrontDoorWebsocketPath', 'FunctionARN'] } }],
             },
-          ],
-          ...(domain.name
-            ? {
-                Aliases: [domain.name],
-                ViewerCertificate: { AcmCertificateArn: domain.certificateArn, SslSupportMethod: 'sni-only', MinimumProtocolVersion: 'TLSv1.2_2021' },
-              }
-            : { ViewerCertificate: { CloudFrontDefaultCertificate: true } }),
+            CacheBehaviors: [
+              {
+                PathPattern: WEBSOCKET_PATH,
+                TargetOriginId: 'websocket-api',
+                AllowedMethods: ['GET', 'HEAD'],
+                CachedMethods: ['GET', 'HEAD'],
+                ...uncached,
+                FunctionAssociations: [{ EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': ['FrontDoorWebsocketPath', 'FunctionARN'] } }],
+              },
+            ],
+            CustomErrorResponses: ERROR_CODES_CLOUDFRONT_CACHES.map((code) => ({ ErrorCode: code, ErrorCachingMinTTL: 0 })),
+            Aliases: ifDomain([{ Ref: 'CustomDomainName' }], { Ref: 'AWS::NoValue' }),
+            ViewerCertificate: ifDomain(
+              { AcmCertificateArn: { Ref: 'CustomDomainCertificateArn' }, SslSupportMethod: 'sni-only', MinimumProtocolVersion: 'TLSv1.2_2021' },
+              { CloudFrontDefaultCertificate: true },
+            ),
+          },
+        },
+      },
+      // The name's A record is custom-domain.yml's CustomDomainRecord (in place whether or not the
+      // front door is on); the distribution answers on IPv6 too, so the name gets an AAAA beside it.
+      FrontDoorRecordIpv6: {
+        Type: 'AWS::Route53::RecordSet',
+        Condition: 'HasFrontDoorDomainRecord',
+        Properties: {
+          HostedZoneId: { Ref: 'CustomDomainHostedZoneId' },
+          Name: { Ref: 'CustomDomainName' },
+          Type: 'AAAA',
+          AliasTarget: { DNSName: { 'Fn::GetAtt': ['FrontDoor', 'DomainName'] }, HostedZoneId: CLOUDFRONT_HOSTED_ZONE_ID, EvaluateTargetHealth: false },
         },
       },
     },
-  };
-  if (domain.name && domain.hostedZoneId) {
-    for (const [logicalId, type] of [['FrontDoorRecord', 'A'], ['FrontDoorRecordIpv6', 'AAAA']]) {
-      resources[logicalId] = {
-        Type: 'AWS::Route53::RecordSet',
-        Properties: {
-          HostedZoneId: domain.hostedZoneId,
-          Name: domain.name,
-          Type: type,
-          AliasTarget: { DNSName: { 'Fn::GetAtt': ['FrontDoor', 'DomainName'] }, HostedZoneId: CLOUDFRONT_HOSTED_ZONE_ID, EvaluateTargetHealth: false },
-        },
-      };
-    }
-  }
-  return {
-    Resources: resources,
     Outputs: {
       FrontDoorDomainName: {
+        Condition: 'HasFrontDoor',
         Description: 'The front door (CloudFront) host name: where a CNAME for a custom domain must point when Route 53 does not serve its zone',
         Value: { 'Fn::GetAtt': ['FrontDoor', 'DomainName'] },
       },
@@ -123,8 +131,5 @@ module.exports = {
   CACHING_DISABLED_POLICY_ID,
   ALL_VIEWER_EXCEPT_HOST_HEADER_POLICY_ID,
   /** serverless.yml: `resources: [..., ${file(./infra/aws/front-door.cjs):resources}]`. */
-  resources: async ({ resolveVariable }) => {
-    const stage = await resolveVariable('sls:stage');
-    return buildFrontDoorResources({ service: await resolveVariable('self:service'), stage, config: resolveStageConfig(stage) });
-  },
+  resources: async ({ resolveVariable }) => buildFrontDoorResources({ stage: await resolveVariable('sls:stage') }),
 };

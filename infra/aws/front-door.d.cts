@@ -1,12 +1,10 @@
 /** Types of front-door.cjs, for the tests. */
-import type { ResolvedStageConfig } from './stage-config.cjs';
-
 export interface FrontDoorTemplate {
-  Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
-  Outputs: Record<string, { Description: string; Value: unknown }>;
+  Resources: Record<string, { Type: string; Condition: string; Properties: Record<string, any> }>;
+  Outputs: Record<string, { Condition: string; Description: string; Value: unknown }>;
 }
 
 export declare const CACHING_DISABLED_POLICY_ID: string;
 export declare const ALL_VIEWER_EXCEPT_HOST_HEADER_POLICY_ID: string;
 export declare function websocketPathFunctionCode(stage: string): string;
-export declare function buildFrontDoorResources(options: { service: string; stage: string; config: ResolvedStageConfig }): FrontDoorTemplate;
+export declare function buildFrontDoorResources(options: { stage: string }): FrontDoorTemplate;

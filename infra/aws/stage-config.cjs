@@ -105,13 +105,15 @@ function resolveStageConfig(stage, directory = configDir) {
   const domain = { name: '', certificateArn: '', hostedZoneId: '', ...config.api.domain };
   for (const key of Object.keys(domain)) domain[key] = domain[key] ?? '';
   const frontDoor = config.api.frontDoor;
-  const apiUrl = domain.name ? `https://${domain.name}` : frontDoor ? { 'Fn::Join': ['', ['https://', frontDoorHost]] } : executeApiUrl;
+  // Whether the front door exists is the template's condition HasFrontDoor (its parameter's
+  // default is `frontDoor`), so that a deploy overriding the parameter gets URLs that match.
+  const ifFrontDoor = (then, otherwise) => ({ 'Fn::If': ['HasFrontDoor', then, otherwise] });
+  const apiUrl = domain.name ? `https://${domain.name}` : ifFrontDoor({ 'Fn::Join': ['', ['https://', frontDoorHost]] }, executeApiUrl);
   const siteUrl = settings.SITE_URL.trim() ? settings.SITE_URL.trim().replace(/\/+$/, '') : apiUrl;
-  const websocketUrl = !frontDoor
-    ? executeWebsocketUrl(stage)
-    : domain.name
-      ? `wss://${domain.name}/api/v4/websocket`
-      : { 'Fn::Join': ['', ['wss://', frontDoorHost, '/api/v4/websocket']] };
+  const websocketUrl = ifFrontDoor(
+    domain.name ? `wss://${domain.name}/api/v4/websocket` : { 'Fn::Join': ['', ['wss://', frontDoorHost, '/api/v4/websocket']] },
+    executeWebsocketUrl(stage),
+  );
   return {
     ...config,
     stage,

@@ -32,17 +32,29 @@ function runViewerRequest(code: string, uri: string, querystring: Record<string,
   return runInNewContext(`${code}\nhandler(event)`, { event: { version: '1.0', context: { eventType: 'viewer-request' }, viewer: { ip: '192.0.2.1' }, request } }) as typeof request;
 }
 
+const ifFrontDoor = (then: unknown, otherwise: unknown) => ({ 'Fn::If': ['HasFrontDoor', then, otherwise] });
+const frontDoorHost = { 'Fn::GetAtt': ['FrontDoor', 'DomainName'] };
+
 describe('the front door', () => {
-  it('is on by default: the site and the websocket answer on its one origin', () => {
+  it('is on by default: the site and the websocket answer on its one origin, under the condition HasFrontDoor', () => {
     const config = resolveStageConfig('no-such-stage');
     expect(config.api.frontDoor).toBe(true);
-    expect(config.siteUrl).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': ['FrontDoor', 'DomainName'] }]] });
-    expect(config.websocketUrl).toEqual({ 'Fn::Join': ['', ['wss://', { 'Fn::GetAtt': ['FrontDoor', 'DomainName'] }, '/api/v4/websocket']] });
     expect(config.parameters.frontDoor).toBe('true');
+    expect(config.siteUrl).toEqual(ifFrontDoor({ 'Fn::Join': ['', ['https://', frontDoorHost]] }, expect.objectContaining({ 'Fn::Join': expect.anything() })));
+    expect(JSON.stringify((config.siteUrl as any)['Fn::If'][2])).toContain('{"Ref":"HttpApi"}');
+    expect(config.websocketUrl).toEqual(
+      ifFrontDoor(
+        { 'Fn::Join': ['', ['wss://', frontDoorHost, '/api/v4/websocket']] },
+        { 'Fn::Join': ['', ['wss://', { Ref: 'WebsocketsApi' }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/no-such-stage']] },
+      ),
+    );
   });
 
-  it('sends every path to the HTTP API and /api/v4/websocket to the WebSocket API, caching nothing', () => {
-    const { Resources, Outputs } = buildFrontDoorResources({ service: 'hookline', stage: 'ci', config: resolveStageConfig('ci') });
+  it('sends every path to the HTTP API and /api/v4/websocket to the WebSocket API, caching nothing, errors included', () => {
+    const { Resources, Outputs } = buildFrontDoorResources({ stage: 'ci' });
+    expect(Resources.FrontDoor!.Condition).toBe('HasFrontDoor');
+    expect(Resources.FrontDoorWebsocketPath!.Condition).toBe('HasFrontDoor');
+    expect(Outputs.FrontDoorDomainName!.Condition).toBe('HasFrontDoor');
     const distribution = Resources.FrontDoor!.Properties.DistributionConfig;
     const hosts = Object.fromEntries(distribution.Origins.map((origin: any) => [origin.Id, JSON.stringify(origin.DomainName)]));
     expect(hosts['http-api']).toContain('{"Ref":"HttpApi"}');
@@ -67,15 +79,27 @@ describe('the front door', () => {
       // A redirect would turn a hook sender's POST into a GET.
       expect(behaviour.ViewerProtocolPolicy).toBe('https-only');
     }
-    expect(distribution.ViewerCertificate).toEqual({ CloudFrontDefaultCertificate: true });
-    expect(distribution.Aliases).toBeUndefined();
-    expect(Resources.FrontDoorWebsocketPath!.Properties.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
-    expect(Object.values(Resources).filter((resource) => resource.Type === 'AWS::Route53::RecordSet')).toEqual([]);
-    expect(Outputs.FrontDoorDomainName!.Value).toEqual({ 'Fn::GetAtt': ['FrontDoor', 'DomainName'] });
+    // CloudFront would otherwise keep an error 10 s, and serve one user's 403 or 404 to others.
+    const errorCodes = distribution.CustomErrorResponses.map((response: any) => response.ErrorCode);
+    expect(errorCodes).toEqual(expect.arrayContaining([400, 403, 404, 405, 414, 500, 501, 502, 503, 504]));
+    for (const response of distribution.CustomErrorResponses) expect(response).toEqual({ ErrorCode: response.ErrorCode, ErrorCachingMinTTL: 0 });
+    // The custom domain only when there is one.
+    expect(distribution.Aliases).toEqual({ 'Fn::If': ['HasFrontDoorDomain', [{ Ref: 'CustomDomainName' }], { Ref: 'AWS::NoValue' }] });
+    expect(distribution.ViewerCertificate['Fn::If'][0]).toBe('HasFrontDoorDomain');
+    expect(distribution.ViewerCertificate['Fn::If'][1]).toEqual({ AcmCertificateArn: { Ref: 'CustomDomainCertificateArn' }, SslSupportMethod: 'sni-only', MinimumProtocolVersion: 'TLSv1.2_2021' });
+    expect(distribution.ViewerCertificate['Fn::If'][2]).toEqual({ CloudFrontDefaultCertificate: true });
+    const function_ = Resources.FrontDoorWebsocketPath!.Properties;
+    expect(function_.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
+    // Names are per account: the stack's name and its region keep two regions' stacks apart.
+    expect(function_.Name).toEqual({ 'Fn::Join': ['-', [{ Ref: 'AWS::StackName' }, { Ref: 'AWS::Region' }, 'websocket-path']] });
+    const ipv6 = Resources.FrontDoorRecordIpv6!;
+    expect(ipv6.Condition).toBe('HasFrontDoorDomainRecord');
+    expect(ipv6.Properties).toMatchObject({ Type: 'AAAA', Name: { Ref: 'CustomDomainName' }, HostedZoneId: { Ref: 'CustomDomainHostedZoneId' } });
+    expect(ipv6.Properties.AliasTarget).toEqual({ DNSName: frontDoorHost, HostedZoneId: 'Z2FDTNDATAQYW2', EvaluateTargetHealth: false });
   });
 
   it("rewrites /api/v4/websocket to the stage's path and keeps a reconnecting client's query string", () => {
-    const code = buildFrontDoorResources({ service: 'hookline', stage: 'ci', config: resolveStageConfig('ci') }).Resources.FrontDoorWebsocketPath!.Properties.FunctionCode;
+    const code = buildFrontDoorResources({ stage: 'ci' }).Resources.FrontDoorWebsocketPath!.Properties.FunctionCode;
     const rewritten = runViewerRequest(code, '/api/v4/websocket', { connection_id: { value: 'abc' }, sequence_number: { value: '7' } });
     expect(rewritten.uri).toBe('/ci');
     expect(rewritten.querystring).toEqual({ connection_id: { value: 'abc' }, sequence_number: { value: '7' } });
@@ -84,24 +108,10 @@ describe('the front door', () => {
     expect(() => websocketPathFunctionCode("x'; evil()")).toThrow(/stage name/);
   });
 
-  it('puts a custom domain on the distribution, with alias records when Route 53 serves the zone', () => {
+  it('gives a custom domain the site and websocket URLs', () => {
     const { config } = stageWith('dom', domainYaml('us-east-1', '    hostedZoneId: Z0000000EXAMPLE\n'));
     expect(config.siteUrl).toBe('https://chat.example.com');
-    expect(config.websocketUrl).toBe('wss://chat.example.com/api/v4/websocket');
-    const { Resources } = buildFrontDoorResources({ service: 'hookline', stage: 'dom', config });
-    const distribution = Resources.FrontDoor!.Properties.DistributionConfig;
-    expect(distribution.Aliases).toEqual(['chat.example.com']);
-    expect(distribution.ViewerCertificate).toEqual({
-      AcmCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
-      SslSupportMethod: 'sni-only',
-      MinimumProtocolVersion: 'TLSv1.2_2021',
-    });
-    const records = Object.values(Resources).filter((resource) => resource.Type === 'AWS::Route53::RecordSet');
-    expect(records.map((record) => record.Properties.Type).sort()).toEqual(['A', 'AAAA']);
-    for (const record of records) {
-      expect(record.Properties).toMatchObject({ HostedZoneId: 'Z0000000EXAMPLE', Name: 'chat.example.com' });
-      expect(record.Properties.AliasTarget).toEqual({ DNSName: { 'Fn::GetAtt': ['FrontDoor', 'DomainName'] }, HostedZoneId: 'Z2FDTNDATAQYW2', EvaluateTargetHealth: false });
-    }
+    expect(config.websocketUrl).toEqual(ifFrontDoor('wss://chat.example.com/api/v4/websocket', expect.objectContaining({ 'Fn::Join': expect.anything() })));
   });
 
   it('refuses a certificate outside us-east-1 for a domain on the front door, and allows it without', () => {
@@ -114,13 +124,8 @@ describe('the front door', () => {
     expect(() => loadStageConfig('typo', directory)).toThrow(/api\.frontDoor/);
   });
 
-  it('is absent when turned off: the execute-api URLs, and the WebSocket API on its own host', () => {
+  it("is turned off through its parameter's default", () => {
     const { config } = stageWith('off', 'api:\n  frontDoor: false\n');
-    expect(buildFrontDoorResources({ service: 'hookline', stage: 'off', config })).toEqual({ Resources: {}, Outputs: {} });
-    expect(JSON.stringify(config.siteUrl)).toContain('{"Ref":"HttpApi"}');
-    expect(config.websocketUrl).toEqual({
-      'Fn::Join': ['', ['wss://', { Ref: 'WebsocketsApi' }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/off']],
-    });
     expect(config.parameters.frontDoor).toBe('false');
   });
 });

@@ -47,12 +47,13 @@ describe('stage configuration', () => {
   });
 
   it('gives the site URL: SITE_URL when set, else the custom domain, else the front door, else the execute-api URL', () => {
+    // Without a domain: the front door's name if the stack has one (condition HasFrontDoor), else execute-api.
     const frontDoor = resolveStageConfig('no-such-stage');
     expect(frontDoor.siteUrl).toEqual(frontDoor.apiUrl);
-    expect(JSON.stringify(frontDoor.siteUrl)).toContain('"Fn::GetAtt":["FrontDoor","DomainName"]');
-    const executeApi = resolveStageConfig('off', configWith('off', 'api:\n  frontDoor: false\n'));
-    expect(executeApi.siteUrl).toEqual(executeApi.apiUrl);
-    expect(JSON.stringify(executeApi.siteUrl)).toContain('"Ref":"AWS::URLSuffix"');
+    const [condition, withFrontDoor, without] = (frontDoor.siteUrl as { 'Fn::If': [string, unknown, unknown] })['Fn::If'];
+    expect(condition).toBe('HasFrontDoor');
+    expect(JSON.stringify(withFrontDoor)).toContain('"Fn::GetAtt":["FrontDoor","DomainName"]');
+    expect(JSON.stringify(without)).toContain('"Ref":"AWS::URLSuffix"');
     const domain = 'api:\n  domain:\n    name: chat.example.com\n    certificateArn: arn:aws:acm:us-east-1:123456789012:certificate/abc\n';
     expect(resolveStageConfig('d', configWith('d', domain)).siteUrl).toBe('https://chat.example.com');
     const explicit = `${domain}settings:\n  SITE_URL: https://cdn.example.com/\n`;
