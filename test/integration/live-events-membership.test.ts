@@ -173,13 +173,13 @@ describe('memberships added by a seed run while connected', () => {
   });
 });
 
-/** `npm run seed` against the test stack's tables (`--stage test`, DynamoDB Local through the SDK's endpoint variable). */
+/** `npm run seed` against the live stack's tables (its stage, DynamoDB Local through the SDK's endpoint variable). */
 function runSeed(file: string) {
   const environment = stackEnvironment();
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       'npx',
-      ['tsx', 'infra/seed/cli.ts', file, '--stage', 'test'],
+      ['tsx', 'infra/seed/cli.ts', file, '--stage', stack.stage],
       { env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: environment.DYNAMODB_ENDPOINT, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' } },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
