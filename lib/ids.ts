@@ -25,15 +25,20 @@ const POOL_IDS = 256;
 const pool = Buffer.alloc(16 * POOL_IDS);
 let poolOffset = pool.length;
 
-/** 128 random bits as a 26-character lowercase alphanumeric id (Mattermost's `model.NewId`). */
-export function newId(): string {
+/** The next 16 random bytes of the pool (a view: copy what must outlive the next draw). */
+function nextRandom16(): Uint8Array {
   if (poolOffset >= pool.length) {
     randomFillSync(pool);
     poolOffset = 0;
   }
   const bytes = pool.subarray(poolOffset, poolOffset + 16);
   poolOffset += 16;
-  return base32(bytes).slice(0, ID_LENGTH);
+  return bytes;
+}
+
+/** 128 random bits as a 26-character lowercase alphanumeric id (Mattermost's `model.NewId`). */
+export function newId(): string {
+  return base32(nextRandom16()).slice(0, ID_LENGTH);
 }
 
 /** When post ids started carrying their creation time: an id that decodes to earlier is not one of them. */
@@ -62,12 +67,7 @@ export function newPostId(createAtMs: number): string {
     bytes[index] = time % 256;
     time = Math.floor(time / 256);
   }
-  if (poolOffset + 16 > pool.length) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  bytes.set(pool.subarray(poolOffset, poolOffset + POST_ID_CHECK_BYTE - POST_ID_TIME_BYTES), POST_ID_TIME_BYTES);
-  poolOffset += 16;
+  bytes.set(nextRandom16().subarray(0, POST_ID_CHECK_BYTE - POST_ID_TIME_BYTES), POST_ID_TIME_BYTES);
   bytes[POST_ID_CHECK_BYTE] = postIdCheck(bytes);
   return base32(bytes).slice(0, ID_LENGTH);
 }

@@ -94,7 +94,6 @@ export function reactionEvent(kind: 'reaction_added' | 'reaction_removed', react
   return { event: kind, data: { reaction: JSON.stringify(reaction) }, broadcast: broadcast({ channel_id: reaction.channel_id }) };
 }
 
-
 /**
  * A direct channel was created: Mattermost sends it to the channel (both members), with the two
  * users in its order of the request (`creator_id` first) and nothing else; clients read the channel
@@ -103,6 +102,7 @@ export function reactionEvent(kind: 'reaction_added' | 'reaction_removed', react
 export function directAddedEvent(channelId: string, creatorId: string, teammateId: string): LiveEvent {
   return { event: 'direct_added', data: { creator_id: creatorId, teammate_id: teammateId }, broadcast: broadcast({ channel_id: channelId }) };
 }
+
 /** An ephemeral post for one user (a command's or an action's answer). */
 export function ephemeralEvent(post: Post, userId: string, config: ClientConfig): LiveEvent {
   return {

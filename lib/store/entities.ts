@@ -496,11 +496,6 @@ export class EntityStore {
     );
   }
 
-  /** The direct channel between two users, created on first use (see `openDirectChannel`). */
-  async getOrCreateDirectChannel(userA: string, userB: string, nowMs: number): Promise<Channel> {
-    return (await this.openDirectChannel(userA, userB, nowMs)).channel;
-  }
-
   /**
    * The direct channel between two users, and whether this call created it. Creation is one
    * transaction whose conditions make it happen once: when two requests race, the loser reads the

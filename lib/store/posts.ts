@@ -11,7 +11,7 @@ import {
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Post, PostOrigin, Reaction } from '../model.js';
-import { batchGetAll, isConditionFailure, queryAll } from './dynamo.js';
+import { batchGetAll, conditionHeld, isConditionFailure, queryAll } from './dynamo.js';
 import { indexes, keys, type Key } from './keys.js';
 import { markUnreadable, readStoredObject } from './stored-json.js';
 
@@ -667,19 +667,17 @@ export class PostStore {
     nowMs: number,
     rootId = '',
   ): Promise<void> {
-    try {
-      await this.db.send(
+    const removed = await conditionHeld(
+      this.db.send(
         new TransactWriteCommand({
           TransactItems: [
             { Delete: { TableName: this.table, Key: keys.reaction(postId, userId, emojiName) } },
             this.reactionsChanged(postId, channelId, othersRemain, nowMs),
           ],
         }),
-      );
-      await this.listRootAmongChanges({ root_id: rootId, channel_id: channelId }, nowMs);
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+      ),
+    );
+    if (removed) await this.listRootAmongChanges({ root_id: rootId, channel_id: channelId }, nowMs);
   }
 
   private reactionsChanged(postId: string, channelId: string, hasReactions: boolean, nowMs: number) {
@@ -707,8 +705,9 @@ export class PostStore {
    */
   async softDeletePosts(postIds: string[], channelId: string, nowMs: number): Promise<void> {
     for (const postId of postIds) {
-      try {
-        await this.db.send(
+      // A reply deleted already keeps its first delete.
+      await conditionHeld(
+        this.db.send(
           new UpdateCommand({
             TableName: this.table,
             Key: keys.post(postId),
@@ -716,10 +715,8 @@ export class PostStore {
             ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero',
             ExpressionAttributeValues: { ':now': nowMs, ':zero': 0, ':channel': keys.postsOfChannel(channelId), ':order': keys.postOrder(nowMs, postId) },
           }),
-        );
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+        ),
+      );
     }
   }
 

@@ -63,7 +63,7 @@ describe('pre-checks', () => {
 
   it('SC-08 runs in a direct channel with the team_id of a team the user belongs to', async () => {
     answer = () => json({ text: 'in dm' });
-    const dm = await api.runtime.entities.getOrCreateDirectChannel(world.user('creator').id, world.user('other').id, Date.now());
+    const dm = (await api.runtime.entities.openDirectChannel(world.user('creator').id, world.user('other').id, Date.now())).channel;
     const run = (teamId?: string) =>
       api.postJson('/api/v4/commands/execute', { command: '/postcmd', channel_id: dm.id, ...(teamId ? { team_id: teamId } : {}) }, auth());
     expect((await run(world.team.id)).status).toBe(200);

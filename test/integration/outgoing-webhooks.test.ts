@@ -136,7 +136,7 @@ describe('which posts never trigger', () => {
         outgoing_webhooks: [outgoingHook(names, `${server.url}/any`, { channel: '', trigger_words: ['ping'] })],
       }));
       await userPost(world, 'ping private', 'private');
-      const dm = await stack.api.runtime.entities.getOrCreateDirectChannel(world.user('creator').id, world.user('other').id, Date.now());
+      const dm = (await stack.api.runtime.entities.openDirectChannel(world.user('creator').id, world.user('other').id, Date.now())).channel;
       const direct = await stack.api.postJson('/api/v4/posts', { channel_id: dm.id, message: 'ping direct' }, auth(world.user('creator').token));
       expect(direct.status).toBe(201);
       const hooked = await stack.api.postJson(world.hook('main').url, { text: 'ping from a webhook' });

@@ -14,7 +14,7 @@ describe('EntityStore', () => {
   it('creates one direct channel per pair even when requests race', async () => {
     const runtime = testRuntime();
     const [a, b] = [newId(), newId()];
-    const channels = await Promise.all(Array.from({ length: 5 }, () => runtime.entities.getOrCreateDirectChannel(a, b, Date.now())));
+    const channels = await Promise.all(Array.from({ length: 5 }, async () => (await runtime.entities.openDirectChannel(a, b, Date.now())).channel));
     expect(new Set(channels.map((channel) => channel.id)).size).toBe(1);
     const stored = await runtime.entities.getChannelByName('', directChannelName(b, a));
     expect(stored).toMatchObject({ id: channels[0]!.id, type: 'D', team_id: '' });
