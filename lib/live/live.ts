@@ -56,6 +56,21 @@ export interface DeliveryCounts {
   failed: number;
 }
 
+/** How long a send waits for a connection whose hello is on its way (one Management API call). */
+export const OPENING_WAIT_MS = 2_000;
+
+/** The connection's next seq, waiting while it is opening; undefined when it is closed or still opening after `OPENING_WAIT_MS`. */
+async function takeSeqOnceOpen(live: Live, connectionId: string): Promise<number | undefined> {
+  const deadline = Date.now() + OPENING_WAIT_MS;
+  for (let delayMs = 10; ; delayMs = Math.min(delayMs * 2, 200)) {
+    const seq = await live.connections.takeSeq(connectionId);
+    if (seq === 'closed') return undefined;
+    if (seq !== 'opening') return seq;
+    if (Date.now() + delayMs > deadline) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+}
+
 /** Sends one event to each target with its own next seq, `SEND_CONCURRENCY` at a time. */
 export async function deliver(runtime: Runtime, live: Live, targets: ConnectionTarget[], event: LiveEvent): Promise<DeliveryCounts> {
   const counts: DeliveryCounts = { sent: 0, gone: 0, skipped: 0, failed: 0 };
@@ -65,7 +80,7 @@ export async function deliver(runtime: Runtime, live: Live, targets: ConnectionT
     while (next < targets.length) {
       const target = targets[next++]!;
       try {
-        const seq = await live.connections.takeSeq(target.connectionId);
+        const seq = await takeSeqOnceOpen(live, target.connectionId);
         if (seq === undefined) {
           counts.skipped++;
           continue;

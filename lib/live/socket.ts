@@ -114,16 +114,18 @@ function parseFrame(frame: string): Frame | undefined {
 }
 
 /**
- * `hello` with seq 0, then the connection opens: its next event takes seq 1 and the fan-out finds
- * it in its user's channels. Opening after the send keeps every event behind the hello.
+ * Lists the connection where the fan-out finds it, sends `hello` with seq 0, then opens it: its next
+ * event takes seq 1. An event published meanwhile finds it opening and waits (lib/live/live.ts), so
+ * every event stays behind the hello and none published after the client saw its hello is missed.
  */
 async function sendHello(runtime: Runtime, live: Live, connectionId: string, userId: string): Promise<void> {
   // Frames of one connection may run at once: only the one that claims it sends the hello.
   if (!(await live.connections.claimHello(connectionId, userId))) return;
   const channelIds = await runtime.entities.channelIdsOfUser(userId, MAX_CHANNELS_PER_CONNECTION);
+  if (!(await live.connections.list(connectionId, userId, channelIds, runtime.nowMs()))) return;
   if ((await live.sender.send(connectionId, withSeq(serializeEvent(helloEvent(connectionId, userId, runtime.config)), 0))) === 'gone') {
     await live.connections.remove(connectionId);
     return;
   }
-  await live.connections.open(connectionId, userId, channelIds, runtime.nowMs());
+  await live.connections.open(connectionId);
 }

@@ -2,7 +2,7 @@
  * Websocket connections in their own table. A connection item holds its user, its state and the
  * next `seq` to send; a client numbers events per connection and reconnects on a gap, so every
  * send takes its number from this item with one atomic UpdateItem, whichever Lambda sends it. When
- * a connection is opened (hello sent), one small item per channel of its user is written into the
+ * a connection is listed (just before its hello is sent), one small item per channel of its user is written into the
  * channel's partition, so a channel event finds its connections with one Query. Items expire with
  * API Gateway's two-hour connection limit (TTL), whatever happens to `$disconnect`.
  */
@@ -15,7 +15,8 @@ export const CONNECTION_TTL_SECONDS = 3 * 3600;
 
 /**
  * `anonymous`: upgraded, waiting for an authentication challenge; `authenticated`: user known,
- * hello not sent yet; `opening`: one invocation is sending the hello; `open`: hello sent, events flow.
+ * hello not sent yet; `opening`: one invocation is listing the connection and sending the hello (an
+ * event that finds it waits); `open`: hello sent, events flow.
  */
 export type ConnectionState = 'anonymous' | 'authenticated' | 'opening' | 'open';
 
@@ -94,25 +95,26 @@ export class ConnectionStore {
   }
 
   /**
-   * Marks the connection open once its hello (seq 0) is sent: the next event takes seq 1, the user
-   * index lists it, and each of `channelIds` lists it in the channel's partition. False unless the
-   * connection was claimed for its hello (`claimHello`) and is still there.
+   * Lists a connection claimed for its hello (`claimHello`) where the fan-out finds it, before the
+   * hello is sent: the user index, and each of `channelIds` in the channel's partition. An event
+   * published once the client holds its hello therefore finds the connection, and waits for `open`
+   * (`takeSeq` answers `opening`) rather than missing it. False unless the connection is still
+   * claimed for its hello.
    */
-  async open(connectionId: string, userId: string, channelIds: string[], nowMs: number): Promise<boolean> {
+  async list(connectionId: string, userId: string, channelIds: string[], nowMs: number): Promise<boolean> {
     const expiresAt = Math.floor(nowMs / 1000) + CONNECTION_TTL_SECONDS;
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: connectionKeys.connection(connectionId),
-          UpdateExpression: 'SET #state = :open, user_id = :user, next_seq = :one, channel_ids = :channels, GSI1PK = :byUser, GSI1SK = :id',
+          // channel_ids first, so that a disconnect from here on deletes the channel items too.
+          UpdateExpression: 'SET user_id = :user, channel_ids = :channels, GSI1PK = :byUser, GSI1SK = :id',
           ConditionExpression: '#state = :opening',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
-            ':open': 'open',
             ':opening': 'opening',
             ':user': userId,
-            ':one': 1,
             ':channels': channelIds,
             ':byUser': connectionKeys.connectionsOfUser(userId),
             ':id': connectionId,
@@ -131,13 +133,33 @@ export class ConnectionStore {
     return true;
   }
 
+  /** Marks the connection open once its hello (seq 0) is sent: the next event takes seq 1. False unless it was opening. */
+  async open(connectionId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: connectionKeys.connection(connectionId),
+          UpdateExpression: 'SET #state = :open, next_seq = :one',
+          ConditionExpression: '#state = :opening',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':open': 'open', ':opening': 'opening', ':one': 1 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   /**
    * Lists a user's open connections in a channel the user joined after they opened (a seed run adds
    * memberships): per connection, the channel joins the connection's own list first (conditionally:
    * while it is open, and once), so its disconnect deletes the new item too; then the channel's item
    * is written with the connection's expiry. Answers how many connections were added. A connection
-   * found by the by-user index only once open: one opening at this very moment keeps the listing of
-   * its hello, which may predate the membership.
+   * is found by the by-user index once listed (`list`), opening or open; one claimed but not listed
+   * yet reads its user's channels after this membership was written.
    */
   async addToChannel(userId: string, channelId: string): Promise<number> {
     let added = 0;
@@ -149,9 +171,9 @@ export class ConnectionStore {
             TableName: this.table,
             Key: connectionKeys.connection(target.connectionId),
             UpdateExpression: 'SET channel_ids = list_append(channel_ids, :channels)',
-            ConditionExpression: '#state = :open AND user_id = :user AND NOT contains(channel_ids, :channel)',
+            ConditionExpression: '#state IN (:opening, :open) AND attribute_exists(channel_ids) AND user_id = :user AND NOT contains(channel_ids, :channel)',
             ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: { ':channels': [channelId], ':channel': channelId, ':open': 'open', ':user': userId },
+            ExpressionAttributeValues: { ':channels': [channelId], ':channel': channelId, ':opening': 'opening', ':open': 'open', ':user': userId },
             ReturnValues: 'ALL_NEW',
           }),
         );
@@ -174,9 +196,10 @@ export class ConnectionStore {
 
   /**
    * The seq of the next event on this connection, taken atomically (concurrent senders get
-   * distinct, increasing numbers); undefined when the connection is gone or not open yet.
+   * distinct, increasing numbers); `opening` while its hello is being sent (the caller waits and
+   * asks again), `closed` when the connection is gone or was never opened.
    */
-  async takeSeq(connectionId: string): Promise<number | undefined> {
+  async takeSeq(connectionId: string): Promise<number | 'opening' | 'closed'> {
     try {
       const result = await this.db.send(
         new UpdateCommand({
@@ -187,12 +210,16 @@ export class ConnectionStore {
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: { ':one': 1, ':open': 'open' },
           ReturnValues: 'UPDATED_OLD',
+          // The failure carries the item, so telling `opening` from gone costs no second read.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return Number(result.Attributes?.next_seq);
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      // The SDK leaves the failure's item in DynamoDB's own attribute-value form.
+      const item = (error as Error & { Item?: Record<string, { S?: string }> }).Item;
+      return item?.state?.S === 'opening' ? 'opening' : 'closed';
     }
   }
 

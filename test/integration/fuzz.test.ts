@@ -554,7 +554,11 @@ describe('fuzzing the websocket routes', () => {
       const connectionId = `fuzzframe${index}=`;
       const state = index % 3;
       await connections.create(connectionId, state === 0 ? undefined : creator.id, Date.now());
-      if (state === 2 && (await connections.claimHello(connectionId, creator.id))) await connections.open(connectionId, creator.id, [world.channel('town-square').id], Date.now());
+      if (state === 2) {
+        await connections.claimHello(connectionId, creator.id);
+        await connections.list(connectionId, creator.id, [world.channel('town-square').id], Date.now());
+        await connections.open(connectionId);
+      }
       const body = frame.replaceAll('TOKEN', creator.token);
       const result = await handler({ requestContext: { routeKey: '$default', connectionId }, body: index % 7 === 0 ? Buffer.from(body).toString('base64') : body, isBase64Encoded: index % 7 === 0 });
       if (result.statusCode >= 500) failures.push(`$default ${body.slice(0, 200)} -> ${result.statusCode}`);

@@ -233,18 +233,33 @@ describe('connections', () => {
     const connectionId = hello.data.connection_id as string;
     const { liveFor } = await import('../../lib/live/live.js');
     const connections = liveFor(api.runtime)!.connections;
-    expect((await connections.get(connectionId))?.state).toBe('open');
+    // Listed before its hello was sent; open once the hello is, a moment after the client saw it.
+    expect(['opening', 'open']).toContain((await connections.get(connectionId))?.state);
     // The socket dies without API Gateway's $disconnect reaching the function (a lost invocation).
     const gone = 'gonegonegonegon=';
     await connections.create(gone, world.user('outsider').id, Date.now());
     await connections.claimHello(gone, world.user('outsider').id);
-    await connections.open(gone, world.user('outsider').id, [], Date.now());
+    await connections.list(gone, world.user('outsider').id, [], Date.now());
+    await connections.open(gone);
     const { publishToUser } = await import('../../lib/live/live.js');
     const { broadcast } = await import('../../lib/live/events.js');
     const counts = await publishToUser(api.runtime, world.user('outsider').id, { event: 'test', data: {}, broadcast: broadcast({ user_id: world.user('outsider').id }) });
     expect(counts).toMatchObject({ sent: 1, gone: 1 });
     expect(await connections.get(gone)).toBeUndefined();
     expect(await connections.get(connectionId)).toBeDefined();
+    // An event that finds a connection still sending its hello waits for it to open, rather than
+    // skipping it: the gateway is then asked to send (and answers 410 for this made-up id).
+    const opening = 'openingopening==';
+    await connections.create(opening, world.user('outsider').id, Date.now());
+    await connections.claimHello(opening, world.user('outsider').id);
+    await connections.list(opening, world.user('outsider').id, [], Date.now());
+    const published = publishToUser(api.runtime, world.user('outsider').id, { event: 'test', data: {}, broadcast: broadcast({ user_id: world.user('outsider').id }) });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await connections.open(opening)).toBe(true);
+    expect(await published).toMatchObject({ sent: 1, gone: 1, skipped: 0 });
+    // The real connection took seq 1 (the first test event) and then 2: nothing was lost between.
+    await live.waitFor(() => live.events.filter((message) => message.event === 'test').length === 2);
+    expect(live.events.filter((message) => message.event === 'test').map((message) => message.seq)).toEqual([1, 2]);
     // A closed socket's $disconnect forgets it too.
     live.client.close();
     const deadline = Date.now() + 5_000;
