@@ -13,12 +13,18 @@ export async function listenOn(server: Server, port: number, host: string): Prom
   for (let attempt = 1; ; attempt++) {
     try {
       await new Promise<void>((resolve, reject) => {
-        const onError = (error: Error) => reject(error);
-        server.once('error', onError);
-        server.listen(port, host, () => {
+        // Each attempt removes its own listeners, whichever way it ends, so retries add none.
+        const onError = (error: Error) => {
+          server.off('listening', onListening);
+          reject(error);
+        };
+        const onListening = () => {
           server.off('error', onError);
           resolve();
-        });
+        };
+        server.once('error', onError);
+        server.once('listening', onListening);
+        server.listen(port, host);
       });
       return;
     } catch (error) {

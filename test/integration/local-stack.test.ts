@@ -24,10 +24,16 @@ afterAll(() => {
   }
 });
 
+/** The demo integration's port per API port: its default (PORT + 1) is not checked free, and another process may hold it. */
+const demoIntegrationPorts = new Map<number, number>();
+
 async function start(port: number, directory = dataDir): Promise<{ child: ChildProcess; output: () => string }> {
+  // A restart keeps it, as the demo seed's stored URLs name it.
+  const demoIntegrationPort = demoIntegrationPorts.get(port) ?? (await freePort());
+  demoIntegrationPorts.set(port, demoIntegrationPort);
   const child = spawn('npm', ['start'], {
     cwd: projectRoot,
-    env: { ...process.env, PORT: String(port), HOOKLINE_DATA_DIR: directory },
+    env: { ...process.env, PORT: String(port), DEMO_INTEGRATION_PORT: String(demoIntegrationPort), HOOKLINE_DATA_DIR: directory },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, like a terminal's foreground job, so Ctrl-C can be sent to the group.
     detached: true,
