@@ -123,8 +123,8 @@ export async function deletePost(runtime: Runtime, user: User, postId: string): 
     // A root takes its replies with it, as in Mattermost: they go first, so that a failure
     // halfway leaves the root in place and the delete can be repeated.
     if (post.root_id === '') {
-      const replyIds = await runtime.posts.replyIdsOf(post.id, MAX_THREAD_REPLIES);
-      await runtime.posts.softDeletePosts(replyIds, post.channel_id, nowMs);
+      const replies = await runtime.posts.repliesOf(post.id, MAX_THREAD_REPLIES);
+      await runtime.posts.softDeleteReplies(post.id, replies, post.channel_id, nowMs);
     }
     const root = post.root_id === '' ? undefined : await runtime.posts.getPost(post.root_id);
     const replyOf = root && root.reply_count > 0 ? { rootId: root.id } : undefined;

@@ -54,7 +54,7 @@ export async function saveReaction(runtime: Runtime, user: User, body: unknown):
     remote_id: '',
     channel_id: post.channel_id,
   };
-  if (!(await runtime.posts.addReaction(reaction, post.root_id))) throw postNotFound();
+  if (!(await runtime.posts.addReaction(reaction, post))) throw postNotFound();
   return reaction;
 }
 
@@ -69,7 +69,7 @@ export async function deleteReaction(runtime: Runtime, user: User, userIdParam: 
   const others = (await runtime.posts.reactionsOf(post.id, MAX_REACTIONS_READ)).filter(
     (reaction) => !(reaction.user_id === userId && reaction.emoji_name === emojiName),
   );
-  await runtime.posts.removeReaction(post.id, post.channel_id, userId, emojiName, others.length > 0, runtime.nowMs(), post.root_id);
+  await runtime.posts.removeReaction(post, userId, emojiName, others.length > 0, runtime.nowMs());
   return { status: 'OK' };
 }
 

@@ -12,42 +12,43 @@ import { channelForMember, isVisibleTo, postNotFound } from './visibility.js';
  * caller may read (404/403 as `GET /posts/{id}`); deleted replies are left out; at most
  * MAX_THREAD_REPLIES replies, the oldest.
  *
- * Two posts-table requests (docs/performance.md): one Query of the root's partition (the root and
- * its thread entries), one BatchGetItem of the replies (per 100). Asked by a reply's id, the
- * reply's root is known without a read when this instance remembers the reply's coordinates (a
- * post's root never changes); otherwise the reply's own partition is read first, a third request.
+ * Posts-table requests (docs/performance.md): one Query of the root's partition, which holds the
+ * root and its thread entries, each with a copy of its reply. Asked by a reply's id, the reply's
+ * root is known without a read when this instance remembers the reply's coordinates (a post's root
+ * never changes); otherwise the reply's own partition is read first: two. Replies whose entry holds
+ * no copy (larger than MAX_THREAD_COPY_BYTES, or listed before copies were kept), and an asked
+ * reply the thread does not list, are fetched by key: one BatchGetItem more.
  */
 export async function getPostThread(runtime: Runtime, user: User, postId: string): Promise<PostList> {
   if (!isValidId(postId)) throw errors.invalidUrlParam('post_id');
   const knownRootId = runtime.posts.knownCoordinates(postId)?.rootId ?? '';
-  const first = await runtime.posts.postWithReplyIds(knownRootId || postId, MAX_THREAD_REPLIES);
+  let stored = await runtime.posts.threadOf(knownRootId || postId, MAX_THREAD_REPLIES);
   let post: Post | undefined;
-  let root: Post | undefined;
-  let replyIds: string[];
   if (knownRootId === '') {
-    post = first.post;
+    post = stored.post;
     if (!isVisibleTo(post, user.id)) throw postNotFound();
     await channelForMember(runtime, user, post.channel_id);
-    const thread = post.root_id === '' ? first : await runtime.posts.postWithReplyIds(post.root_id, MAX_THREAD_REPLIES);
-    root = thread.post;
-    replyIds = thread.replyIds;
-  } else {
-    // The asked reply comes with the others (asked for explicitly: it may be past the cap, or ephemeral).
-    root = first.post;
-    replyIds = first.replyIds;
+    if (post.root_id !== '') stored = await runtime.posts.threadOf(post.root_id, MAX_THREAD_REPLIES);
   }
-  const fetched = await runtime.posts.getPosts(post ? replyIds : [...replyIds, postId]);
+  const root = stored.post;
+  const listed = new Map(stored.replies.map((entry) => [entry.id, entry.post]));
+  const missing = stored.replies.filter((entry) => !entry.post).map((entry) => entry.id);
+  // An asked reply the thread does not list (past the cap, or ephemeral) is fetched, not shown.
+  const askedUnlisted = !post && !listed.has(postId);
+  for (const fetched of await runtime.posts.getPosts(askedUnlisted ? [...missing, postId] : missing)) {
+    if (listed.has(fetched.id)) listed.set(fetched.id, fetched);
+    else if (fetched.id === postId) post = fetched;
+  }
   if (!post) {
-    post = fetched.find((candidate) => candidate.id === postId);
+    post = listed.get(postId);
     if (!isVisibleTo(post, user.id)) throw postNotFound();
     await channelForMember(runtime, user, post.channel_id);
   }
   const threadPost = post;
   if (!isVisibleTo(root, user.id) || root.channel_id !== threadPost.channel_id) throw postNotFound();
   const rootPost = root;
-  const replyIdSet = new Set(replyIds);
-  const replies = fetched.filter(
-    (reply) => replyIdSet.has(reply.id) && isVisibleTo(reply, user.id) && reply.root_id === rootPost.id && reply.channel_id === rootPost.channel_id,
+  const replies = [...listed.values()].filter(
+    (reply): reply is Post => isVisibleTo(reply, user.id) && reply.root_id === rootPost.id && reply.channel_id === rootPost.channel_id,
   );
   const thread: Post[] = [rootPost, ...replies].sort((a, b) => b.create_at - a.create_at || (a.id < b.id ? 1 : -1));
   // The root first, then the newest replies, as long as the answer stays below a Lambda's 6 MB.

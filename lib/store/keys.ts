@@ -107,6 +107,8 @@ export const keys = {
    */
   threadReply: (rootId: string, createAtMs: number, replyId: string): Key => ({ PK: `POST#${rootId}`, SK: `REPLY#${String(createAtMs).padStart(15, '0')}#${replyId}` }),
   threadRepliesPrefix: () => 'REPLY#',
+  /** A thread entry's sort key back to its reply's creation time. */
+  threadReplyCreateAt: (sortKey: string): number => Number(sortKey.slice('REPLY#'.length, 'REPLY#'.length + 15)),
   /** A user's reaction with one emoji, in the post's partition of the posts table. */
   reaction: (postId: string, userId: string, emojiName: string): Key => ({ PK: `POST#${postId}`, SK: `REACTION#${userId}#${emojiName}` }),
   reactionsPrefix: () => 'REACTION#',

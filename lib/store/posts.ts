@@ -121,9 +121,51 @@ function toItem(post: Post): Record<string, unknown> {
   return item;
 }
 
-/** A reply's entry in its root's partition (keys.threadReply): what a thread read lists. */
-export function threadEntryItem(reply: Pick<Post, 'id' | 'root_id' | 'create_at'>): Record<string, unknown> {
-  return { ...keys.threadReply(reply.root_id, reply.create_at, reply.id), kind: 'thread_reply', post_id: reply.id };
+/**
+ * A reply's thread entry holds a copy of the reply when its stored item is at most this size, so
+ * that a thread is read whole with one Query of its root's partition. Every write that changes a
+ * reply changes its copy in the same transaction. Above it the entry holds the id alone and the
+ * thread read fetches the reply by key: copying a large reply would double what it costs to write
+ * (a transaction bills two write units per KB of each item), for a request saved on rare threads.
+ */
+export const MAX_THREAD_COPY_BYTES = 8 * 1024;
+
+/** The attributes that place an item (its keys, its index entries, stream markers) rather than describe its post. */
+const PLACEMENT_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'trigger_webhooks', 'quiet_change'];
+
+/** A post item's attributes without those that place it: a copy kept in another item (a thread entry, a bundle). */
+function withoutPlacement(item: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).filter(([name]) => !PLACEMENT_ATTRIBUTES.includes(name)));
+}
+
+/** An upper bound of an item's stored size: every string counted at 3 bytes a unit, names included. */
+function itemBytesAtMost(item: Record<string, unknown>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(item)) {
+    bytes += name.length + 8;
+    if (typeof value === 'string') bytes += maxUtf8Bytes(value);
+    else if (value instanceof Uint8Array) bytes += value.length;
+    else bytes += 32;
+  }
+  return bytes;
+}
+
+/**
+ * A reply's entry in its root's partition (keys.threadReply), from the reply's stored item: what a
+ * thread read lists, with a copy of the reply (`reply_copy`) unless it is larger than MAX_THREAD_COPY_BYTES.
+ */
+export function threadEntryItem(replyItem: Record<string, unknown>): Record<string, unknown> {
+  const replyId = String(replyItem.id);
+  const entry = { ...keys.threadReply(String(replyItem.root_id), Number(replyItem.create_at), replyId), kind: 'thread_reply', post_id: replyId };
+  if (itemBytesAtMost(replyItem) > MAX_THREAD_COPY_BYTES) return entry;
+  return { ...withoutPlacement(replyItem), ...entry, reply_copy: true };
+}
+
+/** A reply listed in its root's thread: its post when the entry holds a copy, else its id alone. */
+export interface ThreadEntry {
+  id: string;
+  createAt: number;
+  post?: Post;
 }
 
 /**
@@ -154,25 +196,6 @@ export const MAX_EPHEMERAL_BUNDLE_POSTS = 100;
 /** Concurrent writers of one bundle (one user's answers in one channel) retry this often. */
 const MAX_BUNDLE_WRITE_ATTEMPTS = 8;
 
-/** The attributes that place an item in the table and its indexes: a bundle's entries carry none. */
-const PLACEMENT_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK'];
-
-function bundleEntry(item: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(item).filter(([name]) => !PLACEMENT_ATTRIBUTES.includes(name)));
-}
-
-/** An upper bound of an entry's stored size: every string counted at 3 bytes a unit, names included. */
-function entryBytes(entry: Record<string, unknown>): number {
-  let bytes = 0;
-  for (const [name, value] of Object.entries(entry)) {
-    bytes += name.length + 8;
-    if (typeof value === 'string') bytes += maxUtf8Bytes(value);
-    else if (value instanceof Uint8Array) bytes += value.length;
-    else bytes += 32;
-  }
-  return bytes;
-}
-
 interface Bundle {
   entries: Record<string, Record<string, unknown>>;
   /** Until then (seconds) an ephemeral post the bundle could not hold is unexpired: read the partition. */
@@ -193,7 +216,7 @@ function nextBundle(current: Bundle, postId: string, entry: Record<string, unkno
   let bytes = 0;
   let count = 0;
   for (const [id, candidate] of candidates) {
-    const size = entryBytes(candidate);
+    const size = itemBytesAtMost(candidate);
     if (count < MAX_EPHEMERAL_BUNDLE_POSTS && bytes + size <= MAX_EPHEMERAL_BUNDLE_BYTES) {
       entries[id] = candidate;
       bytes += size;
@@ -385,10 +408,10 @@ export class PostStore {
           ...items.map((Item) => ({
             Put: { TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(PK)' },
           })),
-          ...posts
-            .filter((post) => post.root_id !== '')
-            .map((post) => ({
-              Put: { TableName: this.table, Item: threadEntryItem(post) },
+          ...items
+            .filter((item) => item.root_id !== '')
+            .map((item) => ({
+              Put: { TableName: this.table, Item: threadEntryItem(item) },
             })),
           ...[...roots].map(([rootId, root]) => ({
             Update: {
@@ -431,7 +454,7 @@ export class PostStore {
    */
   private async writeEphemeral(item: Record<string, unknown>, postCondition: string | undefined): Promise<void> {
     const bundleKey = keys.ephemeralBundle(String(item.channel_id), String(item.ephemeral_for));
-    const entry = bundleEntry(item);
+    const entry = withoutPlacement(item);
     for (let attempt = 0; attempt < MAX_BUNDLE_WRITE_ATTEMPTS; attempt++) {
       const stored = (await this.db.send(new GetCommand({ TableName: this.table, Key: bundleKey, ConsistentRead: true }))).Item;
       // A backfill never replaces an entry: one in the bundle was written with its post since the
@@ -530,7 +553,11 @@ export class PostStore {
     if (audience !== undefined) {
       await this.writeEphemeral(ephemeralItem(post, audience, ephemeralExpiresAtSeconds), 'attribute_exists(PK)');
     } else {
-      await this.db.send(new PutCommand({ TableName: this.table, Item: toItem(post), ConditionExpression: 'attribute_exists(PK)' }));
+      const item = toItem(post);
+      const put = { TableName: this.table, Item: item, ConditionExpression: 'attribute_exists(PK)' };
+      if (post.root_id === '') await this.db.send(new PutCommand(put));
+      // A reply and its thread entry's copy change together.
+      else await this.db.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, { Put: { TableName: this.table, Item: threadEntryItem(item) } }] }));
     }
     await this.listRootAmongChanges(post, post.update_at);
   }
@@ -570,45 +597,40 @@ export class PostStore {
    * transaction (a reply being deleted).
    */
   async replacePostIfUnchanged(post: Post, seenUpdateAt: number, replyOf?: { rootId: string }): Promise<boolean> {
+    const item = toItem(post);
     const put = {
       TableName: this.table,
-      Item: toItem(post),
+      Item: item,
       ConditionExpression: 'attribute_exists(PK) AND update_at = :seen',
       ExpressionAttributeValues: { ':seen': seenUpdateAt },
     };
-    try {
-      if (!replyOf) {
-        await this.db.send(new PutCommand(put));
-        await this.listRootAmongChanges(post, post.update_at);
-        return true;
-      }
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: put },
-            {
-              Update: {
-                TableName: this.table,
-                Key: keys.post(replyOf.rootId),
-                UpdateExpression: 'SET reply_count = reply_count - :one, update_at = :now, GSI2PK = :channel, GSI2SK = :order, quiet_change = :quiet',
-                ConditionExpression: 'attribute_exists(PK)',
-                ExpressionAttributeValues: {
-                  ':one': 1,
-                  ':now': post.update_at,
-                  ':channel': keys.postsOfChannel(post.channel_id),
-                  ':order': keys.postOrder(post.update_at, replyOf.rootId),
-                  ':quiet': true,
-                },
+    // A reply's thread entry keeps its copy in step, in the same transaction.
+    const entry = post.root_id === '' ? [] : [{ Put: { TableName: this.table, Item: threadEntryItem(item) } }];
+    const rootCount = replyOf
+      ? [
+          {
+            Update: {
+              TableName: this.table,
+              Key: keys.post(replyOf.rootId),
+              UpdateExpression: 'SET reply_count = reply_count - :one, update_at = :now, GSI2PK = :channel, GSI2SK = :order, quiet_change = :quiet',
+              ConditionExpression: 'attribute_exists(PK)',
+              ExpressionAttributeValues: {
+                ':one': 1,
+                ':now': post.update_at,
+                ':channel': keys.postsOfChannel(post.channel_id),
+                ':order': keys.postOrder(post.update_at, replyOf.rootId),
+                ':quiet': true,
               },
             },
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+          },
+        ]
+      : [];
+    const writes = [{ Put: put }, ...entry, ...rootCount];
+    const written = conditionHeld(writes.length === 1 ? this.db.send(new PutCommand(put)) : this.db.send(new TransactWriteCommand({ TransactItems: writes })));
+    if (!(await written)) return false;
+    // A delete lowered the root's count, which lists the root among the changes already.
+    if (!replyOf) await this.listRootAmongChanges(post, post.update_at);
+    return true;
   }
 
   /** A post's reactions, at most `limit`, by user then emoji. */
@@ -637,47 +659,37 @@ export class PostStore {
   /**
    * Stores a reaction (again: a repeat replaces it) and marks its post `has_reactions`, with a new
    * `update_at` so the change shows in `since` reads, in one transaction; false if the post is gone.
-   * A reply's `rootId` lists the root among the changes too (`listRootAmongChanges`).
+   * `post` tells a reply: its thread entry's copy changes in the same transaction, and its root is
+   * listed among the changes (`listRootAmongChanges`).
    */
-  async addReaction(reaction: Reaction, rootId = ''): Promise<boolean> {
-    try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: this.table, Item: { ...keys.reaction(reaction.post_id, reaction.user_id, reaction.emoji_name), kind: 'reaction', ...reaction } } },
-            this.reactionsChanged(reaction.post_id, reaction.channel_id, true, reaction.create_at),
-          ],
-        }),
-      );
-      await this.listRootAmongChanges({ root_id: rootId, channel_id: reaction.channel_id }, reaction.create_at);
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  async addReaction(reaction: Reaction, post: Pick<Post, 'root_id' | 'create_at'>): Promise<boolean> {
+    const added = await this.transactWithThreadEntry(
+      [
+        { Put: { TableName: this.table, Item: { ...keys.reaction(reaction.post_id, reaction.user_id, reaction.emoji_name), kind: 'reaction', ...reaction } } },
+        this.reactionsChanged(reaction.post_id, reaction.channel_id, true, reaction.create_at),
+      ],
+      this.threadEntryChange({ ...post, id: reaction.post_id }, { has_reactions: true, update_at: reaction.create_at }),
+    );
+    if (added) await this.listRootAmongChanges({ root_id: post.root_id, channel_id: reaction.channel_id }, reaction.create_at);
+    return added;
   }
 
-  /** Removes a reaction; the post keeps `has_reactions` while others remain (`othersRemain`); `rootId` as for `addReaction`. */
+  /** Removes a reaction; the post keeps `has_reactions` while others remain (`othersRemain`); `post` as for `addReaction`. */
   async removeReaction(
-    postId: string,
-    channelId: string,
+    post: Pick<Post, 'id' | 'channel_id' | 'root_id' | 'create_at'>,
     userId: string,
     emojiName: string,
     othersRemain: boolean,
     nowMs: number,
-    rootId = '',
   ): Promise<void> {
-    const removed = await conditionHeld(
-      this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Delete: { TableName: this.table, Key: keys.reaction(postId, userId, emojiName) } },
-            this.reactionsChanged(postId, channelId, othersRemain, nowMs),
-          ],
-        }),
-      ),
+    const removed = await this.transactWithThreadEntry(
+      [
+        { Delete: { TableName: this.table, Key: keys.reaction(post.id, userId, emojiName) } },
+        this.reactionsChanged(post.id, post.channel_id, othersRemain, nowMs),
+      ],
+      this.threadEntryChange(post, { has_reactions: othersRemain, update_at: nowMs }),
     );
-    if (removed) await this.listRootAmongChanges({ root_id: rootId, channel_id: channelId }, nowMs);
+    if (removed) await this.listRootAmongChanges(post, nowMs);
   }
 
   private reactionsChanged(postId: string, channelId: string, hasReactions: boolean, nowMs: number) {
@@ -700,48 +712,93 @@ export class PostStore {
   }
 
   /**
-   * Soft-deletes posts of one channel that are not deleted yet (a deleted root's replies): one
-   * UpdateItem each, entering the channel's changes (GSI2) so `since` reads see them go.
+   * The write that applies to a reply's thread entry what an UpdateItem applies to the reply's item
+   * (the same attributes, the same values), so the copy stays equal to the item; undefined for a root.
    */
-  async softDeletePosts(postIds: string[], channelId: string, nowMs: number): Promise<void> {
-    for (const postId of postIds) {
+  private threadEntryChange(post: Pick<Post, 'id' | 'root_id' | 'create_at'>, changes: Record<string, unknown>) {
+    if (post.root_id === '') return undefined;
+    const names = Object.keys(changes);
+    return {
+      Update: {
+        TableName: this.table,
+        Key: keys.threadReply(post.root_id, post.create_at, post.id),
+        UpdateExpression: `SET ${names.map((name, index) => `#a${index} = :a${index}`).join(', ')}`,
+        // Never creates an entry: one that is missing (a reply older than thread entries) stays so.
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeNames: Object.fromEntries(names.map((name, index) => [`#a${index}`, name])),
+        ExpressionAttributeValues: Object.fromEntries(names.map((name, index) => [`:a${index}`, changes[name]])),
+      },
+    };
+  }
+
+  /**
+   * Writes `writes` and, in the same transaction, `entryChange` (a reply's thread entry). When only
+   * the entry's condition fails (a reply stored before thread entries, never backfilled), writes the
+   * rest alone. False when a condition of `writes` failed.
+   */
+  private async transactWithThreadEntry(writes: Array<Record<string, unknown>>, entryChange: Record<string, unknown> | undefined): Promise<boolean> {
+    const send = (items: Array<Record<string, unknown>>) => this.db.send(new TransactWriteCommand({ TransactItems: items as never }));
+    if (!entryChange) return conditionHeld(send(writes));
+    try {
+      await send([...writes, entryChange]);
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const reasons = (error as Error & { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
+      if (reasons.slice(0, writes.length).some((reason) => reason.Code === 'ConditionalCheckFailed')) return false;
+      return conditionHeld(send(writes));
+    }
+  }
+
+  /**
+   * Soft-deletes the replies of a deleted root that are not deleted yet: per reply, its item (which
+   * enters the channel's changes, GSI2, so `since` reads see it go) and its thread entry's copy.
+   */
+  async softDeleteReplies(rootId: string, replies: Array<Pick<ThreadEntry, 'id' | 'createAt'>>, channelId: string, nowMs: number): Promise<void> {
+    for (const reply of replies) {
       // A reply deleted already keeps its first delete.
-      await conditionHeld(
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: keys.post(postId),
-            UpdateExpression: 'SET delete_at = :now, update_at = :now, GSI2PK = :channel, GSI2SK = :order REMOVE quiet_change, GSI1PK, GSI1SK',
-            ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero',
-            ExpressionAttributeValues: { ':now': nowMs, ':zero': 0, ':channel': keys.postsOfChannel(channelId), ':order': keys.postOrder(nowMs, postId) },
-          }),
-        ),
+      await this.transactWithThreadEntry(
+        [
+          {
+            Update: {
+              TableName: this.table,
+              Key: keys.post(reply.id),
+              UpdateExpression: 'SET delete_at = :now, update_at = :now, GSI2PK = :channel, GSI2SK = :order REMOVE quiet_change, GSI1PK, GSI1SK',
+              ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero',
+              ExpressionAttributeValues: { ':now': nowMs, ':zero': 0, ':channel': keys.postsOfChannel(channelId), ':order': keys.postOrder(nowMs, reply.id) },
+            },
+          },
+        ],
+        this.threadEntryChange({ id: reply.id, root_id: rootId, create_at: reply.createAt }, { delete_at: nowMs, update_at: nowMs }),
       );
     }
   }
 
-  /** The ids of a root's replies, oldest first, at most `limit`. */
-  async replyIdsOf(rootId: string, limit: number): Promise<string[]> {
+  /** The replies listed in a root's thread, oldest first, at most `limit`: ids and creation times only. */
+  async repliesOf(rootId: string, limit: number): Promise<Array<Pick<ThreadEntry, 'id' | 'createAt'>>> {
     const items = await queryAll(
       this.db,
       {
         TableName: this.table,
         KeyConditionExpression: 'PK = :root AND begins_with(SK, :prefix)',
+        ProjectionExpression: 'SK, post_id',
         ExpressionAttributeValues: { ':root': keys.post(rootId).PK, ':prefix': keys.threadRepliesPrefix() },
       },
       limit,
     );
-    return items.map((item) => String(item.post_id));
+    return items.map((item) => ({ id: String(item.post_id), createAt: keys.threadReplyCreateAt(String(item.SK)) }));
   }
 
   /**
-   * A post with, if it is a root, the ids of its replies (oldest first, at most `limit`): one Query
+   * A post with, if it is a root, its thread's entries (oldest first, at most `limit`): one Query
    * of the post's partition, whose item (`#POST`) sorts before its reactions and its thread
-   * entries (`REPLY#`); reactions are filtered out. More requests only past 1 MB of partition.
+   * entries (`REPLY#`); reactions are filtered out. Entries holding a copy come with their reply
+   * (`post`); the others (a reply larger than MAX_THREAD_COPY_BYTES, or one listed before copies
+   * were kept) with their id alone. More requests only past 1 MB of partition.
    */
-  async postWithReplyIds(postId: string, limit: number): Promise<{ post: Post | undefined; replyIds: string[] }> {
+  async threadOf(postId: string, limit: number): Promise<{ post: Post | undefined; replies: ThreadEntry[] }> {
     let post: Post | undefined;
-    const replyIds: string[] = [];
+    const replies: ThreadEntry[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
@@ -760,11 +817,15 @@ export class PostStore {
       );
       for (const item of page.Items ?? []) {
         if (item.SK === keys.post(postId).SK) post = this.read(item);
-        else if (replyIds.length < limit) replyIds.push(String(item.post_id));
+        else if (replies.length < limit) {
+          const id = String(item.post_id);
+          const createAt = keys.threadReplyCreateAt(String(item.SK));
+          replies.push(item.reply_copy === true ? { id, createAt, post: this.read(item) } : { id, createAt });
+        }
       }
       startKey = page.LastEvaluatedKey;
-    } while (startKey && replyIds.length < limit);
-    return { post, replyIds };
+    } while (startKey && replies.length < limit);
+    return { post, replies };
   }
 
   async getPost(postId: string): Promise<Post | undefined> {

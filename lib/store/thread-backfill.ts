@@ -3,8 +3,11 @@
  * (run once after upgrading; see docs/operations.md):
  *
  * 1. `entries`: every reply gets its thread entry in its root's partition (keys.threadReply),
- *    which thread reads list. Replies stored before the entries existed have none, so their
- *    threads showed only the root.
+ *    which thread reads list, with a copy of the reply when it is small (threadEntryItem). Replies
+ *    stored before the entries existed have none, so their threads showed only the root; entries
+ *    written before the copies existed make thread reads fetch their replies, one request more.
+ *    A copy is written on condition that the reply's `update_at` is what the Scan read, so an edit
+ *    meanwhile (which writes its own copy) is never overwritten by an older one.
  * 2. `counts`: every root with thread entries gets `reply_count` (its replies not deleted) and
  *    `last_reply_at` (its newest reply's time, never moved back) counted again. Replies stored
  *    before the counters existed never raised them.
@@ -12,12 +15,13 @@
  * Each call does one page: a Scan of at most SCAN_PAGE_ITEMS items, and for each item found one
  * write (an entry) or one recount (a root's thread entries and replies read, strongly consistent). A
  * cursor names the next page, so an interrupted run goes on where it stopped. Running it again
- * writes nothing: an entry is put only where none is, a root only where its counters differ.
+ * writes nothing: an entry is put only where none is (or a copy where the entry holds none), a root
+ * only where its counters differ.
  * A root's counters are written on condition that its `update_at` is what the recount read, so a
  * reply written or deleted meanwhile makes it count again; the write is `quiet_change` (clients get
  * no event for it, as for the live counter updates) and leaves `update_at` alone.
  */
-import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll, conditionHeld, queryAll } from './dynamo.js';
 import { keys } from './keys.js';
 import { threadEntryItem } from './posts.js';
@@ -108,10 +112,31 @@ export class ThreadBackfill {
     return totals;
   }
 
-  /** Puts a reply's thread entry where there is none; true when it did. */
+  /** Puts a reply's thread entry where there is none, or where it holds no copy and could; true when it did. */
   private async writeEntry(reply: Record<string, unknown>): Promise<boolean> {
-    const entry = threadEntryItem({ id: String(reply.id), root_id: String(reply.root_id), create_at: Number(reply.create_at) });
-    return conditionHeld(this.db.send(new PutCommand({ TableName: this.table, Item: entry, ConditionExpression: 'attribute_not_exists(PK)' })));
+    const entry = threadEntryItem(reply);
+    const written = this.db.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            ConditionCheck: {
+              TableName: this.table,
+              Key: keys.post(String(reply.id)),
+              ConditionExpression: 'update_at = :seen',
+              ExpressionAttributeValues: { ':seen': reply.update_at },
+            },
+          },
+          {
+            Put: {
+              TableName: this.table,
+              Item: entry,
+              ConditionExpression: entry.reply_copy === true ? 'attribute_not_exists(reply_copy)' : 'attribute_not_exists(PK)',
+            },
+          },
+        ],
+      }),
+    );
+    return conditionHeld(written);
   }
 
   /** Counts a root's replies again and stores the counters where they differ; true when it did. */

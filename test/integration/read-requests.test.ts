@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../../infra/local/gateway.js';
 import { freePort } from '../../infra/local/stack.js';
@@ -10,7 +10,7 @@ import { buildPost } from '../../lib/posts/rules.js';
 import { createRuntime, type Runtime } from '../../lib/runtime.js';
 import { countRequests } from '../../lib/store/dynamo.js';
 import { keys } from '../../lib/store/keys.js';
-import { MAX_EPHEMERAL_BUNDLE_BYTES } from '../../lib/store/posts.js';
+import { MAX_EPHEMERAL_BUNDLE_BYTES, MAX_THREAD_COPY_BYTES } from '../../lib/store/posts.js';
 import { seedWorld, stackEnvironment, type World } from '../support/harness.js';
 
 /**
@@ -376,11 +376,12 @@ describe('since: the roots of replies that changed while their root did not', ()
     expect(edited.status).toBe(200);
     const before = (await warm.db.send(new GetCommand({ TableName: table, Key: rootKey }))).Item!;
     // A change of the reply stamped earlier than the root's own (another instance's clock).
-    await warm.runtime.posts.removeReaction(posts.reacted, own.channel('town-square').id, own.user('creator').id, 'none', true, Number(before.update_at) - 1_000, posts.reactedRoot);
+    const reacted = (await warm.runtime.posts.getPost(posts.reacted))!;
+    await warm.runtime.posts.removeReaction(reacted, own.user('creator').id, 'none', true, Number(before.update_at) - 1_000);
     const after = (await warm.db.send(new GetCommand({ TableName: table, Key: rootKey }))).Item!;
     expect(after.GSI2SK).toBe(before.GSI2SK);
     const gone = newId();
-    await warm.runtime.posts.removeReaction(posts.reacted, own.channel('town-square').id, own.user('creator').id, 'none', true, Date.now(), gone);
+    await warm.runtime.posts.removeReaction({ ...reacted, root_id: gone }, own.user('creator').id, 'none', true, Date.now());
     expect((await warm.db.send(new GetCommand({ TableName: table, Key: keys.post(gone) }))).Item).toBeUndefined();
   });
 });
@@ -436,29 +437,65 @@ describe('posts and threads', () => {
     expect(requests).toEqual({ GetItem: 1 });
   });
 
-  it('a thread by its root: one Query of the root\'s partition, one BatchGetItem of the replies, even on a cold instance', async () => {
+  it('a thread by its root: one Query of the root\'s partition, whose entries hold the replies, even on a cold instance', async () => {
     const cold = await countedApi();
     try {
       const { body, requests } = await countedOnce(cold, `/api/v4/posts/${ids.rootA}/thread`);
       expect(body.order).toEqual([ids.replyA2, ids.replyA1, ids.rootA]);
-      expect(requests).toEqual({ Query: 1, BatchGetItem: 1 });
+      // The copies are the replies as stored: replyA1 carries its reaction.
+      expect(body.posts[ids.replyA1]).toMatchObject({ message: 'reply A1', has_reactions: true, root_id: ids.rootA });
+      expect(requests).toEqual({ Query: 1 });
       // Asked by a reply the instance now remembers, its root is known without a read.
       const byReply = await countedOnce(cold, `/api/v4/posts/${ids.replyA1}/thread`);
       expect(byReply.body.order).toEqual([ids.replyA2, ids.replyA1, ids.rootA]);
-      expect(byReply.requests).toEqual({ Query: 1, BatchGetItem: 1 });
+      expect(byReply.requests).toEqual({ Query: 1 });
     } finally {
       await cold.close();
     }
   });
 
-  it('a thread by a reply an instance has not read: its partition first, a third request', async () => {
+  it('a thread by a reply an instance has not read (a permalink): its partition first, two requests', async () => {
     const cold = await countedApi();
     try {
       const { body, requests } = await countedOnce(cold, `/api/v4/posts/${ids.replyB1}/thread`);
       expect(body.order).toEqual([ids.replyB2, ids.replyB1, ids.rootB]);
-      expect(requests).toEqual({ Query: 2, BatchGetItem: 1 });
+      expect(requests).toEqual({ Query: 2 });
       const warmAgain = await counted(cold, `/api/v4/posts/${ids.replyB1}/thread`);
-      expect(warmAgain.requests).toEqual({ Query: 1, BatchGetItem: 1 });
+      expect(warmAgain.requests).toEqual({ Query: 1 });
+    } finally {
+      await cold.close();
+    }
+  });
+
+  it('replies whose entry holds no copy (too large, or listed before copies were kept) are fetched by key: one BatchGetItem more', async () => {
+    const offTopic = world.channel('off-topic').id;
+    const post = async (message: string, rootId = '') => {
+      const response = await fetch(`${warm.url}/api/v4/posts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth() },
+        body: JSON.stringify({ channel_id: offTopic, message, root_id: rootId }),
+      });
+      expect(response.status).toBe(201);
+      return (await response.json()) as { id: string; create_at: number };
+    };
+    const root = await post('a root with a large reply');
+    const large = await post('x'.repeat(MAX_THREAD_COPY_BYTES / 2), root.id);
+    const older = await post('listed before copies', root.id);
+    const small = await post('a small reply', root.id);
+    const table = warm.runtime.config.tables.posts;
+    const entryOf = async (reply: { id: string; create_at: number }) =>
+      (await warm.db.send(new GetCommand({ TableName: table, Key: keys.threadReply(root.id, reply.create_at, reply.id) }))).Item!;
+    expect((await entryOf(large)).reply_copy).toBeUndefined();
+    expect((await entryOf(small)).reply_copy).toBe(true);
+    // An entry as releases before the copies wrote it: keys, kind and the reply's id.
+    await warm.db.send(new PutCommand({ TableName: table, Item: { ...keys.threadReply(root.id, older.create_at, older.id), kind: 'thread_reply', post_id: older.id } }));
+    const cold = await countedApi();
+    try {
+      const { body, requests } = await countedOnce(cold, `/api/v4/posts/${small.id}/thread`);
+      expect(body.order).toEqual([small.id, older.id, large.id, root.id]);
+      expect(body.posts[large.id].message).toHaveLength(MAX_THREAD_COPY_BYTES / 2);
+      expect(body.posts[older.id].message).toBe('listed before copies');
+      expect(requests).toEqual({ Query: 2, BatchGetItem: 1 });
     } finally {
       await cold.close();
     }

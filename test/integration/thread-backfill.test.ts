@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { documentClient, queryAll } from '../../lib/store/dynamo.js';
 import { keys } from '../../lib/store/keys.js';
+import { postFromItem } from '../../lib/store/posts.js';
 import { ThreadBackfill } from '../../lib/store/thread-backfill.js';
 import { client4 } from '../support/client4.js';
 import { stackEnvironment, withApiAndWorlds, type Api, type World } from '../support/harness.js';
@@ -120,6 +121,36 @@ describe('the thread backfill', () => {
     expect(output).toMatch(/entries: \d+ thread entries written; to go on from here: --from \S+\n/);
     expect(output).toMatch(/done \(.+\): 0 thread entries written, 0 roots' reply counts corrected\n$/);
     expect([await partitionOf(uncounted.id), await partitionOf(partly.id)]).toEqual(storedBefore);
+  });
+
+  it('gives entries written before the copies a copy of their reply, never an older one than the reply is', async () => {
+    const root = await createPost('root from before the copies');
+    const kept = await createPost('kept as it is', root.id);
+    const edited = await createPost('edited meanwhile', root.id);
+    const entryKey = (reply: { id: string; create_at: number }) => keys.threadReply(root.id, reply.create_at, reply.id);
+    // Entries as the release before the copies wrote them: keys, kind and the reply's id.
+    for (const reply of [kept, edited]) {
+      await db.send(new PutCommand({ TableName: table, Item: { ...entryKey(reply), kind: 'thread_reply', post_id: reply.id } }));
+    }
+    // What a Scan read of `edited` before an edit reached it.
+    const scanned = (await storedItem(keys.post(edited.id)))!;
+    await client4(api.url, world.user('creator').token).patchPost({ id: edited.id, message: 'edited, and its copy with it' });
+    await db.send(new PutCommand({ TableName: table, Item: { ...entryKey(edited), kind: 'thread_reply', post_id: edited.id } }));
+    const backfill = new ThreadBackfill(db, table) as unknown as { writeEntry(reply: Record<string, unknown>): Promise<boolean> };
+    expect(await backfill.writeEntry(scanned)).toBe(false);
+    expect((await storedItem(entryKey(edited)))!.reply_copy).toBeUndefined();
+
+    await new ThreadBackfill(db, table).run();
+    for (const reply of [kept, edited]) {
+      const entry = (await storedItem(entryKey(reply)))!;
+      expect(entry.reply_copy).toBe(true);
+      expect(postFromItem(entry)).toEqual(postFromItem((await storedItem(keys.post(reply.id)))!));
+    }
+    expect((await storedItem(entryKey(edited)))!.message).toBe('edited, and its copy with it');
+    // Copied already: a second run leaves them.
+    const before = await partitionOf(root.id);
+    await new ThreadBackfill(db, table).run();
+    expect(await partitionOf(root.id)).toEqual(before);
   });
 
   it('refuses a cursor it did not make', async () => {

@@ -1,0 +1,106 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import type { Post as ClientPost } from '@mattermost/types/posts';
+import type { Post } from '../../lib/model.js';
+import { documentClient } from '../../lib/store/dynamo.js';
+import { keys } from '../../lib/store/keys.js';
+import { MAX_THREAD_COPY_BYTES, postFromItem } from '../../lib/store/posts.js';
+import { client4 } from '../support/client4.js';
+import { withApiAndWorlds, type Api, type World } from '../support/harness.js';
+
+/**
+ * A reply's thread entry holds a copy of the reply (lib/store/posts.ts, threadEntryItem), so that
+ * a thread is read from its root's partition alone. Every path that changes a reply must change
+ * the copy with it: after each change here, every entry's copy equals its reply's item.
+ */
+let api: Api;
+let world: World;
+
+withApiAndWorlds(1, (started, [seeded]) => ([api, world] = [started, seeded!]));
+
+const clientOf = (user: string) => client4(api.url, world.user(user).token);
+
+async function createPost(message: string, rootId = ''): Promise<Post> {
+  const response = await api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, message, root_id: rootId }, { authorization: `Bearer ${world.user('creator').token}` });
+  expect(response.status, response.text).toBe(201);
+  return response.json();
+}
+
+/** Each reply's entry, read back as a post, against the reply's own item: both as stored, read strongly consistent. */
+async function copiesAndReplies(root: Post, replies: Post[]) {
+  const db = documentClient({ endpoint: api.runtime.config.dynamodbEndpoint, region: api.runtime.config.region });
+  const table = api.runtime.config.tables.posts;
+  const read = async (key: { PK: string; SK: string }) => (await db.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
+  return Promise.all(
+    replies.map(async (reply) => {
+      const entry = (await read(keys.threadReply(root.id, reply.create_at, reply.id)))!;
+      const item = (await read(keys.post(reply.id)))!;
+      return { id: reply.id, hasCopy: entry.reply_copy === true, copy: entry.reply_copy === true ? postFromItem(entry) : undefined, reply: postFromItem(item) };
+    }),
+  );
+}
+
+async function expectCopiesInStep(root: Post, replies: Post[], step: string) {
+  for (const { id, hasCopy, copy, reply } of await copiesAndReplies(root, replies)) {
+    expect(hasCopy, `${step}: ${id} has a copy`).toBe(true);
+    expect(copy, `${step}: ${id}`).toEqual(reply);
+  }
+}
+
+describe('thread entries keep a copy of their reply', () => {
+  it('in step with every change of a reply: edit, patch, reactions, an action update, a delete, its root\'s delete', async () => {
+    const root = await createPost('deploy api?');
+    const first = await createPost('on it', root.id);
+    const second = await createPost('done', root.id);
+    const replies = [first, second];
+    await expectCopiesInStep(root, replies, 'created');
+
+    const creator = clientOf('creator');
+    await creator.updatePost({ ...first, message: 'on it, ETA 5 min' } as unknown as ClientPost);
+    await expectCopiesInStep(root, replies, 'PUT /posts/{id}');
+    await creator.patchPost({ id: second.id, message: 'done :rocket:', is_pinned: true });
+    await expectCopiesInStep(root, replies, 'PUT /posts/{id}/patch');
+
+    await clientOf('other').addReaction(world.user('other').id, first.id, 'tada');
+    await creator.addReaction(world.user('creator').id, first.id, 'white_check_mark');
+    await expectCopiesInStep(root, replies, 'reactions added');
+    await clientOf('other').removeReaction(world.user('other').id, first.id, 'tada');
+    await expectCopiesInStep(root, replies, 'one reaction removed, one left');
+    await creator.removeReaction(world.user('creator').id, first.id, 'white_check_mark');
+    const [unreacted] = await copiesAndReplies(root, [first]);
+    expect(unreacted!.reply.has_reactions).toBe(false);
+    await expectCopiesInStep(root, replies, 'last reaction removed');
+
+    // An integration's answer to a click replaces the post (lib/actions/perform.ts).
+    const stored = (await api.runtime.posts.getPost(second.id))!;
+    await api.runtime.posts.updatePost({ ...stored, message: 'approved by @other', props: { attachments: [] }, update_at: stored.update_at + 1 });
+    await expectCopiesInStep(root, replies, 'action update');
+
+    await creator.deletePost(first.id);
+    const [deleted] = await copiesAndReplies(root, [first]);
+    expect(deleted!.reply.delete_at).toBeGreaterThan(0);
+    await expectCopiesInStep(root, replies, 'reply deleted');
+    const thread = await clientOf('other').getPostThread(root.id);
+    expect(thread.order).toEqual([second.id, root.id]);
+    expect(thread.posts[second.id]).toMatchObject({ message: 'approved by @other', is_pinned: true });
+
+    await creator.deletePost(root.id);
+    const [cascaded] = await copiesAndReplies(root, [second]);
+    expect(cascaded!.reply.delete_at).toBeGreaterThan(0);
+    await expectCopiesInStep(root, replies, 'root deleted');
+  });
+
+  it('holds the id alone while a reply is larger than MAX_THREAD_COPY_BYTES, and a copy again once an edit shrinks it', async () => {
+    const root = await createPost('release notes?');
+    const reply = await createPost('short', root.id);
+    const creator = clientOf('creator');
+    const large = 'x'.repeat(MAX_THREAD_COPY_BYTES / 2);
+    await creator.patchPost({ id: reply.id, message: large });
+    const [grown] = await copiesAndReplies(root, [reply]);
+    expect(grown!.hasCopy).toBe(false);
+    expect((await clientOf('other').getPostThread(reply.id)).posts[reply.id]!.message).toBe(large);
+    await creator.patchPost({ id: reply.id, message: 'short again' });
+    await expectCopiesInStep(root, [reply], 'shrunk');
+    expect((await clientOf('other').getPostThread(reply.id)).posts[reply.id]!.message).toBe('short again');
+  });
+});
