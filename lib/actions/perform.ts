@@ -185,7 +185,9 @@ async function applyUpdate(runtime: Runtime, post: Post, update: ActionUpdate): 
     ...post,
     message: mapped.message,
     props: mapped.props,
-    update_at: nowMs,
+    // Later than the version it replaces, even within its millisecond: readers and the thread
+    // backfill tell versions apart by update_at.
+    update_at: Math.max(nowMs, post.update_at + 1),
     edit_at: mapped.message !== post.message ? nowMs : post.edit_at,
   };
   await runtime.posts.updatePost(updated, Math.floor(nowMs / 1000) + runtime.config.ephemeralPostTtlSeconds);

@@ -59,11 +59,14 @@ export interface DeliveryCounts {
 /** How long a send waits for a connection whose hello is on its way (one Management API call). */
 export const OPENING_WAIT_MS = 2_000;
 
-/** The connection's next seq, waiting while it is opening; undefined when it is closed or still opening after `OPENING_WAIT_MS`. */
+/**
+ * The connection's next seq, waiting while it is opening; undefined when it is closed, or opening
+ * for longer than `OPENING_WAIT_MS` since it was listed (a hello that never completed costs one request).
+ */
 async function takeSeqOnceOpen(live: Live, connectionId: string): Promise<number | undefined> {
   const deadline = Date.now() + OPENING_WAIT_MS;
   for (let delayMs = 10; ; delayMs = Math.min(delayMs * 2, 200)) {
-    const seq = await live.connections.takeSeq(connectionId);
+    const seq = await live.connections.takeSeq(connectionId, Date.now(), OPENING_WAIT_MS);
     if (seq === 'closed') return undefined;
     if (seq !== 'opening') return seq;
     if (Date.now() + delayMs > deadline) return undefined;

@@ -123,7 +123,15 @@ async function sendHello(runtime: Runtime, live: Live, connectionId: string, use
   if (!(await live.connections.claimHello(connectionId, userId))) return;
   const channelIds = await runtime.entities.channelIdsOfUser(userId, MAX_CHANNELS_PER_CONNECTION);
   if (!(await live.connections.list(connectionId, userId, channelIds, runtime.nowMs()))) return;
-  if ((await live.sender.send(connectionId, withSeq(serializeEvent(helloEvent(connectionId, userId, runtime.config)), 0))) === 'gone') {
+  let sent: Awaited<ReturnType<typeof live.sender.send>>;
+  try {
+    sent = await live.sender.send(connectionId, withSeq(serializeEvent(helloEvent(connectionId, userId, runtime.config)), 0));
+  } catch (error) {
+    // Unlisted, so no fan-out waits on it; its next frame (the client pings) tries again.
+    await live.connections.unclaimHello(connectionId);
+    throw error;
+  }
+  if (sent === 'gone') {
     await live.connections.remove(connectionId);
     return;
   }

@@ -7,7 +7,7 @@
  * API Gateway's two-hour connection limit (TTL), whatever happens to `$disconnect`.
  */
 import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, queryAll } from './dynamo.js';
+import { conditionHeld, isConditionFailure, queryAll } from './dynamo.js';
 import { connectionKeys, indexes } from './keys.js';
 
 /** API Gateway closes a WebSocket connection after two hours; the items outlive it a little. */
@@ -109,7 +109,7 @@ export class ConnectionStore {
           TableName: this.table,
           Key: connectionKeys.connection(connectionId),
           // channel_ids first, so that a disconnect from here on deletes the channel items too.
-          UpdateExpression: 'SET user_id = :user, channel_ids = :channels, GSI1PK = :byUser, GSI1SK = :id',
+          UpdateExpression: 'SET user_id = :user, channel_ids = :channels, GSI1PK = :byUser, GSI1SK = :id, listed_at = :now',
           ConditionExpression: '#state = :opening',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
@@ -118,6 +118,7 @@ export class ConnectionStore {
             ':channels': channelIds,
             ':byUser': connectionKeys.connectionsOfUser(userId),
             ':id': connectionId,
+            ':now': nowMs,
           },
         }),
       );
@@ -131,6 +132,28 @@ export class ConnectionStore {
       })),
     );
     return true;
+  }
+
+  /**
+   * Takes back a claim whose hello could not be sent (the Management API failed): the connection
+   * leaves the fan-out's lists and is `authenticated` again, so its next frame tries the hello again.
+   */
+  async unclaimHello(connectionId: string): Promise<void> {
+    const connection = await this.get(connectionId);
+    if (connection?.state !== 'opening') return;
+    const reverted = await conditionHeld(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: connectionKeys.connection(connectionId),
+          UpdateExpression: 'SET #state = :authenticated REMOVE channel_ids, GSI1PK, GSI1SK, listed_at',
+          ConditionExpression: '#state = :opening',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':authenticated': 'authenticated', ':opening': 'opening' },
+        }),
+      ),
+    );
+    if (reverted) await this.batchWrite(connection.channelIds.map((channelId) => ({ DeleteRequest: { Key: connectionKeys.channelConnection(channelId, connectionId) } })));
   }
 
   /** Marks the connection open once its hello (seq 0) is sent: the next event takes seq 1. False unless it was opening. */
@@ -158,8 +181,9 @@ export class ConnectionStore {
    * memberships): per connection, the channel joins the connection's own list first (conditionally:
    * while it is open, and once), so its disconnect deletes the new item too; then the channel's item
    * is written with the connection's expiry. Answers how many connections were added. A connection
-   * is found by the by-user index once listed (`list`), opening or open; one claimed but not listed
-   * yet reads its user's channels after this membership was written.
+   * is found by the by-user index once listed (`list`), opening or open. One whose hello read its
+   * user's channels before this membership was written, and that was not listed yet when this ran
+   * (or not yet in the eventually consistent index), misses the channel until it reconnects.
    */
   async addToChannel(userId: string, channelId: string): Promise<number> {
     let added = 0;
@@ -197,9 +221,10 @@ export class ConnectionStore {
   /**
    * The seq of the next event on this connection, taken atomically (concurrent senders get
    * distinct, increasing numbers); `opening` while its hello is being sent (the caller waits and
-   * asks again), `closed` when the connection is gone or was never opened.
+   * asks again), `closed` when the connection is gone, was never opened, or was listed more than
+   * `openingForMs` ago and never opened (its hello's invocation died).
    */
-  async takeSeq(connectionId: string): Promise<number | 'opening' | 'closed'> {
+  async takeSeq(connectionId: string, nowMs: number, openingForMs: number): Promise<number | 'opening' | 'closed'> {
     try {
       const result = await this.db.send(
         new UpdateCommand({
@@ -218,8 +243,9 @@ export class ConnectionStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       // The SDK leaves the failure's item in DynamoDB's own attribute-value form.
-      const item = (error as Error & { Item?: Record<string, { S?: string }> }).Item;
-      return item?.state?.S === 'opening' ? 'opening' : 'closed';
+      const item = (error as Error & { Item?: Record<string, { S?: string; N?: string }> }).Item;
+      const listedAtMs = Number(item?.listed_at?.N ?? 0);
+      return item?.state?.S === 'opening' && listedAtMs + openingForMs > nowMs ? 'opening' : 'closed';
     }
   }
 

@@ -129,6 +129,8 @@ function toItem(post: Post): Record<string, unknown> {
  * (a transaction bills two write units per KB of each item), for a request saved on rare threads.
  */
 export const MAX_THREAD_COPY_BYTES = 8 * 1024;
+/** Rounds of a reply's change with its thread entry (an entry that appears or goes, a conflicting transaction). */
+const MAX_THREAD_ENTRY_ATTEMPTS = 5;
 
 /** The attributes that place an item (its keys, its index entries, stream markers) rather than describe its post. */
 const PLACEMENT_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'trigger_webhooks', 'quiet_change'];
@@ -734,19 +736,28 @@ export class PostStore {
   /**
    * Writes `writes` and, in the same transaction, `entryChange` (a reply's thread entry). When only
    * the entry's condition fails (a reply stored before thread entries, never backfilled), writes the
-   * rest alone. False when a condition of `writes` failed.
+   * rest on condition that the entry is still missing, so an entry written meanwhile (with a copy of
+   * the reply as it was) is never left behind: then it goes round again with the entry. A conflict
+   * with another transaction on the same items is tried again too. False when a condition of
+   * `writes` failed.
    */
-  private async transactWithThreadEntry(writes: Array<Record<string, unknown>>, entryChange: Record<string, unknown> | undefined): Promise<boolean> {
+  private async transactWithThreadEntry(writes: Array<Record<string, unknown>>, entryChange: { Update: { TableName: string; Key: Key } } | undefined): Promise<boolean> {
     const send = (items: Array<Record<string, unknown>>) => this.db.send(new TransactWriteCommand({ TransactItems: items as never }));
-    if (!entryChange) return conditionHeld(send(writes));
-    try {
-      await send([...writes, entryChange]);
-      return true;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const reasons = (error as Error & { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
-      if (reasons.slice(0, writes.length).some((reason) => reason.Code === 'ConditionalCheckFailed')) return false;
-      return conditionHeld(send(writes));
+    const entryMissing = entryChange && { ConditionCheck: { TableName: this.table, Key: entryChange.Update.Key, ConditionExpression: 'attribute_not_exists(PK)' } };
+    let withEntry = entryChange !== undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await send(withEntry ? [...writes, entryChange!] : entryMissing ? [...writes, entryMissing] : writes);
+        return true;
+      } catch (error) {
+        const reasons = (error as Error & { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
+        const conflicted = reasons.some((reason) => reason.Code === 'TransactionConflict');
+        if (attempt >= MAX_THREAD_ENTRY_ATTEMPTS || (!conflicted && !isConditionFailure(error))) throw error;
+        if (reasons.slice(0, writes.length).some((reason) => reason.Code === 'ConditionalCheckFailed')) return false;
+        // The entry's condition failed: it is missing (with it), or there now (without it).
+        if (!conflicted) withEntry = !withEntry;
+        else await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+      }
     }
   }
 

@@ -6,8 +6,10 @@
  *    which thread reads list, with a copy of the reply when it is small (threadEntryItem). Replies
  *    stored before the entries existed have none, so their threads showed only the root; entries
  *    written before the copies existed make thread reads fetch their replies, one request more.
- *    A copy is written on condition that the reply's `update_at` is what the Scan read, so an edit
- *    meanwhile (which writes its own copy) is never overwritten by an older one.
+ *    A copy of another `update_at` than the reply's is written again (a reply changed during the
+ *    deploy by a release that kept no copies). A copy is written on condition that the reply's
+ *    `update_at` is what the Scan read, so an edit meanwhile (which writes its own copy) is never
+ *    overwritten by an older one.
  * 2. `counts`: every root with thread entries gets `reply_count` (its replies not deleted) and
  *    `last_reply_at` (its newest reply's time, never moved back) counted again. Replies stored
  *    before the counters existed never raised them.
@@ -15,8 +17,8 @@
  * Each call does one page: a Scan of at most SCAN_PAGE_ITEMS items, and for each item found one
  * write (an entry) or one recount (a root's thread entries and replies read, strongly consistent). A
  * cursor names the next page, so an interrupted run goes on where it stopped. Running it again
- * writes nothing: an entry is put only where none is (or a copy where the entry holds none), a root
- * only where its counters differ.
+ * writes nothing: an entry is put only where it is missing or differs, a root only where its
+ * counters differ.
  * A root's counters are written on condition that its `update_at` is what the recount read, so a
  * reply written or deleted meanwhile makes it count again; the write is `quiet_change` (clients get
  * no event for it, as for the live counter updates) and leaves `update_at` alone.
@@ -112,7 +114,7 @@ export class ThreadBackfill {
     return totals;
   }
 
-  /** Puts a reply's thread entry where there is none, or where it holds no copy and could; true when it did. */
+  /** Puts a reply's thread entry where there is none, or where its copy is missing, unwanted or of another version; true when it did. */
   private async writeEntry(reply: Record<string, unknown>): Promise<boolean> {
     const entry = threadEntryItem(reply);
     const written = this.db.send(
@@ -130,7 +132,12 @@ export class ThreadBackfill {
             Put: {
               TableName: this.table,
               Item: entry,
-              ConditionExpression: entry.reply_copy === true ? 'attribute_not_exists(reply_copy)' : 'attribute_not_exists(PK)',
+              // Where the entry lacks the copy it should hold, holds one it should not (the reply
+              // grew), or holds one of another version (changed by a release that kept no copies,
+              // during the deploy); `update_at` is what every change of a reply sets.
+              ConditionExpression:
+                entry.reply_copy === true ? 'attribute_not_exists(reply_copy) OR update_at <> :seen' : 'attribute_not_exists(PK) OR attribute_exists(reply_copy)',
+              ...(entry.reply_copy === true ? { ExpressionAttributeValues: { ':seen': reply.update_at } } : {}),
             },
           },
         ],

@@ -260,11 +260,53 @@ describe('connections', () => {
     // The real connection took seq 1 (the first test event) and then 2: nothing was lost between.
     await live.waitFor(() => live.events.filter((message) => message.event === 'test').length === 2);
     expect(live.events.filter((message) => message.event === 'test').map((message) => message.seq)).toEqual([1, 2]);
+    // One listed long ago whose hello never completed (its invocation died) is skipped at once.
+    const stale = 'staleopeningone=';
+    await connections.create(stale, world.user('outsider').id, Date.now());
+    await connections.claimHello(stale, world.user('outsider').id);
+    await connections.list(stale, world.user('outsider').id, [], Date.now() - 60_000);
+    expect(await publishToUser(api.runtime, world.user('outsider').id, { event: 'test', data: {}, broadcast: broadcast({ user_id: world.user('outsider').id }) })).toMatchObject({ sent: 1, skipped: 1 });
+    await live.waitFor(() => live.events.filter((message) => message.event === 'test').length === 3);
     // A closed socket's $disconnect forgets it too.
     live.client.close();
     const deadline = Date.now() + 5_000;
     while ((await connections.get(connectionId)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await connections.get(connectionId)).toBeUndefined();
+  });
+});
+
+describe('a hello the Management API fails to send', () => {
+  it('leaves the connection unlisted and authenticated, and its next frame sends the hello', async () => {
+    const { liveFor } = await import('../../lib/live/live.js');
+    const { receiveFrame } = await import('../../lib/live/socket.js');
+    const real = liveFor(api.runtime)!;
+    const sent: string[] = [];
+    let failing = true;
+    const live = {
+      connections: real.connections,
+      sender: {
+        send: async (_connectionId: string, message: string) => {
+          if (failing) throw new Error('ThrottlingException');
+          sent.push(message);
+          return 'sent' as const;
+        },
+        close: async () => {},
+      },
+    };
+    const connectionId = 'hellofailsonce==';
+    const userId = world.user('creator').id;
+    const channelId = world.channel('town-square').id;
+    await real.connections.create(connectionId, userId, Date.now());
+    const ping = JSON.stringify({ seq: 1, action: 'ping' });
+    await expect(receiveFrame(api.runtime, live, connectionId, ping)).rejects.toThrow('ThrottlingException');
+    expect((await real.connections.get(connectionId))?.state).toBe('authenticated');
+    expect((await real.connections.connectionsOfChannel(channelId)).map((target) => target.connectionId)).not.toContain(connectionId);
+    failing = false;
+    await receiveFrame(api.runtime, live, connectionId, JSON.stringify({ seq: 2, action: 'ping' }));
+    expect(JSON.parse(sent[0]!)).toMatchObject({ event: 'hello', seq: 0 });
+    expect((await real.connections.get(connectionId))?.state).toBe('open');
+    expect((await real.connections.connectionsOfChannel(channelId)).map((target) => target.connectionId)).toContain(connectionId);
+    await real.connections.remove(connectionId);
   });
 });
 

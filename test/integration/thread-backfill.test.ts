@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient, queryAll } from '../../lib/store/dynamo.js';
 import { keys } from '../../lib/store/keys.js';
 import { postFromItem } from '../../lib/store/posts.js';
 import { ThreadBackfill } from '../../lib/store/thread-backfill.js';
 import { client4 } from '../support/client4.js';
-import { stackEnvironment, withApiAndWorlds, type Api, type World } from '../support/harness.js';
+import { seedWorld, stackEnvironment, startApiOnOwnStage, type Api, type World } from '../support/harness.js';
 
 /**
  * The thread backfill (lib/store/thread-backfill.ts, infra/scripts/backfill-thread-entries.ts)
@@ -19,11 +19,16 @@ let world: World;
 let db: DynamoDBDocumentClient;
 let table: string;
 
-withApiAndWorlds(1, (started, [seeded]) => {
-  [api, world] = [started, seeded!];
+let stage: string;
+
+// Tables of its own: the backfill scans the whole posts table, which other files write to at once.
+beforeAll(async () => {
+  ({ api, stage } = await startApiOnOwnStage('backfill'));
+  world = await seedWorld(api.runtime);
   db = documentClient({ endpoint: api.runtime.config.dynamodbEndpoint, region: api.runtime.config.region });
   table = api.runtime.config.tables.posts;
 });
+afterAll(() => api?.close());
 
 const reader = () => client4(api.url, world.user('other').token);
 
@@ -62,7 +67,6 @@ async function storeAsOlderRelease(rootId: string, counters?: { reply_count: num
 /** `npx tsx infra/scripts/backfill-thread-entries.ts --stage <the test stack's>`, against DynamoDB Local. */
 function runScript(): Promise<string> {
   const environment = stackEnvironment();
-  const stage = environment.TABLE_POSTS!.replace(/^hookline-/, '').replace(/-posts$/, '');
   return new Promise((resolve, reject) =>
     execFile(
       'npx',

@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { Post as ClientPost } from '@mattermost/types/posts';
 import type { Post } from '../../lib/model.js';
@@ -88,6 +88,22 @@ describe('thread entries keep a copy of their reply', () => {
     const [cascaded] = await copiesAndReplies(root, [second]);
     expect(cascaded!.reply.delete_at).toBeGreaterThan(0);
     await expectCopiesInStep(root, replies, 'root deleted');
+  });
+
+  it('changes a reply whose entry is missing (stored before thread entries) without creating one', async () => {
+    const root = await createPost('from an older release');
+    const reply = await createPost('listed nowhere', root.id);
+    const db = documentClient({ endpoint: api.runtime.config.dynamodbEndpoint, region: api.runtime.config.region });
+    const table = api.runtime.config.tables.posts;
+    const entryKey = keys.threadReply(root.id, reply.create_at, reply.id);
+    await db.send(new DeleteCommand({ TableName: table, Key: entryKey }));
+    await clientOf('other').addReaction(world.user('other').id, reply.id, 'eyes');
+    await clientOf('other').removeReaction(world.user('other').id, reply.id, 'eyes');
+    await clientOf('creator').deletePost(root.id);
+    expect((await db.send(new GetCommand({ TableName: table, Key: entryKey, ConsistentRead: true }))).Item).toBeUndefined();
+    const stored = (await db.send(new GetCommand({ TableName: table, Key: keys.post(reply.id), ConsistentRead: true }))).Item!;
+    expect(stored).toMatchObject({ has_reactions: false });
+    expect(stored.delete_at).toBe(0);
   });
 
   it('holds the id alone while a reply is larger than MAX_THREAD_COPY_BYTES, and a copy again once an edit shrinks it', async () => {

@@ -247,16 +247,24 @@ export async function startLiveEvents(api: Api): Promise<{ stop(): Promise<void>
 }
 
 /**
+ * The HTTP API on tables of a stage of its own, for tests that read a whole table (a Scan) or its
+ * stream, which other files' writes on the shared test tables would disturb.
+ */
+export async function startApiOnOwnStage(prefix: string, overrides: Record<string, string> = {}): Promise<{ api: Api; stage: string }> {
+  const base = stackEnvironment();
+  const stage = uniqueName(prefix);
+  const provisioned = await provisionLocalResources({ stage, dynamoEndpoint: base.DYNAMODB_ENDPOINT!, sqsEndpoint: base.SQS_ENDPOINT! });
+  return { api: await startApi({ ...provisioned.environment, ...overrides }), stage };
+}
+
+/**
  * The HTTP API with live events: the websocket on the API's port, and the posts stream
  * (`startLiveEvents`), on tables of a stage of its own. On the shared test tables, two files'
  * live stacks would each push the other's channel events through their own gateway, which does
  * not know the other's connections: it answers 410, and the connections are pruned.
  */
 export async function startLiveStack(overrides: Record<string, string> = {}): Promise<{ api: Api; stage: string; close(): Promise<void> }> {
-  const base = stackEnvironment();
-  const stage = uniqueName('live');
-  const provisioned = await provisionLocalResources({ stage, dynamoEndpoint: base.DYNAMODB_ENDPOINT!, sqsEndpoint: base.SQS_ENDPOINT! });
-  const api = await startApi({ ...provisioned.environment, ...overrides });
+  const { api, stage } = await startApiOnOwnStage('live', overrides);
   const stream = await startLiveEvents(api);
   return {
     api,
