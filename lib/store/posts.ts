@@ -124,11 +124,12 @@ function toItem(post: Post): Record<string, unknown> {
 /**
  * A reply's thread entry holds a copy of the reply when its stored item is at most this size, so
  * that a thread is read whole with one Query of its root's partition. Every write that changes a
- * reply changes its copy in the same transaction. Above it the entry holds the id alone and the
- * thread read fetches the reply by key: copying a large reply would double what it costs to write
- * (a transaction bills two write units per KB of each item), for a request saved on rare threads.
+ * reply changes its copy in the same transaction. It holds any message up to Mattermost's 16 383
+ * characters of ASCII. Above it the entry holds the id alone and the thread read fetches the reply
+ * by key: a copy adds two write units per KB past the first (a transaction bills two per KB of each
+ * item) to the reply's writes, and past this size a request saved on rare threads is not worth it.
  */
-export const MAX_THREAD_COPY_BYTES = 8 * 1024;
+export const MAX_THREAD_COPY_BYTES = 16 * 1024;
 /** Rounds of a reply's change with its thread entry (an entry that appears or goes, a conflicting transaction). */
 const MAX_THREAD_ENTRY_ATTEMPTS = 5;
 
@@ -152,6 +153,18 @@ function itemBytesAtMost(item: Record<string, unknown>): number {
   return bytes;
 }
 
+/** An item's stored size, near enough for a threshold: names and values, strings in UTF-8. */
+function itemBytes(item: Record<string, unknown>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(item)) {
+    bytes += name.length + 8;
+    if (typeof value === 'string') bytes += Buffer.byteLength(value, 'utf8');
+    else if (value instanceof Uint8Array) bytes += value.length;
+    else bytes += 32;
+  }
+  return bytes;
+}
+
 /**
  * A reply's entry in its root's partition (keys.threadReply), from the reply's stored item: what a
  * thread read lists, with a copy of the reply (`reply_copy`) unless it is larger than MAX_THREAD_COPY_BYTES.
@@ -159,7 +172,8 @@ function itemBytesAtMost(item: Record<string, unknown>): number {
 export function threadEntryItem(replyItem: Record<string, unknown>): Record<string, unknown> {
   const replyId = String(replyItem.id);
   const entry = { ...keys.threadReply(String(replyItem.root_id), Number(replyItem.create_at), replyId), kind: 'thread_reply', post_id: replyId };
-  if (itemBytesAtMost(replyItem) > MAX_THREAD_COPY_BYTES) return entry;
+  // Counted exactly only when the cheap bound says it may be too large (this runs on every reply write).
+  if (itemBytesAtMost(replyItem) > MAX_THREAD_COPY_BYTES && itemBytes(replyItem) > MAX_THREAD_COPY_BYTES) return entry;
   return { ...withoutPlacement(replyItem), ...entry, reply_copy: true };
 }
 

@@ -479,7 +479,8 @@ describe('posts and threads', () => {
       return (await response.json()) as { id: string; create_at: number };
     };
     const root = await post('a root with a large reply');
-    const large = await post('x'.repeat(MAX_THREAD_COPY_BYTES / 2), root.id);
+    // 3 bytes a character in UTF-8: past MAX_THREAD_COPY_BYTES, within Mattermost's 16 383 characters.
+    const large = await post('€'.repeat(Math.ceil(MAX_THREAD_COPY_BYTES / 3) + 500), root.id);
     const older = await post('listed before copies', root.id);
     const small = await post('a small reply', root.id);
     const table = warm.runtime.config.tables.posts;
@@ -493,7 +494,7 @@ describe('posts and threads', () => {
     try {
       const { body, requests } = await countedOnce(cold, `/api/v4/posts/${small.id}/thread`);
       expect(body.order).toEqual([small.id, older.id, large.id, root.id]);
-      expect(body.posts[large.id].message).toHaveLength(MAX_THREAD_COPY_BYTES / 2);
+      expect(body.posts[large.id].message).toHaveLength(Math.ceil(MAX_THREAD_COPY_BYTES / 3) + 500);
       expect(body.posts[older.id].message).toBe('listed before copies');
       expect(requests).toEqual({ Query: 2, BatchGetItem: 1 });
     } finally {

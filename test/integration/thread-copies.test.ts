@@ -106,11 +106,15 @@ describe('thread entries keep a copy of their reply', () => {
     expect(stored.delete_at).toBe(0);
   });
 
-  it('holds the id alone while a reply is larger than MAX_THREAD_COPY_BYTES, and a copy again once an edit shrinks it', async () => {
+  it('holds the id alone while a reply is larger than MAX_THREAD_COPY_BYTES (in UTF-8), and a copy again once an edit shrinks it', async () => {
     const root = await createPost('release notes?');
     const reply = await createPost('short', root.id);
     const creator = clientOf('creator');
-    const large = 'x'.repeat(MAX_THREAD_COPY_BYTES / 2);
+    // Counted exactly: 12 000 characters of ASCII fit, though 3 bytes a character would not.
+    await creator.patchPost({ id: reply.id, message: 'x'.repeat(12_000) });
+    await expectCopiesInStep(root, [reply], 'long, in ASCII');
+    // 3 bytes a character in UTF-8: past MAX_THREAD_COPY_BYTES, within Mattermost's 16 383 characters.
+    const large = '€'.repeat(Math.ceil(MAX_THREAD_COPY_BYTES / 3) + 500);
     await creator.patchPost({ id: reply.id, message: large });
     const [grown] = await copiesAndReplies(root, [reply]);
     expect(grown!.hasCopy).toBe(false);
