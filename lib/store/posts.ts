@@ -141,29 +141,22 @@ function withoutPlacement(item: Record<string, unknown>): Record<string, unknown
   return Object.fromEntries(Object.entries(item).filter(([name]) => !PLACEMENT_ATTRIBUTES.includes(name)));
 }
 
-/** An upper bound of an item's stored size: every string counted at 3 bytes a unit, names included. */
-function itemBytesAtMost(item: Record<string, unknown>): number {
+/** An item's stored size as DynamoDB counts it (names and values), near enough for a threshold, with `stringBytes` measuring strings. */
+function itemBytes(item: Record<string, unknown>, stringBytes: (text: string) => number): number {
   let bytes = 0;
   for (const [name, value] of Object.entries(item)) {
     bytes += name.length + 8;
-    if (typeof value === 'string') bytes += maxUtf8Bytes(value);
+    if (typeof value === 'string') bytes += stringBytes(value);
     else if (value instanceof Uint8Array) bytes += value.length;
     else bytes += 32;
   }
   return bytes;
 }
 
-/** An item's stored size, near enough for a threshold: names and values, strings in UTF-8. */
-function itemBytes(item: Record<string, unknown>): number {
-  let bytes = 0;
-  for (const [name, value] of Object.entries(item)) {
-    bytes += name.length + 8;
-    if (typeof value === 'string') bytes += Buffer.byteLength(value, 'utf8');
-    else if (value instanceof Uint8Array) bytes += value.length;
-    else bytes += 32;
-  }
-  return bytes;
-}
+/** An upper bound of an item's stored size: every string counted at 3 bytes a unit, names included. */
+const itemBytesAtMost = (item: Record<string, unknown>) => itemBytes(item, maxUtf8Bytes);
+/** An item's stored size with its strings in UTF-8. */
+const itemBytesExactly = (item: Record<string, unknown>) => itemBytes(item, (text) => Buffer.byteLength(text, 'utf8'));
 
 /**
  * A reply's entry in its root's partition (keys.threadReply), from the reply's stored item: what a
@@ -173,7 +166,7 @@ export function threadEntryItem(replyItem: Record<string, unknown>): Record<stri
   const replyId = String(replyItem.id);
   const entry = { ...keys.threadReply(String(replyItem.root_id), Number(replyItem.create_at), replyId), kind: 'thread_reply', post_id: replyId };
   // Counted exactly only when the cheap bound says it may be too large (this runs on every reply write).
-  if (itemBytesAtMost(replyItem) > MAX_THREAD_COPY_BYTES && itemBytes(replyItem) > MAX_THREAD_COPY_BYTES) return entry;
+  if (itemBytesAtMost(replyItem) > MAX_THREAD_COPY_BYTES && itemBytesExactly(replyItem) > MAX_THREAD_COPY_BYTES) return entry;
   return { ...withoutPlacement(replyItem), ...entry, reply_copy: true };
 }
 
