@@ -35,12 +35,14 @@ export async function getPostThread(runtime: Runtime, user: User, postId: string
   const missing = stored.replies.filter((entry) => !entry.post).map((entry) => entry.id);
   // An asked reply the thread does not list (past the cap, or ephemeral) is fetched, not shown.
   const askedUnlisted = !post && !listed.has(postId);
+  let askedFetched: Post | undefined;
   for (const fetched of await runtime.posts.getPosts(askedUnlisted ? [...missing, postId] : missing)) {
     if (listed.has(fetched.id)) listed.set(fetched.id, fetched);
-    else if (fetched.id === postId) post = fetched;
+    else if (fetched.id === postId) askedFetched = fetched;
   }
   if (!post) {
-    post = listed.get(postId);
+    // Asked by a remembered reply: the read rule is checked here, on the reply as stored.
+    post = askedUnlisted ? askedFetched : listed.get(postId);
     if (!isVisibleTo(post, user.id)) throw postNotFound();
     await channelForMember(runtime, user, post.channel_id);
   }

@@ -143,6 +143,22 @@ describe('what the adversarial run found', () => {
     expect(anchored.status).toBe(404);
   });
 
+  it('answers 404 for a thread asked by another user\'s ephemeral reply, in a channel the caller is not in or is', async () => {
+    for (const channel of ['private', 'town-square']) {
+      const root = await api.postJson('/api/v4/posts', { channel_id: world.channel(channel).id, message: `${channel} secret root` }, auth());
+      expect(root.status).toBe(201);
+      // An action's answer in the thread, for the creator alone; this instance remembers its root.
+      const answer = buildPost({ userId: world.user('creator').id, channelId: world.channel(channel).id, rootId: root.json().id, message: 'for creator only', type: 'system_ephemeral', props: {} }, Date.now());
+      await api.runtime.posts.createEphemeralPost(answer, world.user('creator').id, Math.floor(Date.now() / 1000) + 600);
+      const theirs = await api.request('GET', `/api/v4/posts/${answer.id}/thread`, { headers: auth(world.user('other').token) });
+      expect(theirs.status, channel).toBe(404);
+      expect(theirs.text).not.toContain('secret root');
+      const own = await api.request('GET', `/api/v4/posts/${answer.id}/thread`, { headers: auth() });
+      expect(own.status, channel).toBe(200);
+      expect(own.json().order).toEqual([root.json().id]);
+    }
+  });
+
   it('refuses a command answer to another channel in the command\'s thread, and posts none of the answers', async () => {
     const root = await api.postJson('/api/v4/posts', { channel_id: world.channel('town-square').id, message: 'thread' }, auth());
     responder = (request, _index, response) =>
