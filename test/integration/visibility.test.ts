@@ -147,9 +147,13 @@ describe('what the adversarial run found', () => {
     for (const channel of ['private', 'town-square']) {
       const root = await api.postJson('/api/v4/posts', { channel_id: world.channel(channel).id, message: `${channel} secret root` }, auth());
       expect(root.status).toBe(201);
-      // An action's answer in the thread, for the creator alone; this instance remembers its root.
+      // An action's answer in the thread, for the creator alone.
       const answer = buildPost({ userId: world.user('creator').id, channelId: world.channel(channel).id, rootId: root.json().id, message: 'for creator only', type: 'system_ephemeral', props: {} }, Date.now());
       await api.runtime.posts.createEphemeralPost(answer, world.user('creator').id, Math.floor(Date.now() / 1000) + 600);
+      // The creator's page shows the answer: the instance now remembers where it is.
+      const page = await api.request('GET', `/api/v4/channels/${world.channel(channel).id}/posts`, { headers: auth() });
+      expect(page.json().order).toContain(answer.id);
+      expect(api.runtime.posts.knownCoordinates(answer.id)?.rootId).toBe(root.json().id);
       const theirs = await api.request('GET', `/api/v4/posts/${answer.id}/thread`, { headers: auth(world.user('other').token) });
       expect(theirs.status, channel).toBe(404);
       expect(theirs.text).not.toContain('secret root');
