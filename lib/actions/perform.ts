@@ -5,7 +5,8 @@ import { isValidId } from '../ids.js';
 import { callIntegration, IntegrationCallError } from '../integrations/call.js';
 import { newTriggerIds } from '../integrations/trigger-id.js';
 import type { Post, User } from '../model.js';
-import { readablePost } from '../posts/visibility.js';
+import { postNotFound, readablePost } from '../posts/visibility.js';
+import { editWithRetry } from '../posts/edit.js';
 import { buildPost, checkPostSize, checkPropsDepth, countRunes, MAX_POST_RUNES } from '../posts/rules.js';
 import type { Runtime } from '../runtime.js';
 import { decodeAttachments } from '../slack.js';
@@ -164,11 +165,14 @@ export async function performPostAction(runtime: Runtime, user: User, postId: st
 
 /**
  * Step 6 of `DoPostActionWithCookie`: message and props replaced (an update without props keeps
- * the post's), the server-owned props and pins kept (`integrationPost`'s `action_update`).
+ * the post's), the server-owned props and pins kept (`integrationPost`'s `action_update`). As
+ * Mattermost's `UpdatePost`, the update applies to the post as it is when the answer arrives, read
+ * again, not as it was clicked: a delete, an edit or a reaction made while the integration
+ * answered is kept. A post deleted meanwhile is not brought back: 404.
  */
 async function applyUpdate(runtime: Runtime, post: Post, update: ActionUpdate): Promise<void> {
-  const props = { ...(update.props ?? post.props) };
-  if (update.props?.attachments !== undefined) {
+  const props = update.props ? { ...update.props } : undefined;
+  if (props?.attachments !== undefined) {
     // Validated as Slack attachments, and actions given ids, but stored as sent: an update is no new post.
     try {
       props.attachments = prepareActions(decodeAttachments(props.attachments)) ?? [];
@@ -177,18 +181,29 @@ async function applyUpdate(runtime: Runtime, post: Post, update: ActionUpdate): 
       throw integrationError(`update.props.attachments: ${(error as Error).message}`);
     }
   }
-  const mapped = integrationPost(runtime.config, { text: update.message, type: post.type, props, attachments: null }, { path: 'action_update', original: post });
-  checkPostSize(mapped.message, mapped.props);
-  checkPropsDepth(mapped.props);
-  const nowMs = runtime.nowMs();
-  const updated: Post = {
-    ...post,
-    message: mapped.message,
-    props: mapped.props,
-    // Later than the version it replaces, even within its millisecond: readers and the thread
-    // backfill tell versions apart by update_at.
-    update_at: Math.max(nowMs, post.update_at + 1),
-    edit_at: mapped.message !== post.message ? nowMs : post.edit_at,
+  const change = (current: Post): Post => {
+    const mapped = integrationPost(runtime.config, { text: update.message, type: current.type, props: { ...(props ?? current.props) }, attachments: null }, { path: 'action_update', original: current });
+    checkPostSize(mapped.message, mapped.props);
+    checkPropsDepth(mapped.props);
+    const nowMs = runtime.nowMs();
+    return {
+      ...current,
+      message: mapped.message,
+      props: mapped.props,
+      // Later than the version it replaces, even within its millisecond: readers and the thread
+      // backfill tell versions apart by update_at.
+      update_at: Math.max(nowMs, current.update_at + 1),
+      edit_at: mapped.message !== current.message ? nowMs : current.edit_at,
+    };
   };
-  await runtime.posts.updatePost(updated, Math.floor(nowMs / 1000) + runtime.config.ephemeralPostTtlSeconds);
+  if (post.ephemeral_for !== undefined) {
+    const updated = change(post);
+    await runtime.posts.updateEphemeralPost({ ...updated, ephemeral_for: post.ephemeral_for }, Math.floor(runtime.nowMs() / 1000) + runtime.config.ephemeralPostTtlSeconds);
+    return;
+  }
+  const readCurrent = async () => {
+    const current = await runtime.posts.getPost(post.id, { consistent: true });
+    return current && current.delete_at === 0 ? current : undefined;
+  };
+  if (!(await editWithRetry(runtime, readCurrent, change))) throw postNotFound();
 }

@@ -85,13 +85,25 @@ function applyChanges(post: Post, changes: PostChanges, nowMs: number): Post {
 const editConflict = () =>
   new AppError('app.post.update.app_error', 'Unable to update the post: it kept changing; try again.', 409);
 
-async function editOwnPost(runtime: Runtime, user: User, postId: string, changes: PostChanges): Promise<Post> {
+/**
+ * Reads a stored post, changes it and writes the change (`PostStore.writeEdit`); on a fresh read
+ * again while a later change wins the race. Undefined when `read` finds no post to change (gone,
+ * deleted); 409 after MAX_EDIT_ATTEMPTS lost races.
+ */
+export async function editWithRetry(runtime: Runtime, read: () => Promise<Post | undefined>, change: (post: Post) => Post): Promise<Post | undefined> {
   for (let attempt = 0; attempt < MAX_EDIT_ATTEMPTS; attempt++) {
-    const post = await ownPost(runtime, user, postId);
-    const updated = applyChanges(post, changes, runtime.nowMs());
-    if (await runtime.posts.replacePostIfUnchanged(updated, post.update_at)) return postForClient(updated, runtime.config);
+    const post = await read();
+    if (!post) return undefined;
+    const updated = change(post);
+    if (await runtime.posts.writeEdit(updated)) return updated;
   }
   throw editConflict();
+}
+
+async function editOwnPost(runtime: Runtime, user: User, postId: string, changes: PostChanges): Promise<Post> {
+  // ownPost answers 404 or 403 itself, so a read that returns is a post to change.
+  const updated = await editWithRetry(runtime, () => ownPost(runtime, user, postId), (post) => applyChanges(post, changes, runtime.nowMs()));
+  return postForClient(updated!, runtime.config);
 }
 
 /** `PUT /api/v4/posts/{post_id}`: the whole post; its `id` must be the path's (Mattermost's 400 `id`). */
@@ -128,7 +140,7 @@ export async function deletePost(runtime: Runtime, user: User, postId: string): 
     }
     const root = post.root_id === '' ? undefined : await runtime.posts.getPost(post.root_id);
     const replyOf = root && root.reply_count > 0 ? { rootId: root.id } : undefined;
-    if (await runtime.posts.replacePostIfUnchanged(deleted, post.update_at, replyOf)) return { status: 'OK' };
+    if (await runtime.posts.writeEdit(deleted, replyOf)) return { status: 'OK' };
   }
   throw editConflict();
 }

@@ -7,6 +7,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -168,6 +169,47 @@ export function threadEntryItem(replyItem: Record<string, unknown>): Record<stri
   // Counted exactly only when the cheap bound says it may be too large (this runs on every reply write).
   if (itemBytesAtMost(replyItem) > MAX_THREAD_COPY_BYTES && itemBytesExactly(replyItem) > MAX_THREAD_COPY_BYTES) return entry;
   return { ...withoutPlacement(replyItem), ...entry, reply_copy: true };
+}
+
+/** A post's counters, which reactions and replies change on their own; edits leave them alone. */
+const COUNTER_ATTRIBUTES = ['has_reactions', 'reply_count', 'last_reply_at'];
+/** The attributes of a post item that one version has and another may not. */
+const OPTIONAL_ATTRIBUTES = ['props_json', 'props_gz', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK', 'origin_kind', 'origin_id'];
+
+/**
+ * `SET` each of `set`, each of `setIfAbsent` where the item has none, and `REMOVE` each of
+ * `remove`, with placeholder names and values.
+ */
+function updateExpression(set: Record<string, unknown>, remove: string[] = [], setIfAbsent: Record<string, unknown> = {}) {
+  const names = Object.keys(set);
+  const absentNames = Object.keys(setIfAbsent);
+  const assignments = [
+    ...names.map((_, index) => `#s${index} = :s${index}`),
+    ...absentNames.map((_, index) => `#i${index} = if_not_exists(#i${index}, :i${index})`),
+  ];
+  const clauses = [];
+  if (assignments.length > 0) clauses.push(`SET ${assignments.join(', ')}`);
+  if (remove.length > 0) clauses.push(`REMOVE ${remove.map((_, index) => `#r${index}`).join(', ')}`);
+  const values = Object.fromEntries([
+    ...names.map((name, index) => [`:s${index}`, set[name]]),
+    ...absentNames.map((name, index) => [`:i${index}`, setIfAbsent[name]]),
+  ]) as Record<string, unknown>;
+  return {
+    UpdateExpression: clauses.join(' '),
+    ExpressionAttributeNames: Object.fromEntries([
+      ...names.map((name, index) => [`#s${index}`, name]),
+      ...absentNames.map((name, index) => [`#i${index}`, name]),
+      ...remove.map((name, index) => [`#r${index}`, name]),
+    ]),
+    // DynamoDB refuses an empty map (an expression that only removes).
+    ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+  };
+}
+
+/** A write of a reply's thread entry within a transaction, and the entry's key. */
+interface ThreadEntryWrite {
+  key: Key;
+  write: Record<string, unknown>;
 }
 
 /** A reply listed in its root's thread: its post when the entry holds a copy, else its id alone. */
@@ -554,20 +596,11 @@ export class PostStore {
   }
 
   /**
-   * Replaces a stored post with its updated version, where it is indexed: a channel's pages, or,
-   * for an ephemeral post, its user's partition and bundle (with a fresh expiry, `ephemeralExpiresAtSeconds`).
+   * Replaces an ephemeral post with its updated version (an action's update of an answer), in its
+   * user's partition and bundle, with a fresh expiry; stored posts change through `writeEdit`.
    */
-  async updatePost(post: Post, ephemeralExpiresAtSeconds?: number): Promise<void> {
-    const audience = post.ephemeral_for;
-    if (audience !== undefined) {
-      await this.writeEphemeral(ephemeralItem(post, audience, ephemeralExpiresAtSeconds), 'attribute_exists(PK)');
-    } else {
-      const item = toItem(post);
-      const put = { TableName: this.table, Item: item, ConditionExpression: 'attribute_exists(PK)' };
-      if (post.root_id === '') await this.db.send(new PutCommand(put));
-      // A reply and its thread entry's copy change together.
-      else await this.db.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, { Put: { TableName: this.table, Item: threadEntryItem(item) } }] }));
-    }
+  async updateEphemeralPost(post: Post & { ephemeral_for: string }, expiresAtSeconds: number): Promise<void> {
+    await this.writeEphemeral(ephemeralItem(post, post.ephemeral_for, expiresAtSeconds), 'attribute_exists(PK)');
     await this.listRootAmongChanges(post, post.update_at);
   }
 
@@ -600,21 +633,30 @@ export class PostStore {
   }
 
   /**
-   * Replaces a post with its edited version if nobody changed it since it was read (`update_at`
-   * unchanged; a reply raising its root's count changes it too). False when someone did: the
-   * caller reads again and retries. `replyOf` also lowers a root's `reply_count` in the same
-   * transaction (a reply being deleted).
+   * Writes an edited or deleted version of a stored post over the stored one, as one UpdateItem of
+   * everything but its counters (`has_reactions`, `reply_count`, `last_reply_at`): reactions and
+   * replies change those on their own, so an edit neither undoes them nor conflicts with them (a
+   * reply's thread entry gets the same change, in the same transaction). Mattermost's edits are last
+   * writer wins; this one is refused (false: the caller reads again and retries) only when the post
+   * is gone, deleted, or has a later `update_at` than this version, so a post never comes back from
+   * a delete and `update_at` never moves back. `replyOf` also lowers a root's `reply_count` in the
+   * same transaction (a reply being deleted).
    */
-  async replacePostIfUnchanged(post: Post, seenUpdateAt: number, replyOf?: { rootId: string }): Promise<boolean> {
+  async writeEdit(post: Post, replyOf?: { rootId: string }): Promise<boolean> {
     const item = toItem(post);
-    const put = {
-      TableName: this.table,
-      Item: item,
-      ConditionExpression: 'attribute_exists(PK) AND update_at = :seen',
-      ExpressionAttributeValues: { ':seen': seenUpdateAt },
+    const content = Object.fromEntries(Object.entries(item).filter(([name]) => !['PK', 'SK', ...COUNTER_ATTRIBUTES].includes(name)));
+    // What this version lacks goes: the other form of props, index entries of a deleted post.
+    const absent = OPTIONAL_ATTRIBUTES.filter((name) => !(name in item));
+    const expression = updateExpression(content, [...absent, 'quiet_change', 'trigger_webhooks']);
+    const edit = {
+      Update: {
+        TableName: this.table,
+        Key: keys.post(post.id),
+        ...expression,
+        ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero AND update_at < :version',
+        ExpressionAttributeValues: { ...expression.ExpressionAttributeValues, ':zero': 0, ':version': post.update_at },
+      },
     };
-    // A reply's thread entry keeps its copy in step, in the same transaction.
-    const entry = post.root_id === '' ? [] : [{ Put: { TableName: this.table, Item: threadEntryItem(item) } }];
     const rootCount = replyOf
       ? [
           {
@@ -634,9 +676,22 @@ export class PostStore {
           },
         ]
       : [];
-    const writes = [{ Put: put }, ...entry, ...rootCount];
-    const written = conditionHeld(writes.length === 1 ? this.db.send(new PutCommand(put)) : this.db.send(new TransactWriteCommand({ TransactItems: writes })));
-    if (!(await written)) return false;
+    // A reply's copy gets the same change, and its counters stay. An entry that held the id alone
+    // (its reply was larger, or it predates the copies) becomes a copy: a reply has no replies, and
+    // reactions keep `has_reactions` on every entry, so only an entry that never saw one takes the
+    // read's. A reply grown past MAX_THREAD_COPY_BYTES leaves its id alone, its counters kept.
+    const copied = withoutPlacement(content);
+    const entryChange =
+      post.root_id === ''
+        ? undefined
+        : threadEntryItem(item).reply_copy === true
+          ? this.threadEntryChange(post, { ...copied, reply_copy: true }, absent.filter((name) => !PLACEMENT_ATTRIBUTES.includes(name)), {
+              has_reactions: post.has_reactions,
+              reply_count: 0,
+              last_reply_at: 0,
+            })
+          : this.threadEntryChange(post, {}, ['reply_copy', ...Object.keys(copied).filter((name) => name !== 'update_at')]);
+    if (!(await this.transactWithThreadEntry([edit, ...rootCount], entryChange))) return false;
     // A delete lowered the root's count, which lists the root among the changes already.
     if (!replyOf) await this.listRootAmongChanges(post, post.update_at);
     return true;
@@ -724,18 +779,24 @@ export class PostStore {
    * The write that applies to a reply's thread entry what an UpdateItem applies to the reply's item
    * (the same attributes, the same values), so the copy stays equal to the item; undefined for a root.
    */
-  private threadEntryChange(post: Pick<Post, 'id' | 'root_id' | 'create_at'>, changes: Record<string, unknown>) {
+  private threadEntryChange(
+    post: Pick<Post, 'id' | 'root_id' | 'create_at'>,
+    set: Record<string, unknown>,
+    remove: string[] = [],
+    setIfAbsent: Record<string, unknown> = {},
+  ): ThreadEntryWrite | undefined {
     if (post.root_id === '') return undefined;
-    const names = Object.keys(changes);
+    const key = keys.threadReply(post.root_id, post.create_at, post.id);
     return {
-      Update: {
-        TableName: this.table,
-        Key: keys.threadReply(post.root_id, post.create_at, post.id),
-        UpdateExpression: `SET ${names.map((name, index) => `#a${index} = :a${index}`).join(', ')}`,
-        // Never creates an entry: one that is missing (a reply older than thread entries) stays so.
-        ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeNames: Object.fromEntries(names.map((name, index) => [`#a${index}`, name])),
-        ExpressionAttributeValues: Object.fromEntries(names.map((name, index) => [`:a${index}`, changes[name]])),
+      key,
+      write: {
+        Update: {
+          TableName: this.table,
+          Key: key,
+          ...updateExpression(set, remove, setIfAbsent),
+          // Never creates an entry: one that is missing (a reply older than thread entries) stays so.
+          ConditionExpression: 'attribute_exists(PK)',
+        },
       },
     };
   }
@@ -748,13 +809,16 @@ export class PostStore {
    * with another transaction on the same items is tried again too. False when a condition of
    * `writes` failed.
    */
-  private async transactWithThreadEntry(writes: Array<Record<string, unknown>>, entryChange: { Update: { TableName: string; Key: Key } } | undefined): Promise<boolean> {
+  private async transactWithThreadEntry(writes: Array<Record<string, unknown>>, entryChange: ThreadEntryWrite | undefined): Promise<boolean> {
+    // One write alone is no transaction (which would bill it twice): a root's edit.
+    const only = !entryChange && writes.length === 1 ? (writes[0] as { Update?: UpdateCommandInput }).Update : undefined;
+    if (only) return conditionHeld(this.db.send(new UpdateCommand(only)));
     const send = (items: Array<Record<string, unknown>>) => this.db.send(new TransactWriteCommand({ TransactItems: items as never }));
-    const entryMissing = entryChange && { ConditionCheck: { TableName: this.table, Key: entryChange.Update.Key, ConditionExpression: 'attribute_not_exists(PK)' } };
+    const entryMissing = entryChange && { ConditionCheck: { TableName: this.table, Key: entryChange.key, ConditionExpression: 'attribute_not_exists(PK)' } };
     let withEntry = entryChange !== undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        await send(withEntry ? [...writes, entryChange!] : entryMissing ? [...writes, entryMissing] : writes);
+        await send(withEntry ? [...writes, entryChange!.write] : entryMissing ? [...writes, entryMissing] : writes);
         return true;
       } catch (error) {
         const reasons = (error as Error & { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
@@ -846,8 +910,9 @@ export class PostStore {
     return { post, replies };
   }
 
-  async getPost(postId: string): Promise<Post | undefined> {
-    const result = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.post(postId) }));
+  /** A post by id; `consistent` for a read-modify-write that must see the latest version. */
+  async getPost(postId: string, options: { consistent?: boolean } = {}): Promise<Post | undefined> {
+    const result = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.post(postId), ...(options.consistent ? { ConsistentRead: true } : {}) }));
     return result.Item ? this.read(result.Item) : undefined;
   }
 

@@ -151,6 +151,38 @@ describe('clicks', () => {
 });
 
 describe('answers', () => {
+  /** Clicks and holds the integration's answer until the returned `release`, once the click has reached it. */
+  async function clickHeld(postId: string, answer: unknown) {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    responder = (_request, _index, response) => void held.then(() => replyJson(response, answer));
+    const before = server.received.length;
+    const clicked = click(postId, 'approve-1_ok');
+    while (server.received.length === before) await new Promise((resolve) => setTimeout(resolve, 10));
+    return { clicked, release };
+  }
+
+  it('applies an update to the post as it is when the answer arrives: a reaction and a pin made meanwhile stay', async () => {
+    const postId = await postWithActions();
+    const { clicked, release } = await clickHeld(postId, { update: { message: 'approved' } });
+    const reacted = await api.postJson('/api/v4/reactions', { user_id: world.user('other').id, post_id: postId, emoji_name: 'eyes' }, auth(world.user('other').token));
+    expect(reacted.status).toBe(200);
+    const pinned = await api.request('PUT', `/api/v4/posts/${postId}/patch`, { body: JSON.stringify({ is_pinned: true }), headers: { 'content-type': 'application/json', ...auth() } });
+    expect(pinned.status).toBe(200);
+    release();
+    expect((await clicked).status).toBe(200);
+    expect(await readPost(postId)).toMatchObject({ message: 'approved', has_reactions: true, is_pinned: true });
+  });
+
+  it('never brings back a post deleted while the integration answered: the update answers 404', async () => {
+    const postId = await postWithActions();
+    const { clicked, release } = await clickHeld(postId, { update: { message: 'approved' } });
+    expect((await api.request('DELETE', `/api/v4/posts/${postId}`, { headers: auth() })).status).toBe(200);
+    release();
+    expect((await clicked).status).toBe(404);
+    expect((await api.request('GET', `/api/v4/posts/${postId}`, { headers: auth() })).status).toBe(404);
+  });
+
   it('IA-06 updates message and props but keeps from_webhook, overrides and pins', async () => {
     responder = (_request, _index, response) =>
       replyJson(response, {

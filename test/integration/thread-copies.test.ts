@@ -71,9 +71,9 @@ describe('thread entries keep a copy of their reply', () => {
     expect(unreacted!.reply.has_reactions).toBe(false);
     await expectCopiesInStep(root, replies, 'last reaction removed');
 
-    // An integration's answer to a click replaces the post (lib/actions/perform.ts).
+    // An integration's answer to a click changes the post as edits do (lib/actions/perform.ts).
     const stored = (await api.runtime.posts.getPost(second.id))!;
-    await api.runtime.posts.updatePost({ ...stored, message: 'approved by @other', props: { attachments: [] }, update_at: stored.update_at + 1 });
+    expect(await api.runtime.posts.writeEdit({ ...stored, message: 'approved by @other', props: { attachments: [] }, update_at: stored.update_at + 1 })).toBe(true);
     await expectCopiesInStep(root, replies, 'action update');
 
     await creator.deletePost(first.id);
@@ -88,6 +88,24 @@ describe('thread entries keep a copy of their reply', () => {
     const [cascaded] = await copiesAndReplies(root, [second]);
     expect(cascaded!.reply.delete_at).toBeGreaterThan(0);
     await expectCopiesInStep(root, replies, 'root deleted');
+  });
+
+  it('an edit from a read older than a reaction neither waits for it nor undoes it, on the reply and its copy; a later change wins', async () => {
+    const root = await createPost('rollout?');
+    const reply = await createPost('rolling', root.id);
+    const read = (await api.runtime.posts.getPost(reply.id, { consistent: true }))!;
+    await clientOf('other').addReaction(world.user('other').id, reply.id, 'eyes');
+    const edited = { ...read, message: 'rolled out', edit_at: Date.now(), update_at: Math.max(Date.now(), read.update_at + 1) + 1_000 };
+    expect(await api.runtime.posts.writeEdit(edited)).toBe(true);
+    const [after] = await copiesAndReplies(root, [reply]);
+    expect(after!.reply).toMatchObject({ message: 'rolled out', has_reactions: true });
+    await expectCopiesInStep(root, [reply], 'edited after a reaction');
+    // A version no later than the stored one (a change after the read won) is refused: read again.
+    expect(await api.runtime.posts.writeEdit({ ...read, message: 'stale', update_at: read.update_at + 1 })).toBe(false);
+    // A deleted reply is never brought back by an edit that read it before the delete.
+    await clientOf('creator').deletePost(reply.id);
+    expect(await api.runtime.posts.writeEdit({ ...edited, message: 'back?', update_at: edited.update_at + 60_000 })).toBe(false);
+    expect((await api.runtime.posts.getPost(reply.id, { consistent: true }))!.delete_at).toBeGreaterThan(0);
   });
 
   it('changes a reply whose entry is missing (stored before thread entries) without creating one', async () => {
