@@ -698,13 +698,14 @@ export class PostStore {
   }
 
   /** A post's reactions, at most `limit`, by user then emoji. */
-  async reactionsOf(postId: string, limit: number): Promise<Reaction[]> {
+  async reactionsOf(postId: string, limit: number, options: { consistent?: boolean } = {}): Promise<Reaction[]> {
     const items = await queryAll(
       this.db,
       {
         TableName: this.table,
         KeyConditionExpression: 'PK = :post AND begins_with(SK, :prefix)',
         ExpressionAttributeValues: { ':post': keys.post(postId).PK, ':prefix': keys.reactionsPrefix() },
+        ...(options.consistent ? { ConsistentRead: true } : {}),
       },
       limit,
     );
@@ -753,7 +754,44 @@ export class PostStore {
       ],
       this.threadEntryChange(post, { has_reactions: othersRemain, update_at: nowMs }),
     );
-    if (removed) await this.listRootAmongChanges(post, nowMs);
+    if (!removed) return;
+    await this.reconcileHasReactions(post);
+    await this.listRootAmongChanges(post, nowMs);
+  }
+
+  /**
+   * Sets `has_reactions` to what the post's reactions are, after a removal: a removal decides the
+   * flag from the reactions it read before its transaction, so two removals at once can leave it
+   * set with none left, and a removal racing an addition can clear it with one left. Read after the
+   * removal (strongly consistent): the flag, its `reactions_version`, then the reactions. The fix is
+   * written only if no reaction changed since (`reactions_version`): a later addition set the flag
+   * right itself, and a later removal reconciles on its own. Additions need none: the flag is right
+   * when they commit. It leaves `update_at` alone (`quiet_change`: the reaction's own event told clients).
+   */
+  private async reconcileHasReactions(post: Pick<Post, 'id' | 'root_id' | 'create_at'>): Promise<void> {
+    const stored = (
+      await this.db.send(
+        new GetCommand({ TableName: this.table, Key: keys.post(post.id), ConsistentRead: true, ProjectionExpression: 'has_reactions, reactions_version, delete_at' }),
+      )
+    ).Item;
+    if (!stored || Number(stored.delete_at ?? 0) !== 0) return;
+    const actual = (await this.reactionsOf(post.id, 1, { consistent: true })).length > 0;
+    if (Boolean(stored.has_reactions) === actual) return;
+    const version = stored.reactions_version;
+    await this.transactWithThreadEntry(
+      [
+        {
+          Update: {
+            TableName: this.table,
+            Key: keys.post(post.id),
+            UpdateExpression: 'SET has_reactions = :actual, quiet_change = :quiet',
+            ConditionExpression: `delete_at = :zero AND ${version === undefined ? 'attribute_not_exists(reactions_version)' : 'reactions_version = :version'}`,
+            ExpressionAttributeValues: { ':actual': actual, ':quiet': true, ':zero': 0, ...(version === undefined ? {} : { ':version': version }) },
+          },
+        },
+      ],
+      this.threadEntryChange(post, { has_reactions: actual }),
+    );
   }
 
   private reactionsChanged(postId: string, channelId: string, hasReactions: boolean, nowMs: number) {
@@ -761,7 +799,8 @@ export class PostStore {
       Update: {
         TableName: this.table,
         Key: keys.post(postId),
-        UpdateExpression: 'SET has_reactions = :has, update_at = :now, GSI2PK = :channel, GSI2SK = :order, quiet_change = :quiet',
+        // reactions_version counts reaction changes, for `reconcileHasReactions`.
+        UpdateExpression: 'SET has_reactions = :has, update_at = :now, GSI2PK = :channel, GSI2SK = :order, quiet_change = :quiet ADD reactions_version :one',
         ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero',
         ExpressionAttributeValues: {
           ':has': hasReactions,
@@ -770,6 +809,7 @@ export class PostStore {
           ':channel': keys.postsOfChannel(channelId),
           ':order': keys.postOrder(nowMs, postId),
           ':quiet': true,
+          ':one': 1,
         },
       },
     };

@@ -108,6 +108,29 @@ describe('thread entries keep a copy of their reply', () => {
     expect((await api.runtime.posts.getPost(reply.id, { consistent: true }))!.delete_at).toBeGreaterThan(0);
   });
 
+  it('keeps has_reactions true to the reactions when removals race each other or an addition, on the reply and its copy', async () => {
+    const root = await createPost('lunch?');
+    const reply = await createPost('pizza', root.id);
+    const posts = api.runtime.posts;
+    const reaction = (userId: string, emojiName: string) => ({ user_id: userId, post_id: reply.id, emoji_name: emojiName, create_at: Date.now(), update_at: Date.now(), delete_at: 0, remote_id: '', channel_id: reply.channel_id });
+    const [creatorId, otherId] = [world.user('creator').id, world.user('other').id];
+    // Two removals that each read the other's reaction before either removed its own.
+    expect(await posts.addReaction(reaction(creatorId, 'pizza'), reply)).toBe(true);
+    expect(await posts.addReaction(reaction(otherId, 'yum'), reply)).toBe(true);
+    await posts.removeReaction(reply, creatorId, 'pizza', true, Date.now());
+    await posts.removeReaction(reply, otherId, 'yum', true, Date.now());
+    const [none] = await copiesAndReplies(root, [reply]);
+    expect(none!.reply.has_reactions).toBe(false);
+    await expectCopiesInStep(root, [reply], 'both removed');
+    // A removal that read no other reaction, while one was added before its transaction.
+    expect(await posts.addReaction(reaction(creatorId, 'pizza'), reply)).toBe(true);
+    expect(await posts.addReaction(reaction(otherId, 'yum'), reply)).toBe(true);
+    await posts.removeReaction(reply, creatorId, 'pizza', false, Date.now());
+    const [one] = await copiesAndReplies(root, [reply]);
+    expect(one!.reply.has_reactions).toBe(true);
+    await expectCopiesInStep(root, [reply], 'one left');
+  });
+
   it('changes a reply whose entry is missing (stored before thread entries) without creating one', async () => {
     const root = await createPost('from an older release');
     const reply = await createPost('listed nowhere', root.id);
