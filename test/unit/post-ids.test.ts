@@ -32,9 +32,10 @@ describe('post ids carry their creation time', () => {
     // Derived ids are the same every run: none of these reads as carrying a time.
     const derived = Array.from({ length: 20_000 }, (_, index) => deriveId('reply', String(index), '0'));
     expect(derived.filter((id) => postIdTimeMs(id, LATEST_MS) !== undefined)).toEqual([]);
-    // Random ids pass by chance: the check byte (1 in 256), the padding (1 in 4) and a time in the
-    // 2.5 months up to LATEST_MS (about 1 in 42 000) make about 1 in 43 million. One of 20 000 does
-    // so in about 1 run of 2 000; two in about 1 of 4 million. A broken check lets thousands through.
+    // Random ids pass by chance: the check byte (1 in 256; newId's padding is always zero) and a
+    // time in the 2.5 months up to LATEST_MS (about 1 in 42 000) make about 1 in 11 million. One of
+    // 20 000 does so in about 1 run of 540; two in about 1 of 600 000. A broken check lets
+    // thousands through.
     const random = Array.from({ length: 20_000 }, () => newId());
     expect(random.filter((id) => postIdTimeMs(id, LATEST_MS) !== undefined).length).toBeLessThanOrEqual(1);
     const id = newPostId(NOW_MS);
