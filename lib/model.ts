@@ -172,6 +172,11 @@ export interface Post {
   ephemeral_for?: string;
   /** Internal: who made the post, signed into every click on its buttons. Never sent to clients. */
   origin?: PostOrigin;
+  /**
+   * Internal: how many times the post's content was written over (`PostStore.writeEdit`), absent
+   * before the first; an edit holds only if it is what the edit read. Never sent to clients.
+   */
+  content_version?: number;
 }
 
 /** Mattermost's `model.Reaction`. */

@@ -303,6 +303,13 @@ describe('serverless package', () => {
     }
     expect([...actionsOf(roleOf('Reactions'))].some((action) => action.startsWith('sqs:'))).toBe(false);
     expect(actionsOf(roleOf('Reactions')).has('dynamodb:DeleteItem')).toBe(true);
+    // A reply's change may check, in its transaction, that a missing thread entry stays missing
+    // (lib/store/posts.ts, transactWithThreadEntry): DynamoDB Local does not check IAM, so this does.
+    for (const fn of ['PostEdits', 'Reactions', 'PostAction', 'ExecuteCommand', 'Dialogs']) {
+      expect(actionsOf(roleOf(fn)).has('dynamodb:ConditionCheckItem'), fn).toBe(true);
+    }
+    // Edits and deletes only update posts.
+    expect(actionsOf(roleOf('PostEdits')).has('dynamodb:PutItem')).toBe(false);
     // A thread is read like a post: the same read-only role.
     expect(roleOf('PostThread')).toBe(roleOf('GetPost'));
     const reader = actionsOf(roleOf('GetPost'));

@@ -23,9 +23,12 @@ import { postNotFound, readablePost } from './visibility.js';
 /** A write that lost a race with another change is retried on a fresh read this many times. */
 const MAX_EDIT_ATTEMPTS = 5;
 
-/** The post the caller may change: visible to them (404/403 as reads), stored, and theirs (403). */
+/**
+ * The post the caller may change: visible to them (404/403 as reads), stored, and theirs (403).
+ * Read strongly consistent: an edit holds only if it read the latest content (`writeEdit`).
+ */
 async function ownPost(runtime: Runtime, user: User, postId: string): Promise<Post> {
-  const { post } = await readablePost(runtime, user, postId);
+  const { post } = await readablePost(runtime, user, postId, { consistent: true });
   // Ephemeral posts are not stored posts in Mattermost: there is nothing to edit or delete.
   if (post.ephemeral_for !== undefined) throw postNotFound();
   if (post.user_id !== user.id) throw errors.permissions();

@@ -12,7 +12,7 @@ import type { Post } from '../model.js';
  * `/static/emoji/1f3c0.png`); unknown names are left alone.
  */
 export function postForClient(stored: Post, config: Pick<Config, 'enablePostIconOverride'>): Post {
-  const { ephemeral_for: _audience, origin: _origin, ...rest } = stored;
+  const { ephemeral_for: _audience, origin: _origin, content_version: _version, ...rest } = stored;
   // Clients never see an action's integration URL or context.
   const post = { ...rest, props: stripActionIntegrations(rest.props) };
   const emoji = post.props.override_icon_emoji;

@@ -23,9 +23,9 @@ export async function channelForMember(runtime: Runtime, user: User, channelId: 
 }
 
 /** A post the user may see, with its channel: 404 for a post they may not know of, 403 outside its channel. */
-export async function readablePost(runtime: Runtime, user: User, postId: string): Promise<{ post: Post; channel: Channel }> {
+export async function readablePost(runtime: Runtime, user: User, postId: string, options: { consistent?: boolean } = {}): Promise<{ post: Post; channel: Channel }> {
   if (!isValidId(postId)) throw errors.invalidUrlParam('post_id');
-  const post = await runtime.posts.getPost(postId);
+  const post = await runtime.posts.getPost(postId, options);
   if (!isVisibleTo(post, user.id)) throw postNotFound();
   return { post, channel: await channelForMember(runtime, user, post.channel_id) };
 }

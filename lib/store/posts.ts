@@ -125,8 +125,8 @@ function toItem(post: Post): Record<string, unknown> {
 /**
  * A reply's thread entry holds a copy of the reply when its stored item is at most this size, so
  * that a thread is read whole with one Query of its root's partition. Every write that changes a
- * reply changes its copy in the same transaction. It holds any message up to Mattermost's 16 383
- * characters of ASCII. Above it the entry holds the id alone and the thread read fetches the reply
+ * reply changes its copy in the same transaction. It holds a message of about 15 000 characters of
+ * ASCII with small props (Mattermost allows 16 383). Above it the entry holds the id alone and the thread read fetches the reply
  * by key: a copy adds two write units per KB past the first (a transaction bills two per KB of each
  * item) to the reply's writes, and past this size a request saved on rare threads is not worth it.
  */
@@ -318,6 +318,7 @@ export function postFromItem(item: Record<string, unknown>): Post {
     last_reply_at: Number(item.last_reply_at ?? 0),
     metadata: readStoredObject(item, 'metadata', problems) as Post['metadata'],
     ...(typeof item.ephemeral_for === 'string' ? { ephemeral_for: item.ephemeral_for } : {}),
+    ...(typeof item.content_version === 'number' ? { content_version: item.content_version } : {}),
     ...(typeof item.origin_kind === 'string' && typeof item.origin_id === 'string'
       ? { origin: { kind: item.origin_kind as PostOrigin['kind'], id: item.origin_id } }
       : {}),
@@ -636,15 +637,19 @@ export class PostStore {
    * Writes an edited or deleted version of a stored post over the stored one, as one UpdateItem of
    * everything but its counters (`has_reactions`, `reply_count`, `last_reply_at`): reactions and
    * replies change those on their own, so an edit neither undoes them nor conflicts with them (a
-   * reply's thread entry gets the same change, in the same transaction). Mattermost's edits are last
-   * writer wins; this one is refused (false: the caller reads again and retries) only when the post
-   * is gone, deleted, or has a later `update_at` than this version, so a post never comes back from
-   * a delete and `update_at` never moves back. `replyOf` also lowers a root's `reply_count` in the
+   * reply's thread entry gets the same change, in the same transaction). It is refused (false: the
+   * caller reads again and retries) when the post is gone or deleted (a post never comes back from
+   * a delete), when its content changed since the edit's read (`content_version`, which only these
+   * writes change: no edit overwrites another it did not see), or when it has a later `update_at`
+   * (an edit never moves `update_at` back). `replyOf` also lowers a root's `reply_count` in the
    * same transaction (a reply being deleted).
    */
   async writeEdit(post: Post, replyOf?: { rootId: string }): Promise<boolean> {
     const item = toItem(post);
-    const content = Object.fromEntries(Object.entries(item).filter(([name]) => !['PK', 'SK', ...COUNTER_ATTRIBUTES].includes(name)));
+    const content: Record<string, unknown> = Object.fromEntries(Object.entries(item).filter(([name]) => !['PK', 'SK', ...COUNTER_ATTRIBUTES].includes(name)));
+    // The version this edit read, and the one it writes (the copy gets it too, to stay equal).
+    const seenVersion = post.content_version;
+    content.content_version = (seenVersion ?? 0) + 1;
     // What this version lacks goes: the other form of props, index entries of a deleted post.
     const absent = OPTIONAL_ATTRIBUTES.filter((name) => !(name in item));
     const expression = updateExpression(content, [...absent, 'quiet_change', 'trigger_webhooks']);
@@ -653,8 +658,15 @@ export class PostStore {
         TableName: this.table,
         Key: keys.post(post.id),
         ...expression,
-        ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero AND update_at < :version',
-        ExpressionAttributeValues: { ...expression.ExpressionAttributeValues, ':zero': 0, ':version': post.update_at },
+        ConditionExpression: `attribute_exists(PK) AND delete_at = :zero AND update_at < :version AND ${
+          seenVersion === undefined ? 'attribute_not_exists(content_version)' : 'content_version = :seen'
+        }`,
+        ExpressionAttributeValues: {
+          ...expression.ExpressionAttributeValues,
+          ':zero': 0,
+          ':version': post.update_at,
+          ...(seenVersion === undefined ? {} : { ':seen': seenVersion }),
+        },
       },
     };
     const rootCount = replyOf
@@ -690,7 +702,7 @@ export class PostStore {
               reply_count: 0,
               last_reply_at: 0,
             })
-          : this.threadEntryChange(post, {}, ['reply_copy', ...Object.keys(copied).filter((name) => name !== 'update_at')]);
+          : this.threadEntryChange(post, {}, ['reply_copy', ...Object.keys(copied), ...absent.filter((name) => !PLACEMENT_ATTRIBUTES.includes(name))]);
     if (!(await this.transactWithThreadEntry([edit, ...rootCount], entryChange))) return false;
     // A delete lowered the root's count, which lists the root among the changes already.
     if (!replyOf) await this.listRootAmongChanges(post, post.update_at);
@@ -755,7 +767,11 @@ export class PostStore {
       this.threadEntryChange(post, { has_reactions: othersRemain, update_at: nowMs }),
     );
     if (!removed) return;
-    await this.reconcileHasReactions(post);
+    try {
+      await this.reconcileHasReactions(post);
+    } catch {
+      // Best effort: the removal is done. A flag left wrong is set right by the post's next reaction.
+    }
     await this.listRootAmongChanges(post, nowMs);
   }
 

@@ -102,9 +102,17 @@ describe('thread entries keep a copy of their reply', () => {
     await expectCopiesInStep(root, [reply], 'edited after a reaction');
     // A version no later than the stored one (a change after the read won) is refused: read again.
     expect(await api.runtime.posts.writeEdit({ ...read, message: 'stale', update_at: read.update_at + 1 })).toBe(false);
+    // So is an edit from the same read as one that was written, however late its stamp: it would
+    // overwrite content it never saw (a pin, a message).
+    expect(await api.runtime.posts.writeEdit({ ...read, is_pinned: true, update_at: edited.update_at + 5_000 })).toBe(false);
+    const fresh = (await api.runtime.posts.getPost(reply.id, { consistent: true }))!;
+    expect(await api.runtime.posts.writeEdit({ ...fresh, is_pinned: true, update_at: edited.update_at + 5_000 })).toBe(true);
+    expect((await api.runtime.posts.getPost(reply.id, { consistent: true }))!).toMatchObject({ message: 'rolled out', is_pinned: true, has_reactions: true });
+    await expectCopiesInStep(root, [reply], 'pinned');
     // A deleted reply is never brought back by an edit that read it before the delete.
+    const beforeDelete = (await api.runtime.posts.getPost(reply.id, { consistent: true }))!;
     await clientOf('creator').deletePost(reply.id);
-    expect(await api.runtime.posts.writeEdit({ ...edited, message: 'back?', update_at: edited.update_at + 60_000 })).toBe(false);
+    expect(await api.runtime.posts.writeEdit({ ...beforeDelete, message: 'back?', update_at: edited.update_at + 60_000 })).toBe(false);
     expect((await api.runtime.posts.getPost(reply.id, { consistent: true }))!.delete_at).toBeGreaterThan(0);
   });
 
