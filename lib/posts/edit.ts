@@ -21,7 +21,15 @@ import { checkPostSize, checkPropsDepth, RESERVED_PROPS } from './rules.js';
 import { postNotFound, readablePost } from './visibility.js';
 
 /** A write that lost a race with another change is retried on a fresh read this many times. */
-const MAX_EDIT_ATTEMPTS = 5;
+const MAX_EDIT_ATTEMPTS = 8;
+/** The most a retry waits, with full jitter: writers that collided spread out instead of colliding again. */
+const MAX_EDIT_BACKOFF_MS = 200;
+
+/** Before attempt `attempt` (from 0) of a write that lost a race: nothing first, then a random wait growing to MAX_EDIT_BACKOFF_MS. */
+function backoff(attempt: number): Promise<void> {
+  if (attempt === 0) return Promise.resolve();
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_EDIT_BACKOFF_MS, 10 * 2 ** attempt)));
+}
 
 /**
  * The post the caller may change: visible to them (404/403 as reads), stored, and theirs (403).
@@ -95,6 +103,7 @@ const editConflict = () =>
  */
 export async function editWithRetry(runtime: Runtime, read: () => Promise<Post | undefined>, change: (post: Post) => Post): Promise<Post | undefined> {
   for (let attempt = 0; attempt < MAX_EDIT_ATTEMPTS; attempt++) {
+    await backoff(attempt);
     const post = await read();
     if (!post) return undefined;
     const updated = change(post);
@@ -132,6 +141,7 @@ export async function patchPost(runtime: Runtime, user: User, postId: string, bo
 export async function deletePost(runtime: Runtime, user: User, postId: string): Promise<{ status: 'OK' }> {
   if (!isValidId(postId)) throw errors.invalidUrlParam('post_id');
   for (let attempt = 0; attempt < MAX_EDIT_ATTEMPTS; attempt++) {
+    await backoff(attempt);
     const post = await ownPost(runtime, user, postId);
     const nowMs = Math.max(runtime.nowMs(), post.update_at + 1);
     const deleted: Post = { ...post, delete_at: nowMs, update_at: nowMs, props: { ...post.props, deleteBy: user.id } };

@@ -206,6 +206,12 @@ function updateExpression(set: Record<string, unknown>, remove: string[] = [], s
   };
 }
 
+/** Why DynamoDB cancelled one write of a transaction; `Item` in DynamoDB's own attribute-value form. */
+interface CancellationReason {
+  Code?: string;
+  Item?: Record<string, AttributeValue>;
+}
+
 /** A write of a reply's thread entry within a transaction, and the entry's key. */
 interface ThreadEntryWrite {
   key: Key;
@@ -740,15 +746,15 @@ export class PostStore {
    * listed among the changes (`listRootAmongChanges`).
    */
   async addReaction(reaction: Reaction, post: Pick<Post, 'root_id' | 'create_at'>): Promise<boolean> {
-    const added = await this.transactWithThreadEntry(
-      [
-        { Put: { TableName: this.table, Item: { ...keys.reaction(reaction.post_id, reaction.user_id, reaction.emoji_name), kind: 'reaction', ...reaction } } },
-        this.reactionsChanged(reaction.post_id, reaction.channel_id, true, reaction.create_at),
-      ],
-      this.threadEntryChange({ ...post, id: reaction.post_id }, { has_reactions: true, update_at: reaction.create_at }),
-    );
-    if (added) await this.listRootAmongChanges({ root_id: post.root_id, channel_id: reaction.channel_id }, reaction.create_at);
-    return added;
+    const target = { ...post, id: reaction.post_id, channel_id: reaction.channel_id };
+    const reactionItem = { ...keys.reaction(reaction.post_id, reaction.user_id, reaction.emoji_name), kind: 'reaction', ...reaction };
+    const stampMs = await this.stampedReactionChange(target, reaction.create_at, (atMs) => ({
+      writes: [{ Put: { TableName: this.table, Item: reactionItem } }, this.reactionsChanged(reaction.post_id, reaction.channel_id, true, atMs)],
+      entryChange: this.threadEntryChange(target, { has_reactions: true, update_at: atMs }),
+    }));
+    if (stampMs === undefined) return false;
+    await this.listRootAmongChanges(target, stampMs);
+    return true;
   }
 
   /** Removes a reaction; the post keeps `has_reactions` while others remain (`othersRemain`); `post` as for `addReaction`. */
@@ -759,20 +765,43 @@ export class PostStore {
     othersRemain: boolean,
     nowMs: number,
   ): Promise<void> {
-    const removed = await this.transactWithThreadEntry(
-      [
-        { Delete: { TableName: this.table, Key: keys.reaction(post.id, userId, emojiName) } },
-        this.reactionsChanged(post.id, post.channel_id, othersRemain, nowMs),
-      ],
-      this.threadEntryChange(post, { has_reactions: othersRemain, update_at: nowMs }),
-    );
-    if (!removed) return;
+    const stampMs = await this.stampedReactionChange(post, nowMs, (atMs) => ({
+      writes: [{ Delete: { TableName: this.table, Key: keys.reaction(post.id, userId, emojiName) } }, this.reactionsChanged(post.id, post.channel_id, othersRemain, atMs)],
+      entryChange: this.threadEntryChange(post, { has_reactions: othersRemain, update_at: atMs }),
+    }));
+    if (stampMs === undefined) return;
     try {
       await this.reconcileHasReactions(post);
     } catch {
       // Best effort: the removal is done. A flag left wrong is set right by the post's next reaction.
     }
-    await this.listRootAmongChanges(post, nowMs);
+    await this.listRootAmongChanges(post, stampMs);
+  }
+
+  /**
+   * A reaction's transaction (`build`: the reaction's write, then the post's, `reactionsChanged`),
+   * with the post's `update_at` stamped `nowMs`, on condition that the stored one is earlier. When a
+   * change stamped later is there already (another reaction that took its time first and committed
+   * first, an edit stamped a millisecond ahead), it goes again stamped just after that one, so
+   * `update_at` never moves back: `since` readers rely on it. Answers the stamp written, or
+   * undefined when the post is gone or deleted.
+   */
+  private async stampedReactionChange(
+    post: Pick<Post, 'id' | 'root_id' | 'create_at'>,
+    nowMs: number,
+    build: (atMs: number) => { writes: Array<Record<string, unknown>>; entryChange: ThreadEntryWrite | undefined },
+  ): Promise<number | undefined> {
+    let atMs = nowMs;
+    for (let attempt = 1; attempt <= MAX_THREAD_ENTRY_ATTEMPTS; attempt++) {
+      const { writes, entryChange } = build(atMs);
+      let stored: Record<string, AttributeValue> | undefined;
+      if (await this.transactWithThreadEntry(writes, entryChange, (reasons) => (stored = reasons[1]?.Item))) return atMs;
+      const storedUpdateAt = Number(stored?.update_at?.N ?? Number.NaN);
+      // Gone, or deleted: nothing to react to.
+      if (!stored || Number(stored.delete_at?.N ?? 0) !== 0 || !Number.isFinite(storedUpdateAt)) return undefined;
+      atMs = Math.max(atMs, storedUpdateAt) + 1;
+    }
+    throw new Error(`the post ${post.id} kept changing: gave up stamping its reaction after ${MAX_THREAD_ENTRY_ATTEMPTS} attempts`);
   }
 
   /**
@@ -817,7 +846,9 @@ export class PostStore {
         Key: keys.post(postId),
         // reactions_version counts reaction changes, for `reconcileHasReactions`.
         UpdateExpression: 'SET has_reactions = :has, update_at = :now, GSI2PK = :channel, GSI2SK = :order, quiet_change = :quiet ADD reactions_version :one',
-        ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero',
+        // Never moves update_at back (`stampedReactionChange` reads the stored one from the failure).
+        ConditionExpression: 'attribute_exists(PK) AND delete_at = :zero AND update_at < :now',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         ExpressionAttributeValues: {
           ':has': hasReactions,
           ':now': nowMs,
@@ -863,9 +894,14 @@ export class PostStore {
    * rest on condition that the entry is still missing, so an entry written meanwhile (with a copy of
    * the reply as it was) is never left behind: then it goes round again with the entry. A conflict
    * with another transaction on the same items is tried again too. False when a condition of
-   * `writes` failed.
+   * `writes` failed; `onWritesFailed` then hears DynamoDB's reasons, one per write (with the item
+   * where the write asked for it).
    */
-  private async transactWithThreadEntry(writes: Array<Record<string, unknown>>, entryChange: ThreadEntryWrite | undefined): Promise<boolean> {
+  private async transactWithThreadEntry(
+    writes: Array<Record<string, unknown>>,
+    entryChange: ThreadEntryWrite | undefined,
+    onWritesFailed: (reasons: CancellationReason[]) => void = () => {},
+  ): Promise<boolean> {
     // One write alone is no transaction (which would bill it twice): a root's edit.
     const only = !entryChange && writes.length === 1 ? (writes[0] as { Update?: UpdateCommandInput }).Update : undefined;
     if (only) return conditionHeld(this.db.send(new UpdateCommand(only)));
@@ -877,10 +913,13 @@ export class PostStore {
         await send(withEntry ? [...writes, entryChange!.write] : entryMissing ? [...writes, entryMissing] : writes);
         return true;
       } catch (error) {
-        const reasons = (error as Error & { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
+        const reasons = (error as Error & { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
         const conflicted = reasons.some((reason) => reason.Code === 'TransactionConflict');
         if (attempt >= MAX_THREAD_ENTRY_ATTEMPTS || (!conflicted && !isConditionFailure(error))) throw error;
-        if (reasons.slice(0, writes.length).some((reason) => reason.Code === 'ConditionalCheckFailed')) return false;
+        if (reasons.slice(0, writes.length).some((reason) => reason.Code === 'ConditionalCheckFailed')) {
+          onWritesFailed(reasons.slice(0, writes.length));
+          return false;
+        }
         // The entry's condition failed: it is missing (with it), or there now (without it).
         if (!conflicted) withEntry = !withEntry;
         else await new Promise((resolve) => setTimeout(resolve, 10 * attempt));

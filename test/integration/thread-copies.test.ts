@@ -139,6 +139,25 @@ describe('thread entries keep a copy of their reply', () => {
     await expectCopiesInStep(root, [reply], 'one left');
   });
 
+  it('never moves update_at back: a reaction that took its time before a later-stamped change is stamped just after it', async () => {
+    const root = await createPost('ship it?');
+    const reply = await createPost('shipping', root.id);
+    const posts = api.runtime.posts;
+    // A change stamped ahead (another instance's clock, or an edit stamped seen + 1).
+    const read = (await posts.getPost(reply.id, { consistent: true }))!;
+    const aheadMs = Date.now() + 10_000;
+    expect(await posts.writeEdit({ ...read, message: 'shipped', update_at: aheadMs })).toBe(true);
+    const reaction = { user_id: world.user('other').id, post_id: reply.id, emoji_name: 'ship', create_at: Date.now(), update_at: Date.now(), delete_at: 0, remote_id: '', channel_id: reply.channel_id };
+    expect(await posts.addReaction(reaction, reply)).toBe(true);
+    expect((await posts.getPost(reply.id, { consistent: true }))!).toMatchObject({ update_at: aheadMs + 1, has_reactions: true });
+    await posts.removeReaction(reply, world.user('other').id, 'ship', false, Date.now());
+    expect((await posts.getPost(reply.id, { consistent: true }))!).toMatchObject({ update_at: aheadMs + 2, has_reactions: false });
+    await expectCopiesInStep(root, [reply], 'stamped after');
+    // A reaction on a deleted post is refused, not stamped after the delete.
+    await clientOf('creator').deletePost(reply.id);
+    expect(await posts.addReaction({ ...reaction, create_at: Date.now() }, reply)).toBe(false);
+  });
+
   it('changes a reply whose entry is missing (stored before thread entries) without creating one', async () => {
     const root = await createPost('from an older release');
     const reply = await createPost('listed nowhere', root.id);
