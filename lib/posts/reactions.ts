@@ -66,7 +66,8 @@ export async function deleteReaction(runtime: Runtime, user: User, userIdParam: 
   if (!isValidEmojiName(emojiName)) throw errors.invalidUrlParam('emoji_name');
   const post = await reactablePost(runtime, user, postId);
   if (userId !== user.id) throw errors.permissions();
-  const others = (await runtime.posts.reactionsOf(post.id, MAX_REACTIONS_READ)).filter(
+  // Whether another reaction remains needs two at most: this one and any other.
+  const others = (await runtime.posts.reactionsOf(post.id, 2)).filter(
     (reaction) => !(reaction.user_id === userId && reaction.emoji_name === emojiName),
   );
   await runtime.posts.removeReaction(post, userId, emojiName, others.length > 0, runtime.nowMs());

@@ -186,6 +186,10 @@ describe('thread entries keep a copy of their reply', () => {
     await creator.patchPost({ id: reply.id, message: large });
     const [grown] = await copiesAndReplies(root, [reply]);
     expect(grown!.hasCopy).toBe(false);
+    // The entry keeps its keys, the reply's id and its counters: nothing of the copy is left to bill.
+    const db = documentClient({ endpoint: api.runtime.config.dynamodbEndpoint, region: api.runtime.config.region });
+    const entry = (await db.send(new GetCommand({ TableName: api.runtime.config.tables.posts, Key: keys.threadReply(root.id, reply.create_at, reply.id), ConsistentRead: true }))).Item!;
+    expect(Object.keys(entry).sort()).toEqual(['PK', 'SK', 'has_reactions', 'kind', 'last_reply_at', 'post_id', 'reply_count'].sort());
     expect((await clientOf('other').getPostThread(reply.id)).posts[reply.id]!.message).toBe(large);
     await creator.patchPost({ id: reply.id, message: 'short again' });
     await expectCopiesInStep(root, [reply], 'shrunk');
